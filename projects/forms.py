@@ -1,0 +1,80 @@
+"""Portal forms: all user-input validation happens here, at the edge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from .models import Dataset
+
+
+class ProjectForm(forms.Form):
+    client = forms.CharField(max_length=200, help_text="The client this project is for.")
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="A CSV customer table, one row per customer (comma, semicolon or tab separated).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv"}),
+    )
+    id_column = forms.CharField(
+        max_length=255,
+        required=False,
+        label="Customer id column",
+        help_text="Leave blank to detect it (a column named like customer_id, or the first column).",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than the {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit."
+            )
+        if upload.size == 0:
+            raise forms.ValidationError("The file is empty.")
+        return upload
+
+
+class RunForm(forms.Form):
+    numeric_columns = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        label="Cluster on",
+        help_text="Numeric columns used as features.",
+    )
+    k_min = forms.IntegerField(label="Fewest segments", min_value=2, max_value=30, initial=2)
+    k_max = forms.IntegerField(label="Most segments", min_value=2, max_value=30, initial=6)
+    random_state = forms.IntegerField(label="Random seed", min_value=0, max_value=2**32 - 1, initial=0)
+
+    def __init__(self, *args: Any, dataset: Dataset, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dataset = dataset
+        choices = [(c, c) for c in dataset.numeric_columns]
+        self.fields["numeric_columns"].choices = choices
+        self.fields["numeric_columns"].initial = [c for c, _ in choices]
+        self.fields["k_max"].initial = max(2, min(6, dataset.row_count - 1))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        k_min, k_max = data.get("k_min"), data.get("k_max")
+        if k_min is not None and k_max is not None:
+            if k_max < k_min:
+                self.add_error("k_max", "Must be at least the fewest segments.")
+            elif k_max >= self.dataset.row_count:
+                self.add_error(
+                    "k_max",
+                    f"The dataset has {self.dataset.row_count} rows: at most {self.dataset.row_count - 1} segments.",
+                )
+        return data
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "id_column": self.dataset.id_column,
+            "numeric_columns": list(self.cleaned_data["numeric_columns"]),
+            "k_min": self.cleaned_data["k_min"],
+            "k_max": self.cleaned_data["k_max"],
+            "random_state": self.cleaned_data["random_state"],
+        }

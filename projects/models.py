@@ -1,0 +1,129 @@
+"""Clients, their projects, who may work on them, the data uploaded and the runs made on it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Client(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="projects")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    class Meta:
+        ordering = ["client__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["client", "name"], name="unique_project_per_client")]
+
+    def __str__(self) -> str:
+        return f"{self.client} · {self.name}"
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        CONSULTANT = "consultant", "Consultant"
+        REVIEWER = "reviewer", "Reviewer"
+        ADMIN = "admin", "Administrator"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CONSULTANT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "project"], name="one_membership_per_project")]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} on {self.project}"
+
+
+def dataset_path(instance: Dataset, filename: str) -> str:
+    # The client's file name may itself be personal data: the stored name is opaque.
+    return f"projects/{instance.project_id}/datasets/{instance.sha256[:16]}.csv.enc"
+
+
+class Dataset(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="datasets")
+    name = models.CharField(max_length=255, help_text="The file name as uploaded.")
+    file = models.FileField(upload_to=dataset_path, max_length=500)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField()
+    row_count = models.PositiveIntegerField()
+    id_column = models.CharField(max_length=255)
+    schema = models.JSONField(help_text="Each column with its inferred kind and count of missing cells.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def columns(self) -> list[str]:
+        return [c["name"] for c in self.schema]
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        return [c["name"] for c in self.schema if c["kind"] == "numeric" and c["name"] != self.id_column]
+
+
+class SegmentationRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="runs")
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="runs")
+    spec = models.JSONField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=200, blank=True)
+    celery_task_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True, help_text="Why the run failed, in words the user can act on.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

@@ -1,0 +1,12 @@
+"""Celery tasks: load ids, call one service, nothing else."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="projects.run_segmentation", bind=True)
+def run_segmentation(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
+    services.run_execute(run_id=run_id)

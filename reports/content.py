@@ -1,0 +1,386 @@
+"""Everything the executive deck and the PDF report say, derived once from an engine result.
+
+Both documents render a :class:`ReportContent` and nothing else, so the numbers, names and
+sentences in the deck and in the PDF cannot drift apart. This module never imports Django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from .formatting import (
+    DASH,
+    algorithm_label,
+    feature_label,
+    format_count,
+    format_metric,
+    format_number,
+    format_share,
+    format_signed_pct,
+    shorten,
+)
+from .reading import (
+    as_float,
+    as_int,
+    candidates,
+    customer_count,
+    feature_names,
+    is_selected,
+    mapping,
+    population_means,
+    selected_solution,
+)
+
+# A feature counts as distinguishing when the segment's mean is at least this far from the
+# population mean, relative to it; smaller gaps are noise for a business reader.
+TRAIT_THRESHOLD = 0.10
+MAX_TRAITS = 4
+SHORT_NAME_CHARS = 28
+
+
+@dataclass(frozen=True)
+class FeatureFigure:
+    """One feature of one segment against the population average."""
+
+    feature: str
+    label: str
+    mean: float
+    average: float
+    # (mean - average) / |average|; None when the average is zero and a ratio means nothing.
+    difference: float | None
+
+    @property
+    def mean_text(self) -> str:
+        return format_number(self.mean)
+
+    @property
+    def average_text(self) -> str:
+        return format_number(self.average)
+
+    @property
+    def difference_text(self) -> str:
+        if self.difference is None:
+            return format_number(self.mean - self.average, signed=True)
+        return format_signed_pct(self.difference)
+
+
+@dataclass(frozen=True)
+class SegmentContent:
+    segment: int
+    name: str
+    short_name: str
+    size: int
+    share: float
+    figures: tuple[FeatureFigure, ...]
+    traits: tuple[str, ...]
+    headline: str
+
+    @property
+    def label(self) -> str:
+        return f"Segment {self.segment}"
+
+    @property
+    def size_text(self) -> str:
+        return format_count(self.size)
+
+    @property
+    def share_text(self) -> str:
+        return format_share(self.share)
+
+
+@dataclass(frozen=True)
+class KeyNumber:
+    label: str
+    value: str
+    note: str
+
+
+@dataclass(frozen=True)
+class ValidationTable:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    selected_row: int | None
+    note: str
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    title: str
+    client: str
+    version_id: str
+    version_hash: str
+    hash_prefix: str
+    created: datetime
+    date_text: str
+    status: str
+    footer: str
+    customers: int
+    key_numbers: tuple[KeyNumber, ...]
+    summary: tuple[str, ...]
+    features: tuple[str, ...]
+    feature_labels: tuple[str, ...]
+    population_means: tuple[float, ...]
+    missing: tuple[tuple[str, int], ...]
+    missing_total: int
+    method: tuple[str, ...]
+    selection: tuple[str, ...]
+    segments: tuple[SegmentContent, ...]
+    validation: ValidationTable
+
+    @property
+    def status_text(self) -> str:
+        return self.status.replace("_", " ").capitalize()
+
+
+def report_content(
+    *,
+    profile: pd.DataFrame,
+    metrics: Mapping[str, Any],
+    title: str,
+    client: str,
+    version_id: str,
+    version_hash: str,
+    created: datetime,
+    status: str = "draft",
+) -> ReportContent:
+    """Derive every figure and sentence both documents show from one engine result."""
+    features = feature_names(profile, metrics)
+    means = population_means(profile, metrics, features)
+    segments = _segments(profile, features, means)
+    customers = customer_count(metrics, sum(s.size for s in segments))
+    selected = selected_solution(metrics)
+    hash_prefix = (version_hash or "")[:12]
+    footer = f"Version {version_id}" + (f" · {hash_prefix}" if hash_prefix else "")
+    missing = tuple((f, as_int(mapping(metrics.get("missing")).get(f))) for f in features)
+    missing_total = as_int(metrics.get("missing_total"), default=sum(n for _, n in missing))
+    return ReportContent(
+        title=title,
+        client=client,
+        version_id=version_id,
+        version_hash=version_hash or "",
+        hash_prefix=hash_prefix,
+        created=created,
+        date_text=f"{created.day} {created:%B %Y}",
+        status=status or "draft",
+        footer=footer,
+        customers=customers,
+        key_numbers=_key_numbers(customers, segments, selected),
+        summary=_summary(customers, segments, selected),
+        features=features,
+        feature_labels=tuple(feature_label(f) for f in features),
+        population_means=tuple(means[f] for f in features),
+        missing=missing,
+        missing_total=missing_total,
+        method=_method(metrics, features, customers, missing_total),
+        selection=_selection(metrics, selected),
+        segments=segments,
+        validation=_validation(metrics, selected),
+    )
+
+
+# -- segments --------------------------------------------------------------------------------
+
+
+def _segments(
+    profile: pd.DataFrame, features: Sequence[str], means: Mapping[str, float]
+) -> tuple[SegmentContent, ...]:
+    ordered = profile.sort_values("segment") if "segment" in profile.columns else profile
+    total = float(pd.to_numeric(ordered.get("size", pd.Series(dtype=float)), errors="coerce").sum())
+    segments = []
+    for position, (_, row) in enumerate(ordered.iterrows()):
+        number = as_int(row.get("segment"), default=position)
+        raw_name = row.get("name")
+        name = (raw_name.strip() if isinstance(raw_name, str) else "") or f"Segment {number}"
+        size = as_int(row.get("size"))
+        share = as_float(row.get("share"))
+        if share is None:
+            share = size / total if total else 0.0
+        figures = tuple(_figure(f, row.get(f"{f}_mean"), means[f]) for f in features)
+        traits = _traits(figures)
+        segments.append(
+            SegmentContent(
+                segment=number,
+                name=name,
+                short_name=shorten(name, SHORT_NAME_CHARS),
+                size=size,
+                share=share,
+                figures=figures,
+                traits=traits,
+                headline=_headline(figures),
+            )
+        )
+    return tuple(segments)
+
+
+def _figure(feature: str, raw_mean: Any, average: float) -> FeatureFigure:
+    mean = as_float(raw_mean)
+    mean = average if mean is None else mean
+    difference = (mean - average) / abs(average) if abs(average) > 1e-12 else None
+    return FeatureFigure(feature, feature_label(feature), mean, average, difference)
+
+
+def _ranked(figures: Sequence[FeatureFigure]) -> list[FeatureFigure]:
+    """Features that set a segment apart, biggest relative gap first.
+
+    A feature whose average is zero has no relative gap and no scale to judge an absolute one,
+    so it never counts as a trait; the key-figures table still shows it.
+    """
+    notable = [f for f in figures if f.difference is not None and abs(f.difference) >= TRAIT_THRESHOLD]
+    return sorted(notable, key=lambda f: -abs(f.difference or 0.0))
+
+
+def _traits(figures: Sequence[FeatureFigure]) -> tuple[str, ...]:
+    ranked = _ranked(figures)[:MAX_TRAITS]
+    if not ranked:
+        pct = format_share(TRAIT_THRESHOLD)
+        return (f"Close to the average on every feature (all within {pct}).",)
+    return tuple(_trait_sentence(f) for f in ranked)
+
+
+def _comparison(figure: FeatureFigure) -> str:
+    difference = figure.difference or 0.0
+    ratio = figure.mean / figure.average if figure.average > 0 else None
+    if ratio is not None and ratio >= 2:
+        return f"{ratio:.1f}\u00d7 the average"
+    word = "above" if difference > 0 else "below"
+    return f"{format_share(abs(difference))} {word} average"
+
+
+def _trait_sentence(figure: FeatureFigure) -> str:
+    # "Label: ..." rather than "Label is ..." so plural feature names read correctly too.
+    return f"{figure.label}: {_comparison(figure)} ({figure.mean_text} vs {figure.average_text})."
+
+
+def _headline(figures: Sequence[FeatureFigure]) -> str:
+    ranked = _ranked(figures)
+    if not ranked:
+        return "close to average on every feature"
+    return f"{ranked[0].label.lower()} {_comparison(ranked[0])}"
+
+
+# -- summary, method, validation -------------------------------------------------------------
+
+
+def quality_label(silhouette: float | None) -> str:
+    """Kaufman & Rousseeuw's reading of an average silhouette width."""
+    if silhouette is None:
+        return "not measured"
+    if silhouette > 0.70:
+        return "strong structure"
+    if silhouette > 0.50:
+        return "reasonable structure"
+    if silhouette > 0.25:
+        return "weak structure"
+    return "no substantial structure"
+
+
+def _key_numbers(
+    customers: int, segments: Sequence[SegmentContent], selected: Mapping[str, Any]
+) -> tuple[KeyNumber, ...]:
+    silhouette = as_float(selected.get("silhouette"))
+    largest = max(segments, key=lambda s: s.size, default=None)
+    return (
+        KeyNumber("Customers", format_count(customers), "segmented"),
+        KeyNumber("Segments", str(len(segments)), f"k = {selected.get('k', len(segments))}"),
+        KeyNumber("Quality score", format_metric(silhouette, 2), f"silhouette · {quality_label(silhouette)}"),
+        KeyNumber(
+            "Largest segment",
+            largest.share_text if largest else DASH,
+            largest.short_name if largest else "no segments",
+        ),
+    )
+
+
+def _summary(
+    customers: int, segments: Sequence[SegmentContent], selected: Mapping[str, Any]
+) -> tuple[str, ...]:
+    silhouette = as_float(selected.get("silhouette"))
+    lines = [
+        f"{format_count(customers)} customers fall into {len(segments)} segments; "
+        f"the quality score of {format_metric(silhouette, 2)} means {quality_label(silhouette)}."
+    ]
+    lines += [f"{s.short_name} ({s.share_text}): {s.headline}." for s in segments]
+    return tuple(lines)
+
+
+def _method(
+    metrics: Mapping[str, Any], features: Sequence[str], customers: int, missing_total: int
+) -> tuple[str, ...]:
+    names = ", ".join(feature_label(f) for f in features)
+    lines = [f"{len(features)} features used: {names}."]
+    rule = str(metrics.get("imputation") or "the feature's median")
+    if missing_total:
+        lines.append(f"{format_count(missing_total)} missing values were replaced by {rule}.")
+    else:
+        lines.append("No values were missing, so nothing was imputed.")
+    lines.append("Features were standardised so each one weighs the same in the distance.")
+    k_range = metrics.get("k_range")
+    algorithms = sorted({str(c.get("algorithm")) for c in candidates(metrics) if c.get("algorithm")})
+    method = ", ".join(algorithm_label(a) for a in algorithms) or "clustering"
+    if isinstance(k_range, Sequence) and len(k_range) == 2:
+        lines.append(f"{method} was tried for every k from {k_range[0]} to {k_range[1]}.")
+    sample = as_int(metrics.get("silhouette_sample_size"))
+    if 0 < sample < customers:
+        lines.append(f"Silhouette was measured on a random sample of {format_count(sample)} customers.")
+    return tuple(lines)
+
+
+def _selection(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> tuple[str, ...]:
+    k = selected.get("k")
+    algorithm = algorithm_label(str(selected.get("algorithm") or "clustering"))
+    reason = str(selected.get("reason") or "chosen by the engine's selection rule")
+    lines = [f"Selected: {algorithm} with k = {k}, {reason}."]
+    silhouette = as_float(selected.get("silhouette"))
+    others = [
+        c
+        for c in candidates(metrics)
+        if not is_selected(c, selected) and as_float(c.get("silhouette")) is not None
+    ]
+    if others and silhouette is not None:
+        runner = max(others, key=lambda c: float(c["silhouette"]))
+        lines.append(
+            f"Runner-up: k = {runner.get('k')} with silhouette "
+            f"{format_metric(as_float(runner.get('silhouette')), 3)} "
+            f"against {format_metric(silhouette, 3)} for the winner."
+        )
+    lines.append("Silhouette rewards tight, well separated segments (higher is better, max 1).")
+    return tuple(lines)
+
+
+_COLUMNS = (
+    ("silhouette", "Silhouette", 3),
+    ("davies_bouldin", "Davies\u2013Bouldin", 3),
+    ("calinski_harabasz", "Calinski\u2013Harabasz", 1),
+    ("stability", "Stability", 2),
+)
+
+
+def _validation(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> ValidationTable:
+    listed = candidates(metrics)
+    columns = [
+        (key, title, digits)
+        for key, title, digits in _COLUMNS
+        if key != "stability" or any(as_float(c.get(key)) is not None for c in listed)
+    ]
+    show_algorithm = len({c.get("algorithm") for c in listed}) > 1
+    headers = (("Algorithm",) if show_algorithm else ()) + ("k",) + tuple(t for _, t, _ in columns)
+    headers += ("Choice",)
+    rows, selected_row = [], None
+    for index, candidate in enumerate(listed):
+        cells = (algorithm_label(str(candidate.get("algorithm"))),) if show_algorithm else ()
+        cells += (str(candidate.get("k", DASH)),)
+        cells += tuple(format_metric(as_float(candidate.get(key)), d) for key, _, d in columns)
+        chosen = selected_row is None and is_selected(candidate, selected)
+        rows.append((*cells, "Selected" if chosen else ""))
+        if chosen:
+            selected_row = index
+    note = (
+        "Higher silhouette and Calinski\u2013Harabasz are better; lower Davies\u2013Bouldin is better. "
+        "The selected solution is marked."
+    )
+    return ValidationTable(tuple(headers), tuple(rows), selected_row, note)

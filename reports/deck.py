@@ -1,0 +1,363 @@
+"""The executive deck: a 16:9 PowerPoint built from a :class:`ReportContent`.
+
+Slides, in order: title, executive summary, data and method, segment overview, segments
+compared, one slide per segment, validation. Every slide carries the version footer. Charts
+are native chart objects so a consultant can restyle or re-label them in PowerPoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pptx import Presentation
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.slide import Slide
+from pptx.util import Inches
+
+from .content import TRAIT_THRESHOLD, ReportContent, SegmentContent
+from .deck_parts import (
+    ACCENT,
+    BULLET_INDENT,
+    MUTED,
+    NAVY,
+    PANEL,
+    RULE,
+    SPACE_AFTER,
+    V_MARGIN,
+    WHITE,
+    Box,
+    Column,
+    add_difference_chart,
+    add_rect,
+    add_size_chart,
+    add_table,
+    add_text,
+    add_tile,
+    fill_frame,
+    segment_color,
+    table_row_heights,
+)
+from .formatting import format_number
+from .textfit import text_height
+
+WIDTH, HEIGHT = 13.333, 7.5
+LEFT = 0.6
+INNER = WIDTH - 2 * LEFT
+BODY_TOP = 1.55
+BODY_BOTTOM = 6.75
+FOOTER_Y = 7.0
+TITLE_ONLY_LAYOUT = 5
+MAX_SUMMARY_BULLETS = 7
+MAX_TABLE_SIZE = 14
+RIGHT = Box(LEFT + 7.0, BODY_TOP, INNER - 7.0, BODY_BOTTOM - BODY_TOP)
+
+
+def build_deck(content: ReportContent, path: Path) -> None:
+    """Write the executive deck for ``content`` to ``path`` (a .pptx file)."""
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Inches(WIDTH), Inches(HEIGHT)
+    builders = [_title_slide, _summary_slide, _method_slide, _overview_slide, _compare_slide]
+    builders += [_segment_builder(segment) for segment in content.segments]
+    builders.append(_validation_slide)
+    for number, build in enumerate(builders, start=1):
+        slide = deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY_LAYOUT])
+        build(slide, content)
+        _footer(slide, content, number, len(builders), dark=number == 1)
+    deck.save(str(path))
+
+
+# -- frame -----------------------------------------------------------------------------------
+
+
+def _heading(slide: Slide, text: str, *, height: float = 0.85) -> None:
+    """The slide's title placeholder (kept, so outlines and screen readers see a title)."""
+    add_rect(slide, Box(LEFT, 0.32, 0.7, 0.06), ACCENT)
+    box = Box(LEFT, 0.45, INNER, height)
+    title = slide.shapes.title
+    title.left, title.top, title.width, title.height = (Inches(v) for v in (box.x, box.y, box.w, box.h))
+    fill_frame(
+        title.text_frame, box, [text], max_pt=28, min_pt=18, bold=True, color=NAVY, anchor=MSO_ANCHOR.TOP
+    )
+
+
+def _footer(slide: Slide, content: ReportContent, number: int, total: int, *, dark: bool) -> None:
+    color = RULE if dark else MUTED
+    if not dark:
+        add_rect(slide, Box(LEFT, FOOTER_Y - 0.08, INNER, 0.01), RULE)
+    add_text(slide, Box(LEFT, FOOTER_Y, 6.0, 0.32), [content.footer], max_pt=10, min_pt=8, color=color)
+    right = f"{content.client} · {content.status_text} · {number} / {total}"
+    add_text(
+        slide,
+        Box(LEFT + 6.0, FOOTER_Y, INNER - 6.0, 0.32),
+        [right],
+        max_pt=10,
+        min_pt=8,
+        color=color,
+        align=PP_ALIGN.RIGHT,
+    )
+
+
+# -- slides ----------------------------------------------------------------------------------
+
+
+def _title_slide(slide: Slide, content: ReportContent) -> None:
+    slide.background.fill.solid()
+    slide.background.fill.fore_color.rgb = NAVY
+    # Bottom-anchored so the accent rule sits right under the title whatever its length.
+    box = Box(LEFT, 2.2, INNER, 1.8)
+    title = slide.shapes.title
+    title.left, title.top, title.width, title.height = (Inches(v) for v in (box.x, box.y, box.w, box.h))
+    fill_frame(
+        title.text_frame,
+        box,
+        [content.title],
+        max_pt=40,
+        min_pt=24,
+        bold=True,
+        color=WHITE,
+        anchor=MSO_ANCHOR.BOTTOM,
+    )
+    add_rect(slide, Box(LEFT + 0.06, 4.1, 1.2, 0.08), ACCENT)
+    add_text(
+        slide,
+        Box(LEFT, 4.3, INNER, 0.55),
+        [f"Prepared for {content.client}"],
+        max_pt=22,
+        min_pt=14,
+        color=WHITE,
+    )
+    details = [content.date_text, f"{content.footer} · {content.status_text}"]
+    add_text(slide, Box(LEFT, 4.95, INNER, 0.9), details, max_pt=16, min_pt=11, color=RULE)
+
+
+def _summary_slide(slide: Slide, content: ReportContent) -> None:
+    _heading(slide, "Executive summary")
+    gap = 0.25
+    width = (INNER - gap * (len(content.key_numbers) - 1)) / max(len(content.key_numbers), 1)
+    for index, key in enumerate(content.key_numbers):
+        add_tile(
+            slide, Box(LEFT + index * (width + gap), BODY_TOP, width, 1.55), key.label, key.value, key.note
+        )
+    add_text(
+        slide, Box(LEFT, 3.35, INNER, 0.4), ["Key findings"], max_pt=16, min_pt=12, bold=True, color=NAVY
+    )
+    add_text(
+        slide,
+        Box(LEFT, 3.8, INNER, BODY_BOTTOM - 3.8),
+        _capped(content.summary, MAX_SUMMARY_BULLETS),
+        max_pt=16,
+        min_pt=11,
+        bullets=True,
+    )
+
+
+def _capped(lines: Sequence[str], limit: int) -> list[str]:
+    if len(lines) <= limit:
+        return list(lines)
+    return [*lines[: limit - 1], f"… and {len(lines) - limit + 1} more (see the segment slides)."]
+
+
+def _method_slide(slide: Slide, content: ReportContent) -> None:
+    _heading(slide, "Data and method")
+    columns = [
+        Column("Feature", 3.0),
+        Column("Average", 1.5, PP_ALIGN.RIGHT),
+        Column("Missing (imputed)", 2.2, PP_ALIGN.RIGHT),
+    ]
+    rows = [
+        (label, format_number(mean), f"{missing:,}")
+        for label, mean, (_, missing) in zip(
+            content.feature_labels, content.population_means, content.missing, strict=True
+        )
+    ]
+    rows.append(("All features", "", f"{content.missing_total:,}"))
+    size = _table_size(columns, rows, BODY_BOTTOM - BODY_TOP)
+    add_table(
+        slide,
+        LEFT,
+        BODY_TOP,
+        columns,
+        _rows_that_fit(columns, rows, size),
+        size=size,
+        emphasis=[(len(rows) - 1, 0), (len(rows) - 1, 2)],
+    )
+    sections = [("How the segments were found", content.method), ("Why this solution", content.selection)]
+    _sections(slide, RIGHT, sections)
+
+
+def _sections(slide: Slide, box: Box, sections: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """Headed bullet groups stacked in ``box`` at one shared font size that fits them all."""
+    heading_h, gap = 0.42, 0.15
+    groups = [list(lines) for _, lines in sections]
+    while True:
+        for size in range(14, 9, -1):
+            heights = [_bullets_height(lines, box.w, size) for lines in groups]
+            if sum(heights) + len(groups) * (heading_h + gap) <= box.h:
+                break
+        else:
+            longest = max(groups, key=len)
+            if len(longest) > 1:
+                longest.pop()
+                continue
+        break
+    y = box.y
+    for (heading, _), lines, height in zip(sections, groups, heights, strict=True):
+        add_text(
+            slide, Box(box.x, y, box.w, heading_h), [heading], max_pt=16, min_pt=12, bold=True, color=NAVY
+        )
+        add_text(
+            slide, Box(box.x, y + heading_h, box.w, height), lines, max_pt=size, min_pt=size, bullets=True
+        )
+        y += heading_h + height + gap
+
+
+def _bullets_height(lines: Sequence[str], width: float, size: int) -> float:
+    """Inches a bullet list needs in a box ``width`` inches wide, margins included."""
+    inner = Box(0, 0, width, 0).text_width_pt(BULLET_INDENT)
+    return text_height(lines, inner, size, space_after=SPACE_AFTER) / 72 + 2 * V_MARGIN + 0.02
+
+
+def _overview_slide(slide: Slide, content: ReportContent) -> None:
+    _heading(slide, "Segment overview")
+    chart = Box(LEFT, BODY_TOP, 6.4, BODY_BOTTOM - BODY_TOP)
+    add_size_chart(slide, chart, [s.short_name for s in content.segments], [s.size for s in content.segments])
+    columns = [
+        Column("Segment", 3.33),
+        Column("Customers", 1.3, PP_ALIGN.RIGHT),
+        Column("Share", 0.9, PP_ALIGN.RIGHT),
+    ]
+    rows = [(s.name, s.size_text, s.share_text) for s in content.segments]
+    x = LEFT + 6.6
+    size = _table_size(columns, rows, BODY_BOTTOM - BODY_TOP)
+    add_table(slide, x, BODY_TOP, columns, _rows_that_fit(columns, rows, size), size=size)
+
+
+def _compare_slide(slide: Slide, content: ReportContent) -> None:
+    _heading(slide, "How the segments differ")
+    note = "Each bar is a segment's mean against the customer average, in per cent (0 = average)."
+    add_text(slide, Box(LEFT, BODY_TOP - 0.1, INNER, 0.4), [note], max_pt=13, min_pt=10, color=MUTED)
+    series = [
+        (s.short_name, [None if f.difference is None else round(f.difference * 100, 1) for f in s.figures])
+        for s in content.segments
+    ]
+    add_difference_chart(
+        slide,
+        Box(LEFT, BODY_TOP + 0.35, INNER, BODY_BOTTOM - BODY_TOP - 0.35),
+        content.feature_labels,
+        series,
+    )
+
+
+def _segment_builder(segment: SegmentContent):
+    def build(slide: Slide, content: ReportContent) -> None:
+        _segment_slide(slide, content, segment)
+
+    return build
+
+
+def _segment_slide(slide: Slide, content: ReportContent, segment: SegmentContent) -> None:
+    _heading(slide, segment.name, height=0.95)
+    color = segment_color(content.segments.index(segment))
+    kicker = f"{segment.label} · {segment.size_text} customers · {segment.share_text} of all customers"
+    add_text(slide, Box(LEFT, 1.45, INNER, 0.38), [kicker], max_pt=15, min_pt=11, color=MUTED)
+    add_rect(slide, Box(LEFT, 1.92, 6.6, 0.14), PANEL)
+    add_rect(slide, Box(LEFT, 1.92, max(6.6 * min(segment.share, 1.0), 0.04), 0.14), color)
+    top = 2.35
+    columns = [
+        Column("Feature", 2.4),
+        Column("Segment", 1.4, PP_ALIGN.RIGHT),
+        Column("Average", 1.4, PP_ALIGN.RIGHT),
+        Column("Difference", 1.4, PP_ALIGN.RIGHT),
+    ]
+    rows = [(f.label, f.mean_text, f.average_text, f.difference_text) for f in segment.figures]
+    size = _table_size(columns, rows, BODY_BOTTOM - top)
+    emphasis = [
+        (i, 3)
+        for i, f in enumerate(segment.figures)
+        if f.difference is None or abs(f.difference) >= TRAIT_THRESHOLD
+    ]
+    add_table(
+        slide,
+        LEFT,
+        top,
+        columns,
+        _rows_that_fit(columns, rows, size, BODY_BOTTOM - top),
+        size=size,
+        emphasis=emphasis,
+    )
+    add_text(
+        slide,
+        Box(RIGHT.x, top - 0.05, RIGHT.w, 0.4),
+        ["What sets them apart"],
+        max_pt=16,
+        min_pt=12,
+        bold=True,
+        color=NAVY,
+    )
+    body = Box(RIGHT.x, top + 0.4, RIGHT.w, BODY_BOTTOM - top - 0.4)
+    add_text(slide, body, list(segment.traits), max_pt=16, min_pt=11, bullets=True)
+
+
+def _validation_slide(slide: Slide, content: ReportContent) -> None:
+    _heading(slide, "Validation: how many segments?")
+    table = content.validation
+    widths = {"Algorithm": 1.9, "k": 0.6, "Silhouette": 1.3, "Stability": 1.2, "Choice": 1.1}
+    columns = [
+        Column(h, widths.get(h, 1.75), PP_ALIGN.LEFT if h in ("Algorithm", "Choice") else PP_ALIGN.RIGHT)
+        for h in table.headers
+    ]
+    rows, highlight = _validation_rows(table.rows, table.selected_row)
+    if rows:
+        size = min(_table_size(columns, rows, BODY_BOTTOM - BODY_TOP), 12)
+        add_table(slide, LEFT, BODY_TOP, columns, rows, size=size, highlight=highlight)
+    else:
+        add_text(
+            slide,
+            Box(LEFT, BODY_TOP, 6.5, 0.5),
+            ["No candidate solutions were recorded."],
+            max_pt=14,
+            min_pt=11,
+        )
+    notes = [table.note]
+    if len(rows) < len(table.rows):
+        notes.append(f"Showing {len(rows)} of {len(table.rows)} candidates; the PDF report lists all.")
+    right = Box(LEFT + sum(c.width for c in columns) + 0.4, BODY_TOP, 0, RIGHT.h)
+    right = Box(max(right.x, RIGHT.x), right.y, LEFT + INNER - max(right.x, RIGHT.x), right.h)
+    _sections(slide, right, [("Why this solution", content.selection[:2]), ("Reading the table", notes)])
+
+
+def _validation_rows(
+    rows: Sequence[Sequence[str]], selected: int | None, limit: int = 12
+) -> tuple[list[Sequence[str]], int | None]:
+    """At most ``limit`` rows around the selected one, so the table stays on the slide."""
+    if len(rows) <= limit:
+        return list(rows), selected
+    start = 0 if selected is None else min(max(selected - limit // 2, 0), len(rows) - limit)
+    kept = list(rows[start : start + limit])
+    return kept, None if selected is None else selected - start
+
+
+# -- table sizing ----------------------------------------------------------------------------
+
+
+def _table_size(columns: Sequence[Column], rows: Sequence[Sequence[str]], height: float) -> int:
+    """Largest font size (14 down to 9) at which header and rows fit ``height`` inches."""
+    header = [c.header for c in columns]
+    for size in range(MAX_TABLE_SIZE, 8, -1):
+        if sum(table_row_heights(columns, [header, *rows], size)) <= height:
+            return size
+    return 9
+
+
+def _rows_that_fit(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    size: int,
+    height: float = BODY_BOTTOM - BODY_TOP,
+) -> list[Sequence[str]]:
+    kept = list(rows)
+    header = [c.header for c in columns]
+    while kept and sum(table_row_heights(columns, [header, *kept], size)) > height:
+        kept.pop()
+    return kept

@@ -1,0 +1,236 @@
+"""The paginated PDF report: HTML built from a :class:`ReportContent`, rendered by WeasyPrint.
+
+The HTML is assembled here with ``html.escape`` and dropped into ``templates/reports/
+report.html`` with :class:`string.Template`, so no template engine or Django settings are
+needed. Page numbers, the running version footer and the contents' page references are all
+CSS (``@page`` counters, ``string-set``, ``target-counter``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+from string import Template
+
+from .content import TRAIT_THRESHOLD, ReportContent, SegmentContent
+from .formatting import DASH, format_count, format_number
+from .svg import comparison_chart, segment_chart, segment_color, size_chart
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "reports"
+
+CHAPTERS = (
+    ("summary", "Executive summary"),
+    ("method", "Data and method"),
+    ("overview", "Segment overview"),
+    ("compare", "How the segments differ"),
+    ("segments", "Segment profiles"),
+    ("validation", "Validation"),
+)
+
+
+def build_report_pdf(content: ReportContent, path: Path) -> None:
+    """Write the PDF report for ``content`` to ``path``."""
+    from weasyprint import HTML  # heavy import, needed only where PDFs are rendered
+
+    HTML(string=render_report_html(content), base_url=str(TEMPLATES)).write_pdf(str(path))
+
+
+def render_report_html(content: ReportContent) -> str:
+    """The report as one self-contained HTML document (CSS and charts inline)."""
+    template = Template((TEMPLATES / "report.html").read_text(encoding="utf-8"))
+    body = [
+        _chapter("summary", _summary(content)),
+        _chapter("method", _method(content)),
+        _chapter("overview", _overview(content)),
+        _chapter("compare", _compare(content)),
+        _chapter("segments", _segments(content)),
+        _chapter("validation", _validation(content)),
+    ]
+    return template.substitute(
+        title=escape(content.title),
+        author=escape(content.client),
+        description=escape(content.footer),
+        css=(TEMPLATES / "report.css").read_text(encoding="utf-8"),
+        cover=_cover(content),
+        toc=_toc(content),
+        body="\n".join(body),
+    )
+
+
+# -- building blocks -------------------------------------------------------------------------
+
+
+def _segment_anchor(segment: SegmentContent) -> str:
+    return f"segment-{segment.segment}"
+
+
+def _chapter(key: str, inner: str) -> str:
+    number = [k for k, _ in CHAPTERS].index(key) + 1
+    heading = f'<h2 id="{key}">{number}&ensp;{escape(dict(CHAPTERS)[key])}</h2>'
+    return f'<section class="chapter" id="chapter-{key}">{heading}\n{inner}</section>'
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    return "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    numeric: Sequence[int] = (),
+    row_classes: Sequence[str] = (),
+    strong: Sequence[tuple[int, int]] = (),
+    nowrap: Sequence[int] = (),
+) -> str:
+    def cell(tag: str, i: int, j: int, text: str) -> str:
+        flags = ("num", j in numeric), ("strong", (i, j) in strong), ("nowrap", j in nowrap)
+        classes = " ".join(name for name, on in flags if on)
+        attr = f' class="{classes}"' if classes else ""
+        return f"<{tag}{attr}>{escape(text)}</{tag}>"
+
+    head = "<tr>" + "".join(cell("th", -1, j, h) for j, h in enumerate(headers)) + "</tr>"
+    lines = []
+    for i, row in enumerate(rows):
+        css = row_classes[i] if i < len(row_classes) and row_classes[i] else ""
+        attr = f' class="{css}"' if css else ""
+        lines.append(f"<tr{attr}>" + "".join(cell("td", i, j, text) for j, text in enumerate(row)) + "</tr>")
+    return f'<table class="data"><thead>{head}</thead><tbody>{"".join(lines)}</tbody></table>'
+
+
+def _figure(svg: str, caption: str) -> str:
+    return f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>"
+
+
+# -- sections --------------------------------------------------------------------------------
+
+
+def _cover(content: ReportContent) -> str:
+    return (
+        '<div class="band">'
+        f"<h1>{escape(content.title)}</h1>"
+        '<div class="rule"></div>'
+        f'<p class="client">Prepared for <span>{escape(content.client)}</span></p>'
+        f'<p class="date">{escape(content.date_text)}</p>'
+        "</div>"
+        '<div class="meta">'
+        f'<p><span class="version">{escape(content.footer)}</span>&ensp;'
+        f'<span class="badge">{escape(content.status_text)}</span></p>'
+        f"<p>Full version hash: {escape(content.version_hash) or DASH}</p>"
+        f"<p>{format_count(content.customers)} customers · {len(content.segments)} segments</p>"
+        "</div>"
+    )
+
+
+def _toc(content: ReportContent) -> str:
+    items = []
+    for number, (key, title) in enumerate(CHAPTERS, start=1):
+        items.append(f'<li><a href="#{key}">{number}&ensp;{escape(title)}</a></li>')
+        if key == "segments":
+            items += [
+                f'<li class="sub"><a href="#{_segment_anchor(s)}">{escape(s.name)}</a></li>'
+                for s in content.segments
+            ]
+    return "\n".join(items)
+
+
+def _summary(content: ReportContent) -> str:
+    tiles = "".join(
+        f'<td><div class="tile-label">{escape(k.label)}</div>'
+        f'<div class="tile-value">{escape(k.value)}</div>'
+        f'<div class="tile-note">{escape(k.note)}</div></td>'
+        for k in content.key_numbers
+    )
+    tiles = f'<div class="tiles"><table class="tiles"><tr>{tiles}</tr></table></div>'
+    return f"{tiles}<h3>Key findings</h3>{_bullets(content.summary)}"
+
+
+def _method(content: ReportContent) -> str:
+    rows = [
+        (label, format_number(mean), f"{missing:,}")
+        for label, mean, (_, missing) in zip(
+            content.feature_labels, content.population_means, content.missing, strict=True
+        )
+    ]
+    rows.append(("All features", "", f"{content.missing_total:,}"))
+    table = _table(
+        ("Feature", "Average", "Missing values imputed"),
+        rows,
+        numeric=(1, 2),
+        row_classes=[""] * (len(rows) - 1) + ["total"],
+    )
+    return (
+        f"<h3>Features</h3>{table}"
+        f"<h3>How the segments were found</h3>{_bullets(content.method)}"
+        f"<h3>Why this solution</h3>{_bullets(content.selection)}"
+    )
+
+
+def _overview(content: ReportContent) -> str:
+    rows = [(s.label, s.name, s.size_text, s.share_text) for s in content.segments]
+    table = _table(("ID", "Segment", "Customers", "Share"), rows, numeric=(2, 3), nowrap=(0,))
+    chart = _figure(size_chart(content), "Customers per segment, with their share of all customers.")
+    return chart + table
+
+
+def _compare(content: ReportContent) -> str:
+    caption = (
+        "Each bar is a segment's mean against the customer average, in per cent "
+        "(0 = average). Features with an average of zero are left out."
+    )
+    rows = [
+        (label, format_number(mean), *(s.figures[i].mean_text for s in content.segments))
+        for i, (label, mean) in enumerate(zip(content.feature_labels, content.population_means, strict=True))
+    ]
+    headers = ("Feature", "Average", *(s.label for s in content.segments))
+    numeric = tuple(range(1, len(headers)))
+    return (
+        _figure(comparison_chart(content), caption)
+        + "<h3>Means per segment</h3>"
+        + _table(headers, rows, numeric=numeric)
+    )
+
+
+def _segments(content: ReportContent) -> str:
+    parts = []
+    for index, segment in enumerate(content.segments):
+        color = segment_color(index)
+        rows = [(f.label, f.mean_text, f.average_text, f.difference_text) for f in segment.figures]
+        strong = [
+            (i, 3)
+            for i, f in enumerate(segment.figures)
+            if f.difference is None or abs(f.difference) >= TRAIT_THRESHOLD
+        ]
+        table = _table(
+            ("Feature", "Segment", "Average", "Difference"), rows, numeric=(1, 2, 3), strong=strong
+        )
+        first = " first" if index == 0 else ""
+        parts.append(
+            f'<section class="segment{first}">'
+            f'<h3 class="segment-title" id="{_segment_anchor(segment)}">'
+            f'<span class="swatch" style="background:{color}"></span>'
+            f"{escape(segment.name)}</h3>"
+            f'<p class="kicker">{escape(segment.label)} · {segment.size_text} customers · '
+            f"{segment.share_text} of all customers</p>"
+            f'<div class="share-bar"><span style="width:{min(segment.share, 1.0) * 100:.1f}%;'
+            f'background:{color}"></span></div>'
+            f"<h3>What sets them apart</h3>{_bullets(segment.traits)}"
+            f"<h3>Key figures against the average</h3>{table}"
+            + _figure(segment_chart(segment, color), "Difference from the customer average, per feature.")
+            + "</section>"
+        )
+    return "\n".join(parts)
+
+
+def _validation(content: ReportContent) -> str:
+    table = content.validation
+    if not table.rows:
+        return "<p>No candidate solutions were recorded.</p>" + _bullets(content.selection)
+    numeric = tuple(j for j, h in enumerate(table.headers) if h not in ("Algorithm", "Choice"))
+    classes = ["selected" if i == table.selected_row else "" for i in range(len(table.rows))]
+    return (
+        _table(table.headers, table.rows, numeric=numeric, row_classes=classes)
+        + f'<p class="note">{escape(table.note)}</p>'
+        + f"<h3>Why this solution</h3>{_bullets(content.selection)}"
+    )

@@ -1,0 +1,135 @@
+"""Building a segment version's deliverables and handing them out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import HttpRequest
+
+from governance.models import SegmentVersion
+from governance.services import audit_record
+from segmentation import CentroidModel
+
+from .models import Deliverable
+
+SCORER_DIALECTS = ("postgresql", "sqlite")
+
+
+def _json_bytes(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True, allow_nan=False, default=str) + "\n").encode()
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, lineterminator="\n").encode()
+
+
+def _deck_bytes(version: SegmentVersion) -> bytes:
+    from .content import report_content
+    from .deck import build_deck
+
+    content = report_content(
+        profile=pd.DataFrame(version.profile),
+        metrics=version.metrics,
+        title=version.project.name,
+        client=version.project.client.name,
+        version_id=version.label,
+        version_hash=version.version_hash,
+        created=version.created_at,
+        status="draft",
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "deck.pptx"
+        build_deck(content, path)
+        return path.read_bytes()
+
+
+def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
+    from segmentation.sql import compile_scorer
+
+    model = CentroidModel.from_dict(version.model)
+    header = f"-- Segplatform scorer · {version.project.name} {version.label} · version_hash {version.version_hash}\n"
+    return (header + compile_scorer(model, dialect).rstrip().rstrip(";") + ";\n").encode()
+
+
+@transaction.atomic
+def deliverables_build(*, version: SegmentVersion, labels: pd.DataFrame) -> list[Deliverable]:
+    """Write every deliverable of a freshly created version, and the manifest that hashes them."""
+    contents: dict[str, bytes] = {
+        Deliverable.Kind.LABELS: _csv_bytes(labels[["customer_id", "segment"]]),
+        Deliverable.Kind.PROFILE: _csv_bytes(pd.DataFrame(version.profile)),
+        Deliverable.Kind.METRICS: _json_bytes(version.metrics),
+        Deliverable.Kind.DECK: _deck_bytes(version),
+    }
+    for dialect in SCORER_DIALECTS:
+        contents[f"scorer_{dialect}.sql"] = _scorer_bytes(version, dialect)
+    contents[Deliverable.Kind.MANIFEST] = _json_bytes(_manifest(version, contents))
+    return [_store(version, kind, data) for kind, data in contents.items()]
+
+
+def _manifest(version: SegmentVersion, contents: dict[str, bytes]) -> dict[str, Any]:
+    return {
+        "version_id": version.label,
+        "version_hash": version.version_hash,
+        "project": version.project.name,
+        "client": version.project.client.name,
+        "created_at": version.created_at.isoformat(),
+        "model_sha256": version.model_sha256,
+        "data_sha256": version.data_sha256,
+        "code_version": version.code_version,
+        "files": {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for name, data in sorted(contents.items())
+        },
+    }
+
+
+def _store(version: SegmentVersion, kind: str, data: bytes) -> Deliverable:
+    deliverable = Deliverable(
+        version=version, kind=kind, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data)
+    )
+    deliverable.file.save(kind, ContentFile(data), save=False)
+    deliverable.save()
+    return deliverable
+
+
+def deliverable_read(
+    *, deliverable: Deliverable, user: Any = None, request: HttpRequest | None = None, audit: bool = True
+) -> bytes:
+    """The deliverable's bytes in clear, with an audit event for the download."""
+    with deliverable.file.open("rb") as handle:
+        data = handle.read()
+    if audit:
+        audit_record(
+            action="deliverable.download",
+            actor=user,
+            project=deliverable.version.project,
+            obj=deliverable,
+            request=request,
+            details={"kind": deliverable.kind, "version": deliverable.version.label},
+        )
+    return data
+
+
+def deliverables_export(*, version: SegmentVersion, out_dir: Path, actor_name: str) -> list[Path]:
+    """Write a version's deliverables into a folder (the command line's ``--out``)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for deliverable in version.deliverables.all():
+        path = out_dir / deliverable.filename
+        path.write_bytes(deliverable_read(deliverable=deliverable, audit=False))
+        written.append(path)
+    audit_record(
+        action="deliverable.export",
+        actor_name=actor_name,
+        project=version.project,
+        obj=version,
+        details={"out_dir": str(out_dir), "files": [p.name for p in written]},
+    )
+    return written

@@ -1,0 +1,26 @@
+"""Segplatform's segmentation engine: plain Python on pandas, NumPy and scikit-learn.
+
+Nothing here imports Django, so every statistical step can be tested without a database.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import SegmentationError, SpecError
+from .io import read_csv_bytes, read_table
+from .model import CentroidModel
+from .pipeline import SegmentationResult, segment, version_hash
+from .spec import SegmentationSpec
+
+__all__ = [
+    "CentroidModel",
+    "SegmentationError",
+    "SegmentationResult",
+    "SegmentationSpec",
+    "SpecError",
+    "read_csv_bytes",
+    "read_table",
+    "segment",
+    "version_hash",
+]

@@ -1,0 +1,15 @@
+"""The one error type the engine raises for problems a user can fix."""
+
+from __future__ import annotations
+
+
+class SegmentationError(ValueError):
+    """Input, spec or data the engine cannot work with.
+
+    The message is written for the person who supplied the input: it names what was wrong
+    and where, and is safe to show on a web page or a command line as it is.
+    """
+
+
+class SpecError(SegmentationError):
+    """A segmentation spec with an unknown key, a missing key or a value of the wrong type."""

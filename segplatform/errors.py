@@ -1,0 +1,12 @@
+"""The one error type services raise for a request the user can correct."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """A refusal with a message written for the user (what was wrong and what to do)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field

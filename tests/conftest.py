@@ -1,0 +1,135 @@
+"""Shared fixtures: named users in their roles, a project, and a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+
+
+def services_required() -> bool:
+    return os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need(condition: bool, what: str) -> None:
+    """Skip a test whose service is absent, unless the run demands real services."""
+    if condition:
+        return
+    if services_required():
+        pytest.fail(f"REQUIRE_SERVICES=1 but {what} is not configured")
+    pytest.skip(f"{what} is not configured")
+
+
+@pytest.fixture
+def make_user(django_user_model):  # type: ignore[no-untyped-def]
+    def make(username: str):  # type: ignore[no-untyped-def]
+        return django_user_model.objects.create_user(username=username, password=PASSWORD)
+
+    return make
+
+
+@pytest.fixture
+def project(db, make_user):  # type: ignore[no-untyped-def]
+    from projects import services
+
+    owner = make_user("owner")
+    return services.project_create(
+        client=services.client_get_or_create(name="Acme Retail"), name="Loyalty 2026", user=owner
+    )
+
+
+@pytest.fixture
+def consultant(project):  # type: ignore[no-untyped-def]
+    return project.memberships.get().user
+
+
+@pytest.fixture
+def reviewer(project, make_user):  # type: ignore[no-untyped-def]
+    from projects.models import Membership
+    from projects.services import membership_add
+
+    user = make_user("rita")
+    membership_add(project=project, user=user, role=Membership.Role.REVIEWER)
+    return user
+
+
+@pytest.fixture
+def outsider(db, make_user):  # type: ignore[no-untyped-def]
+    """A member of another client's project only."""
+    from projects import services
+
+    user = make_user("oscar")
+    services.project_create(
+        client=services.client_get_or_create(name="Other Client"), name="Elsewhere", user=user
+    )
+    return user
+
+
+def _database_url(settings_dict: dict) -> str:
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict.get("USER") or "postgres"
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[subprocess.Popen]:  # type: ignore[no-untyped-def]
+    """A real worker process on the configured broker, consuming a queue of its own.
+
+    It reads the test database, so tests that use it need ``transactional_db``.
+    """
+    from django.db import connection
+
+    from segplatform.celery import app
+
+    queue = f"segplatform-test-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "segplatform",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "-Q",
+        queue,
+        "--without-mingle",
+        "--without-gossip",
+        "--without-heartbeat",
+        "--loglevel=INFO",
+    ]
+    with log.open("w") as out:
+        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while "ready." not in log.read_text():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-4000:]}")
+        time.sleep(0.2)
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+    app.conf.task_default_queue = "celery"
