@@ -9,20 +9,31 @@ def deliverable_path(instance: Deliverable, filename: str) -> str:
     return f"projects/{instance.version.project_id}/versions/{instance.version.number}/{filename}.enc"
 
 
+# The kind of a deliverable is its file name in the version's output folder. Descriptions live
+# here rather than in field choices, so a new kind of file needs no migration.
+DESCRIPTIONS = {
+    "labels.csv": "Segment labels (CSV)",
+    "profile.csv": "Segment profile (CSV)",
+    "metrics.json": "Metrics (JSON)",
+    "scorer_postgresql.sql": "SQL scorer for PostgreSQL",
+    "scorer_sqlite.sql": "SQL scorer for SQLite",
+    "deck.pptx": "Executive deck (PowerPoint)",
+    "manifest.json": "Manifest with hashes",
+}
+
+
 class Deliverable(models.Model):
-    class Kind(models.TextChoices):
-        LABELS = "labels.csv", "Segment labels (CSV)"
-        PROFILE = "profile.csv", "Segment profile (CSV)"
-        METRICS = "metrics.json", "Metrics (JSON)"
-        SCORER_POSTGRESQL = "scorer_postgresql.sql", "SQL scorer for PostgreSQL"
-        SCORER_SQLITE = "scorer_sqlite.sql", "SQL scorer for SQLite"
-        DECK = "deck.pptx", "Executive deck (PowerPoint)"
-        MANIFEST = "manifest.json", "Manifest with hashes"
+    class Kind:
+        LABELS = "labels.csv"
+        PROFILE = "profile.csv"
+        METRICS = "metrics.json"
+        DECK = "deck.pptx"
+        MANIFEST = "manifest.json"
 
     version = models.ForeignKey(
         "governance.SegmentVersion", on_delete=models.CASCADE, related_name="deliverables"
     )
-    kind = models.CharField(max_length=60, choices=Kind.choices)
+    kind = models.CharField(max_length=60, help_text="The file name, e.g. labels.csv.")
     file = models.FileField(upload_to=deliverable_path, max_length=500)
     sha256 = models.CharField(max_length=64)
     size_bytes = models.PositiveBigIntegerField()
@@ -38,6 +49,10 @@ class Deliverable(models.Model):
     @property
     def filename(self) -> str:
         return self.kind
+
+    @property
+    def description(self) -> str:
+        return DESCRIPTIONS.get(self.kind, self.kind)
 
     @property
     def content_type(self) -> str:
