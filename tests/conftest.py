@@ -84,6 +84,31 @@ def _database_url(settings_dict: dict) -> str:
     return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
+def start_worker(*, env: dict[str, str], log: Path, queue: str | None = None) -> subprocess.Popen:
+    """Start a real Celery worker process and return once it reports ready."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "segplatform",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+    ]
+    command += ["-Q", queue] if queue else []
+    command += ["--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel=INFO"]
+    with log.open("w") as out:
+        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while "ready." not in log.read_text():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-4000:]}")
+        time.sleep(0.2)
+    return worker
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[subprocess.Popen]:  # type: ignore[no-untyped-def]
     """A real worker process on the configured broker, consuming a queue of its own.
@@ -102,30 +127,7 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Itera
         "DATABASE_URL": _database_url(connection.settings_dict),
         "PYTHONUNBUFFERED": "1",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "segplatform",
-        "worker",
-        "--pool=solo",
-        "--concurrency=1",
-        "-Q",
-        queue,
-        "--without-mingle",
-        "--without-gossip",
-        "--without-heartbeat",
-        "--loglevel=INFO",
-    ]
-    with log.open("w") as out:
-        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while "ready." not in log.read_text():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            worker.kill()
-            pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-4000:]}")
-        time.sleep(0.2)
+    worker = start_worker(env=env, log=log, queue=queue)
     yield worker
     worker.terminate()
     try:

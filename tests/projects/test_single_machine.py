@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, start_worker
 
 pytestmark = pytest.mark.slow
 
@@ -48,25 +48,7 @@ def test_a_run_goes_through_a_worker_on_the_filesystem_broker_with_sqlite(tmp_pa
 
     manage("migrate", "-v0")
     assert "password" in manage("demo")
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "segplatform",
-            "worker",
-            "--pool=solo",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_worker(env=env, log=tmp_path / "worker.log")
     try:
         run_id = manage("shell", "--no-imports", "-c", ENQUEUE).splitlines()[-1]
         deadline = time.monotonic() + 180
@@ -81,4 +63,3 @@ def test_a_run_goes_through_a_worker_on_the_filesystem_broker_with_sqlite(tmp_pa
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-        log.close()
