@@ -19,6 +19,9 @@ DESCRIPTIONS = {
     "scorer_sqlite.sql": "SQL scorer for SQLite",
     "deck.pptx": "Executive deck (PowerPoint)",
     "manifest.json": "Manifest with hashes",
+    "labels.xlsx": "Segment labels (Excel)",
+    "profile.xlsx": "Segment profile (Excel)",
+    "report.pdf": "Report (PDF)",
 }
 
 

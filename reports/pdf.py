@@ -17,7 +17,8 @@ from .content import TRAIT_THRESHOLD, ReportContent, SegmentContent
 from .formatting import DASH, format_count, format_number
 from .svg import comparison_chart, segment_chart, segment_color, size_chart
 
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "reports"
+# Not under templates/: these are string.Template files, never rendered by Django.
+TEMPLATES = Path(__file__).resolve().parent / "document_templates"
 
 CHAPTERS = (
     ("summary", "Executive summary"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from governance.models import SegmentVersion
 from governance.services import audit_record
 from segmentation import CentroidModel
 
+from .content import ReportContent, report_content
 from .models import Deliverable
+from .tables import csv_bytes, xlsx_bytes
 
 SCORER_DIALECTS = ("postgresql", "sqlite")
 
@@ -26,15 +29,8 @@ def _json_bytes(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True, allow_nan=False, default=str) + "\n").encode()
 
 
-def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False, lineterminator="\n").encode()
-
-
-def _deck_bytes(version: SegmentVersion) -> bytes:
-    from .content import report_content
-    from .deck import build_deck
-
-    content = report_content(
+def _content(version: SegmentVersion) -> ReportContent:
+    return report_content(
         profile=pd.DataFrame(version.profile),
         metrics=version.metrics,
         title=version.project.name,
@@ -44,9 +40,12 @@ def _deck_bytes(version: SegmentVersion) -> bytes:
         created=version.created_at,
         status="draft",
     )
+
+
+def _document_bytes(build: Callable[[ReportContent, Path], None], content: ReportContent) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "deck.pptx"
-        build_deck(content, path)
+        path = Path(folder) / "document"
+        build(content, path)
         return path.read_bytes()
 
 
@@ -61,11 +60,20 @@ def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
 @transaction.atomic
 def deliverables_build(*, version: SegmentVersion, labels: pd.DataFrame) -> list[Deliverable]:
     """Write every deliverable of a freshly created version, and the manifest that hashes them."""
+    from .deck import build_deck
+    from .pdf import build_report_pdf
+
+    labels = labels[["customer_id", "segment"]]
+    profile = pd.DataFrame(version.profile)
+    content = _content(version)
     contents: dict[str, bytes] = {
-        Deliverable.Kind.LABELS: _csv_bytes(labels[["customer_id", "segment"]]),
-        Deliverable.Kind.PROFILE: _csv_bytes(pd.DataFrame(version.profile)),
+        Deliverable.Kind.LABELS: csv_bytes(labels),
+        "labels.xlsx": xlsx_bytes(labels, sheet="labels"),
+        Deliverable.Kind.PROFILE: csv_bytes(profile),
+        "profile.xlsx": xlsx_bytes(profile, sheet="profile"),
         Deliverable.Kind.METRICS: _json_bytes(version.metrics),
-        Deliverable.Kind.DECK: _deck_bytes(version),
+        Deliverable.Kind.DECK: _document_bytes(build_deck, content),
+        "report.pdf": _document_bytes(build_report_pdf, content),
     }
     for dialect in SCORER_DIALECTS:
         contents[f"scorer_{dialect}.sql"] = _scorer_bytes(version, dialect)

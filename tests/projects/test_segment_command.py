@@ -10,7 +10,9 @@ import sys
 import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
+from openpyxl import load_workbook
 from pptx import Presentation
+from pypdf import PdfReader
 
 from governance.models import AuditEvent, SegmentVersion
 from projects.models import Project
@@ -34,6 +36,9 @@ FILES = {
     "scorer_sqlite.sql",
     "deck.pptx",
     "manifest.json",
+    "report.pdf",
+    "labels.xlsx",
+    "profile.xlsx",
 }
 
 
@@ -92,8 +97,12 @@ def test_labels_cover_every_customer_and_profile_names_every_segment(inputs, tmp
         for shape in slide.shapes
         if shape.has_text_frame
     )
+    report_text = " ".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
     for name in profile["name"]:
         assert name in deck_text
+        assert name in " ".join(report_text.split())
+    workbook = load_workbook(out / "labels.xlsx").active
+    assert workbook.max_row == len(labels) + 1
 
 
 def test_the_sqlite_scorer_reproduces_every_label(inputs, tmp_path):
