@@ -17,6 +17,9 @@ DESCRIPTIONS = {
     "metrics.json": "Metrics (JSON)",
     "scorer_postgresql.sql": "SQL scorer for PostgreSQL",
     "scorer_sqlite.sql": "SQL scorer for SQLite",
+    "scorer_duckdb.sql": "SQL scorer for DuckDB",
+    "scorer_snowflake.sql": "SQL scorer for Snowflake",
+    "scorer_bigquery.sql": "SQL scorer for BigQuery",
     "deck.pptx": "Executive deck (PowerPoint)",
     "manifest.json": "Manifest with hashes",
 }

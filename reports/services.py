@@ -15,11 +15,11 @@ from django.http import HttpRequest
 
 from governance.models import SegmentVersion
 from governance.services import audit_record
-from segmentation import CentroidModel
+from segmentation.model import load_model
 
 from .models import Deliverable
 
-SCORER_DIALECTS = ("postgresql", "sqlite")
+SCORER_DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery")
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -53,7 +53,7 @@ def _deck_bytes(version: SegmentVersion) -> bytes:
 def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
     from segmentation.sql import compile_scorer
 
-    model = CentroidModel.from_dict(version.model)
+    model = load_model(version.model)  # either format: old versions still get scorers
     header = f"-- Segplatform scorer · {version.project.name} {version.label} · version_hash {version.version_hash}\n"
     return (header + compile_scorer(model, dialect).rstrip().rstrip(";") + ";\n").encode()
 

@@ -243,6 +243,12 @@ class SegmentationModel:
         x = self.preprocessor.transform(frame)
         return x if self.projection is None else self.projection.transform(x)
 
+    def distances(self, frame: pd.DataFrame) -> np.ndarray:
+        """Squared distance of each row to each segment's nearest exemplar, (rows, segments)."""
+        if not isinstance(self.assigner, NearestExemplars):
+            raise SegmentationError("a mixture model has densities, not distances: use predict_proba")
+        return self.assigner.segment_distances(self.transform(frame))
+
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """The segment label (0-based; ``-1`` for noise) of every row."""
         return self.assigner.predict(self.transform(frame))

@@ -30,6 +30,7 @@ Output features are ordered: numeric features, then indicators, then categorical
 from __future__ import annotations
 
 import itertools
+import decimal
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ import pandas as pd
 
 from .errors import SegmentationError
 
+_SCALARS = (str, int, float, np.number, decimal.Decimal)
 TRANSFORMS = ("zscore", "robust", "log1p", "quantile")
 ENCODINGS = ("onehot", "frequency")
 QUANTILE_KNOTS = 101  # knots at 0%, 1%, ..., 100%
@@ -72,7 +74,7 @@ def read_numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
     if pd.api.types.is_complex_dtype(column):
         raise SegmentationError(f"column '{name}' holds complex numbers, not real ones")
     if column.dtype == object:
-        odd = column.map(lambda v: not (v is None or isinstance(v, str | int | float | np.number)))
+        odd = column.map(lambda v: not (v is None or v is pd.NA or isinstance(v, _SCALARS)))
         if odd.any():
             example = column[odd].iloc[0]
             raise SegmentationError(
