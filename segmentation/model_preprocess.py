@@ -29,8 +29,8 @@ Output features are ordered: numeric features, then indicators, then categorical
 
 from __future__ import annotations
 
-import itertools
 import decimal
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
