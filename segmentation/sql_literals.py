@@ -59,6 +59,7 @@ def _number(text: str) -> exp.Literal:
 
 def double(value: float, dialect: str) -> exp.Expression:
     """An expression that evaluates to exactly the finite double ``value`` in ``dialect``."""
+    value = float(value)  # a NumPy scalar's repr is not a number
     if not math.isfinite(value):
         raise SegmentationError(f"cannot write the non-finite constant {value!r} in SQL")
     if dialect == "sqlite":
