@@ -16,13 +16,13 @@ from django.http import HttpRequest
 
 from governance.models import SegmentVersion
 from governance.services import audit_record
-from segmentation import CentroidModel
+from segmentation.model import load_model
 
 from .content import ReportContent, report_content
 from .models import Deliverable
 from .tables import csv_bytes, xlsx_bytes
 
-SCORER_DIALECTS = ("postgresql", "sqlite")
+SCORER_DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery")
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -52,7 +52,7 @@ def _document_bytes(build: Callable[[ReportContent, Path], None], content: Repor
 def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
     from segmentation.sql import compile_scorer
 
-    model = CentroidModel.from_dict(version.model)
+    model = load_model(version.model)  # either format: old versions still get scorers
     header = f"-- Segplatform scorer · {version.project.name} {version.label} · version_hash {version.version_hash}\n"
     return (header + compile_scorer(model, dialect).rstrip().rstrip(";") + ";\n").encode()
 

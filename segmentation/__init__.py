@@ -9,16 +9,18 @@ __version__ = "0.1.0"
 
 from .errors import SegmentationError, SpecError
 from .io import read_csv_bytes, read_table
-from .model import CentroidModel
+from .model import CentroidModel, SegmentationModel, load_model
 from .pipeline import SegmentationResult, segment, version_hash
 from .spec import SegmentationSpec
 
 __all__ = [
     "CentroidModel",
     "SegmentationError",
+    "SegmentationModel",
     "SegmentationResult",
     "SegmentationSpec",
     "SpecError",
+    "load_model",
     "read_csv_bytes",
     "read_table",
     "segment",

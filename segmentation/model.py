@@ -1,8 +1,19 @@
 """The fitted segmentation model: a plain value that scores new customers.
 
-The model is the single source of truth for assignment. Python's :meth:`CentroidModel.predict`,
-the SQL scorers and the scoring API all evaluate exactly the arithmetic written down here, in
-the same order, so they agree label for label:
+Two formats load (see :func:`load_model`):
+
+* ``segplatform.model/1`` — :class:`SegmentationModel`: a :class:`~.model_preprocess.Preprocessor`
+  (fill, clip, transforms, one-hot/frequency encodings, weights), an optional
+  :class:`~.model_assign.Projection` (PCA) and an assigner, either
+  :class:`~.model_assign.NearestExemplars` (K-Means is one exemplar per segment; density
+  methods add a noise radius and label ``-1``) or :class:`~.model_assign.GaussianMixtureAssigner`;
+* ``segplatform.centroid/1`` — :class:`CentroidModel`, the foundation's nearest centroid over
+  standardised numeric features, kept so old versions load and predict exactly as before
+  (:meth:`CentroidModel.to_segmentation_model` gives the same labels in the new form).
+
+The model is the single source of truth for assignment. Python's ``predict``, the SQL scorers
+and the scoring API all evaluate exactly the arithmetic written down in these modules, in the
+same order, so they agree label for label. For the centroid model:
 
 1. each feature is read as a number; blank or unparsable cells become missing;
 2. missing values are replaced by the feature's fill value (the training median);
@@ -11,7 +22,7 @@ the same order, so they agree label for label:
 5. the squared distance to each centroid is summed feature by feature, left to right;
 6. the segment is the first centroid with the smallest distance.
 
-The model serialises to JSON only (never pickle), so loading an artefact cannot run code.
+Models serialise to JSON only (never pickle), so loading an artefact cannot run code.
 """
 
 from __future__ import annotations
@@ -19,27 +30,25 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import SegmentationError
+from .model_assign import Assigner, NearestExemplars, Projection, assigner_from_dict
+from .model_preprocess import NumericColumn, Preprocessor, coerce_numeric
+
+__all__ = ["CentroidModel", "SegmentationModel", "as_segmentation_model", "coerce_numeric", "load_model"]
 
 MODEL_FORMAT = "segplatform.centroid/1"
+SEGMENTATION_FORMAT = "segplatform.model/1"
+NOISE_NAME = "Unassigned"
 
 # Standardised values beyond this many scales from the centre are clipped: far outside any
 # real data, yet small enough that squaring them never overflows a double in any database.
 CLIP_SCALES = 1e6
-
-
-def coerce_numeric(values: pd.Series) -> pd.Series:
-    """Read a column as float64; blank or unparsable cells become NaN, never an error."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.astype("float64")
-    text = values.astype("string").str.strip().str.replace(",", "", regex=False)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,25 @@ class CentroidModel:
         """Step 6: the segment label (0-based) of every row."""
         return np.argmin(self.distances(frame), axis=1).astype(np.int64)
 
+    def to_segmentation_model(self) -> SegmentationModel:
+        """The same model in the general form: identical arithmetic, hence identical labels."""
+        columns = []
+        for j, name in enumerate(self.features):
+            # np.clip yields ``upper`` when lower > upper; the fill value is clipped as well.
+            upper = self.upper[j]
+            lower = min(self.lower[j], upper)
+            fill = min(max(self.fill_values[j], lower), upper)
+            columns.append(NumericColumn(name, "zscore", fill, lower, upper, self.centers[j], self.scales[j]))
+        assigner = NearestExemplars(
+            exemplars=self.centroids, segments=tuple(range(self.n_segments)), n_segments=self.n_segments
+        )
+        return SegmentationModel(
+            id_column=self.id_column,
+            preprocessor=Preprocessor(numeric=tuple(columns)),
+            assigner=assigner,
+            segment_names=self.segment_names,
+        )
+
     # -- persistence ----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -154,3 +182,155 @@ class CentroidModel:
     @classmethod
     def from_json(cls, raw: bytes | str) -> CentroidModel:
         return cls.from_dict(json.loads(raw))
+
+
+@dataclass(frozen=True)
+class SegmentationModel:
+    """Preprocessor, optional projection and assigner: the whole fitted artefact.
+
+    JSON (``to_dict``; keys sorted in :meth:`to_json`)::
+
+        {"format": "segplatform.model/1", "id_column": "customer_id",
+         "segment_names": ["Loyal high spenders", ...], "noise_name": "Unassigned",
+         "preprocessor": {"numeric": [{"name", "transform", "fill", "lower", "upper", "center",
+                                       "scale", "knots", "levels", "indicator", "weight"}, ...],
+                          "categorical": [{"name", "encoding", "levels", "shares", "weight"}, ...]},
+         "projection": null | {"mean": [...], "components": [[...], ...],
+                               "explained_variance_ratio": [...]},
+         "assigner": {"kind": "nearest_exemplar", "exemplars": [[...]], "segments": [0, ...],
+                      "n_segments": k, "noise_radius_sq": null | [...]}
+                   | {"kind": "gaussian_mixture", "weights": [...], "means": [[...]],
+                      "precision_cholesky": [[[...]]]},
+         "metadata": {...}}
+
+    ``metadata`` is free JSON (algorithm, k, spec hash…) carried along and hashed.
+    """
+
+    id_column: str
+    preprocessor: Preprocessor
+    assigner: Assigner
+    segment_names: tuple[str, ...]
+    projection: Projection | None = None
+    noise_name: str = NOISE_NAME
+    metadata: dict[str, Any] = field(default_factory=dict)
+    format: str = field(default=SEGMENTATION_FORMAT)
+
+    def __post_init__(self) -> None:
+        width = len(self.preprocessor.feature_names)
+        if self.projection is not None:
+            if len(self.projection.mean) != width:
+                raise SegmentationError("model is inconsistent: the projection expects other features")
+            width = len(self.projection.components)
+        if self.assigner.dimension != width:
+            raise SegmentationError("model is inconsistent: the assigner expects another dimension")
+        if len(self.segment_names) != self.assigner.n_segments:
+            raise SegmentationError("model is inconsistent: one name is needed per segment")
+        if self.id_column in self.preprocessor.columns:
+            raise SegmentationError("model is inconsistent: the id column is also a feature")
+
+    @property
+    def n_segments(self) -> int:
+        return self.assigner.n_segments
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The input columns the model reads (besides the id)."""
+        return tuple(self.preprocessor.columns)
+
+    # -- scoring ---------------------------------------------------------------------------
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Preprocessed features, projected when the model has a projection."""
+        x = self.preprocessor.transform(frame)
+        return x if self.projection is None else self.projection.transform(x)
+
+    def distances(self, frame: pd.DataFrame) -> np.ndarray:
+        """Squared distance of each row to each segment's nearest exemplar, (rows, segments)."""
+        if not isinstance(self.assigner, NearestExemplars):
+            raise SegmentationError("a mixture model has densities, not distances: use predict_proba")
+        return self.assigner.segment_distances(self.transform(frame))
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """The segment label (0-based; ``-1`` for noise) of every row."""
+        return self.assigner.predict(self.transform(frame))
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """Membership probabilities, shape (rows, segments); ``None`` for hard assigners."""
+        if not hasattr(self.assigner, "predict_proba"):
+            return None
+        return self.assigner.predict_proba(self.transform(frame))
+
+    def names_of(self, labels: np.ndarray) -> list[str]:
+        names = [*self.segment_names, self.noise_name]  # index -1 is the noise name
+        return [names[int(k)] for k in labels]
+
+    def reordered(
+        self, order: Sequence[int], segment_names: Sequence[str] | None = None
+    ) -> SegmentationModel:
+        """Segment ``order[i]`` becomes segment ``i`` (e.g. to number segments by size)."""
+        names = (
+            tuple(segment_names) if segment_names is not None else tuple(self.segment_names[k] for k in order)
+        )
+        return replace(self, assigner=self.assigner.reordered(order), segment_names=names)
+
+    # -- persistence ----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "id_column": self.id_column,
+            "segment_names": list(self.segment_names),
+            "noise_name": self.noise_name,
+            "preprocessor": self.preprocessor.to_dict(),
+            "projection": None if self.projection is None else self.projection.to_dict(),
+            "assigner": self.assigner.to_dict(),
+            "metadata": self.metadata,
+        }
+
+    def to_json(self) -> bytes:
+        """Canonical JSON: the same model always gives the same bytes (and hash)."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_json()).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SegmentationModel:
+        if data.get("format") != SEGMENTATION_FORMAT:
+            raise SegmentationError(f"unsupported model format {data.get('format')!r}")
+        try:
+            projection = data.get("projection")
+            return cls(
+                id_column=str(data["id_column"]),
+                preprocessor=Preprocessor.from_dict(data["preprocessor"]),
+                assigner=assigner_from_dict(data["assigner"]),
+                segment_names=tuple(str(n) for n in data["segment_names"]),
+                projection=None if projection is None else Projection.from_dict(projection),
+                noise_name=str(data.get("noise_name", NOISE_NAME)),
+                metadata=dict(data.get("metadata") or {}),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, SegmentationError):
+                raise
+            raise SegmentationError(f"the model file is damaged: {error!r}") from None
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> SegmentationModel:
+        return cls.from_dict(json.loads(raw))
+
+
+AnyModel = SegmentationModel | CentroidModel
+
+
+def load_model(data: dict[str, Any] | bytes | str) -> AnyModel:
+    """Load either model format from its dict or JSON; never executes code."""
+    if isinstance(data, bytes | str):
+        data = json.loads(data)
+    if not isinstance(data, dict):
+        raise SegmentationError("a model is a JSON object")
+    if data.get("format") == MODEL_FORMAT:
+        return CentroidModel.from_dict(data)
+    return SegmentationModel.from_dict(data)
+
+
+def as_segmentation_model(model: AnyModel) -> SegmentationModel:
+    return model.to_segmentation_model() if isinstance(model, CentroidModel) else model

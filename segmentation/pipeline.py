@@ -15,7 +15,9 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 
 from . import __version__
 from .errors import SegmentationError
-from .model import CLIP_SCALES, CentroidModel, coerce_numeric
+from .model import SegmentationModel, coerce_numeric
+from .model_assign import NearestExemplars
+from .model_preprocess import Preprocessor
 from .profile import profile_segments
 from .spec import SegmentationSpec
 
@@ -36,7 +38,7 @@ class SegmentationResult:
     """What a run produces: the model, one label per customer, the profile and the metrics."""
 
     spec: SegmentationSpec
-    model: CentroidModel
+    model: SegmentationModel
     labels: pd.DataFrame  # customer_id, segment
     profile: pd.DataFrame
     metrics: dict[str, Any]
@@ -66,28 +68,19 @@ def segment(
             f"form {spec.k_min} segments"
         )
 
-    fill_values = values.median()
-    filled = values.fillna(fill_values)
-    centers = filled.mean()
-    scales = filled.std(ddof=0)
-    base = CentroidModel(
-        id_column=spec.id_column,
-        features=spec.numeric_columns,
-        fill_values=tuple(fill_values.tolist()),
-        lower=tuple((centers - CLIP_SCALES * scales).tolist()),
-        upper=tuple((centers + CLIP_SCALES * scales).tolist()),
-        centers=tuple(centers.tolist()),
-        scales=tuple(scales.tolist()),
-        centroids=((0.0,) * len(spec.numeric_columns),),
-        segment_names=("all",),
-    )
-    z = base.transform(frame.loc[values.index])
+    # The model reads the same columns the spec names; the prepared values carry the parsed
+    # numbers, so the preprocessor sees what the checks above saw.
+    preprocessor = Preprocessor.fit(values, numeric=spec.numeric_columns)
+    filled = values.fillna(pd.Series({c.name: c.fill for c in preprocessor.numeric}))
+    z = preprocessor.transform(frame.loc[values.index])
 
     candidates, fits = _sweep(z, spec, distinct, progress)
     best = max(candidates, key=lambda c: (c["silhouette"], -c["k"]))
     progress("profiling", 0.85)
 
-    model, labels = _ordered_model(base, fits[best["k"]].cluster_centers_, frame.loc[values.index])
+    model, labels = _ordered_model(
+        spec.id_column, preprocessor, fits[best["k"]].cluster_centers_, frame.loc[values.index]
+    )
     profile = profile_segments(filled, z, labels, model.n_segments)
     model = replace(model, segment_names=tuple(profile["name"]))
 
@@ -192,25 +185,28 @@ def _sweep(
 
 
 def _ordered_model(
-    base: CentroidModel, centroids: np.ndarray, frame: pd.DataFrame
-) -> tuple[CentroidModel, np.ndarray]:
+    id_column: str, preprocessor: Preprocessor, centroids: np.ndarray, frame: pd.DataFrame
+) -> tuple[SegmentationModel, np.ndarray]:
     """Number segments by size, largest first, and label every customer with the model itself.
 
     Labels come from the model's own predict, not from the clustering's training labels, so
     the delivered labels are by construction what the scorers and the API compute.
     """
-    unordered = replace(
-        base,
-        centroids=tuple(tuple(map(float, row)) for row in centroids),
-        segment_names=tuple(str(i) for i in range(len(centroids))),
+    k = len(centroids)
+    unordered = SegmentationModel(
+        id_column=id_column,
+        preprocessor=preprocessor,
+        assigner=NearestExemplars(
+            exemplars=tuple(tuple(map(float, row)) for row in centroids),
+            segments=tuple(range(k)),
+            n_segments=k,
+        ),
+        segment_names=tuple(str(i) for i in range(k)),
+        metadata={"algorithm": "kmeans", "k": k},
     )
-    counts = np.bincount(unordered.predict(frame), minlength=len(centroids))
-    order = sorted(range(len(centroids)), key=lambda i: (-counts[i], tuple(centroids[i])))
-    model = replace(
-        unordered,
-        centroids=tuple(unordered.centroids[i] for i in order),
-        segment_names=tuple(str(i) for i in range(len(order))),
-    )
+    counts = np.bincount(unordered.predict(frame), minlength=k)
+    order = sorted(range(k), key=lambda i: (-counts[i], tuple(centroids[i])))
+    model = unordered.reordered(order, segment_names=tuple(str(i) for i in range(k)))
     return model, model.predict(frame)
 
 

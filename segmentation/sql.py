@@ -1,269 +1,390 @@
-"""Compile a fitted :class:`~segmentation.model.CentroidModel` into one SQL ``SELECT``.
+"""Compile a fitted model into one SQL ``SELECT`` that labels customers inside a database.
 
-The statement evaluates exactly the arithmetic documented in :mod:`segmentation.model`, in the
-same order and in IEEE double precision, so a database labels every row exactly as
-:meth:`CentroidModel.predict` does. It is built as a sqlglot expression tree and generated
-for each dialect by sqlglot; nothing here is written as dialect-specific text.
+Accepts a :class:`~segmentation.model.SegmentationModel` or a foundation
+:class:`~segmentation.model.CentroidModel`. The statement evaluates exactly the arithmetic
+documented in :mod:`segmentation.model_preprocess` and :mod:`segmentation.model_assign`, in the
+same order and in IEEE double precision, so a database labels every row exactly as the model's
+``predict`` does. It is built as a sqlglot expression tree and generated for each dialect by
+sqlglot; nothing here is written as dialect-specific text.
 
 Portability details the statement takes care of:
 
-* every input column is quoted and cast to a double before any arithmetic, so NUMERIC or
-  INTEGER columns compute exactly like floats in Python;
-* NULL (and NaN, where the engine can store it) is missing and takes the fill value;
-* the raw value is clipped by comparison before any arithmetic, so +/-Infinity and huge
-  values map to the bounds, as ``np.clip`` does, and nothing overflows;
-* PostgreSQL raises an error when a division or product of non-zero doubles underflows to
-  zero; where that can happen the statement yields the zero itself first;
-* constants are written so every engine reads back the very same double (see
-  :func:`literal_sql`);
-* ties go to the lowest label, like ``numpy.argmin``.
+* every numeric input column is quoted and cast to a double before any arithmetic, so NUMERIC
+  or INTEGER columns compute exactly like floats in Python; categorical columns are cast to text
+  and compared as they are (no trimming, no case folding);
+* NULL (and NaN, where the engine can store it) is missing and takes the fill value; ``''`` is a
+  missing category;
+* the raw value is clipped by comparison before any arithmetic, so +/-Infinity and huge values
+  map to the bounds, as ``np.clip`` does, and nothing overflows (bounds that could make any step
+  overflow are refused when compiling);
+* PostgreSQL raises an error when a division or product of non-zero doubles underflows to zero;
+  where that can happen the statement yields the zero itself first;
+* ``log1p`` is written ``LN(1 + p)``: every engine here calls the C library's ``log``, which the
+  model uses too (NumPy's ``log1p`` and ``log`` would differ in the last bit);
+* constants are written so every engine reads back the very same double (see :func:`literal_sql`);
+* ties go to the lowest label, like ``numpy.argmin``; no EXP is needed for mixtures.
+
+Each step is a CTE read by name by the next; in PostgreSQL, SQLite and DuckDB it is
+``MATERIALIZED`` so a planner never inlines steps into each other (the expression would grow
+exponentially, and PostgreSQL's JIT once spent a quarter of an hour on such a query).
 """
 
 from __future__ import annotations
 
 import math
-import struct
-from collections.abc import Callable
-from decimal import Decimal
 
+import numpy as np
 from sqlglot import exp
 
 from .errors import SegmentationError
-from .model import CentroidModel
+from .model import AnyModel, CentroidModel, SegmentationModel, as_segmentation_model
+from .model_assign import GaussianMixtureAssigner, NearestExemplars
+from .model_preprocess import CategoricalColumn, NumericColumn
+from .sql_literals import (
+    DIALECTS,
+    DOUBLE,
+    MATERIALIZED,
+    NO_UNDERFLOW_COORDINATE,
+    SQUARE_NONZERO,
+    double,
+    guarded,
+    is_missing,
+    literal_sql,
+    product_threshold,
+    quoted,
+    quotient_threshold,
+    sqlglot_dialect,
+)
 
-DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery")
-_SQLGLOT_NAME = {"postgresql": "postgres"}
-_DOUBLE = exp.DataType.build("double")
-_MATERIALIZED = ("postgresql", "sqlite", "duckdb")  # dialects with WITH ... AS MATERIALIZED
-# Largest power of two written as an integer literal (fits a signed 64-bit integer).
-_POW2_STEP = 62
+__all__ = ["DIALECTS", "compile_scorer", "literal_sql"]
 
-
-def _smallest_positive(predicate: Callable[[float], bool]) -> float:
-    """The smallest positive finite double ``u`` with ``predicate(u)``; predicate is monotone."""
-    lo, hi = 1, 0x7FEFFFFFFFFFFFFF  # bit patterns of 5e-324 and of the largest finite double
-
-    def of(bits: int) -> float:
-        return float(struct.unpack("<d", struct.pack("<Q", bits))[0])
-
-    while lo < hi:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if predicate(of(mid)) else (mid + 1, hi)
-    return of(lo)
-
-
-# |d| below this makes d*d round to exactly 0 (PostgreSQL: "value out of range: underflow").
-_SQUARE_NONZERO = _smallest_positive(lambda u: u * u != 0.0)
-# For a centroid coordinate at least this large, z - c is either exactly 0 or at least 2**-533
-# (Sterbenz: close doubles differ by a multiple of their ulp), so its square never underflows.
-_NO_UNDERFLOW_COORDINATE = 2.0**-480
+_TEXT = exp.DataType.build("text")
+# Largest magnitude any intermediate value may reach: far from overflow, whatever the rounding.
+_SAFE = 1e300
 
 
-def _sqlglot_dialect(dialect: str) -> str:
-    if dialect not in DIALECTS:
-        raise SegmentationError(
-            f"unknown SQL dialect {dialect!r}; accepted dialects are: {', '.join(DIALECTS)}"
+def _overflow_error() -> SegmentationError:
+    return SegmentationError(
+        "cannot compile this model to SQL: its clipping bounds are so wide that a distance "
+        "could overflow a double"
+    )
+
+
+def _numeric_bound(column: NumericColumn) -> float:
+    """Largest |feature| the column can yield; every step is monotone in the clipped value."""
+    ends = [column.lower, column.upper]
+    if column.transform == "quantile":
+        spread = column.upper - column.lower
+        if not all(math.isfinite(spread * abs(s)) for s in column.slopes):
+            raise _overflow_error()
+    t = column.transformed(np.asarray(ends, dtype=np.float64)).tolist()
+    return max(abs(v - column.center) / column.scale for v in t) * column.weight
+
+
+def _check_constants(model: SegmentationModel) -> None:
+    """Refuse models whose SQL could overflow a double, where PostgreSQL would raise an error."""
+    pre = model.preprocessor
+    bounds = [_numeric_bound(c) for c in pre.numeric]
+    bounds += [c.weight for c in pre.numeric if c.indicator]
+    for column in pre.categorical:
+        bounds += [max((s * column.weight for s in column.shares), default=0.0)] * len(column.outputs)
+        if column.encoding == "onehot":
+            bounds[-len(column.outputs) :] = [column.weight] * len(column.outputs)
+    if model.projection is not None:
+        mean = model.projection.mean
+        bounds = [
+            sum((b + abs(m)) * abs(c) for b, m, c in zip(bounds, mean, row, strict=True))
+            for row in model.projection.components
+        ]
+    assigner = model.assigner
+    worst: list[float] = list(bounds)
+    if isinstance(assigner, NearestExemplars):
+        worst += [
+            sum((b + abs(e)) ** 2 for b, e in zip(bounds, row, strict=True)) for row in assigner.exemplars
+        ]
+    else:
+        for k, (mean, factor) in enumerate(zip(assigner.means, assigner.precision_cholesky, strict=True)):
+            whitened = [
+                sum((bounds[j] + abs(mean[j])) * abs(factor[j][i]) for j in assigner.terms(k, i))
+                for i in range(assigner.dimension)
+            ]
+            worst += [*whitened, 2 * abs(assigner.constants[k]) + sum(w * w for w in whitened)]
+    if not all(math.isfinite(w) and w < _SAFE for w in worst):
+        raise _overflow_error()
+
+
+class _Compiler:
+    """Builds the steps of one scorer; ``const`` writes a double, ``times`` a guarded product."""
+
+    def __init__(self, model: SegmentationModel, dialect: str) -> None:
+        self.model, self.dialect = model, dialect
+        self.steps: list[tuple[str, list[exp.Expression]]] = []
+
+    def const(self, value: float) -> exp.Expression:
+        return double(value, self.dialect)
+
+    def times(self, value: exp.Expression, constant: float) -> exp.Expression:
+        """``value * constant``, yielding the zero itself where the product underflows."""
+        if constant == 0.0:
+            return self.const(0.0)
+        product = exp.paren(exp.Mul(this=value, expression=self.const(constant)))
+        threshold = product_threshold(constant)
+        return guarded(value, threshold, product, self.dialect) if threshold > 5e-324 else product
+
+    def minus(self, name: str, constant: float) -> exp.Expression:
+        return exp.paren(exp.Sub(this=quoted(name), expression=self.const(constant)))
+
+    def step(self, name: str, columns: list[exp.Expression]) -> None:
+        self.steps.append((name, columns))
+
+    # -- preprocessing ------------------------------------------------------------------------
+    def read(self, table: exp.Table) -> exp.Subquery:
+        pre = self.model.preprocessor
+        columns = [named(quoted(self.model.id_column), "customer_id")]
+        columns += [named(exp.cast(quoted(c.name), DOUBLE), f"x{j}") for j, c in enumerate(pre.numeric)]
+        columns += [named(exp.cast(quoted(c.name), _TEXT), f"c{j}") for j, c in enumerate(pre.categorical)]
+        return exp.select(*columns).from_(table).subquery(exp.to_identifier("_seg_input", True))
+
+    def prepare(self) -> list[str]:
+        """Fill and clip numbers; encode indicators and categories. Returns pass-through names."""
+        pre, columns = self.model.preprocessor, []
+        for j, c in enumerate(pre.numeric):
+            x = quoted(f"x{j}")
+            case = exp.Case().when(is_missing(x, self.dialect), self.const(c.fill))
+            case = case.when(exp.GT(this=x, expression=self.const(c.upper)), self.const(c.upper))
+            case = case.when(exp.LT(this=x, expression=self.const(c.lower)), self.const(c.lower))
+            columns.append(named(case.else_(x), f"p{j}"))
+        index = len(pre.numeric)
+        for j, c in enumerate(pre.numeric):
+            if c.indicator:
+                flag = exp.Case().when(is_missing(quoted(f"x{j}"), self.dialect), self.const(c.weight))
+                columns.append(named(flag.else_(self.const(0.0)), f"f{index}"))
+                index += 1
+        for j, c in enumerate(pre.categorical):
+            for expression in self.encode(c, quoted(f"c{j}")):
+                columns.append(named(expression, f"f{index}"))
+                index += 1
+        self.step("_seg_prepared", columns)
+        return [f"f{i}" for i in range(len(pre.numeric), index)]
+
+    def encode(self, column: CategoricalColumn, c: exp.Expression) -> list[exp.Expression]:
+        absent = exp.or_(
+            exp.Is(this=c.copy(), expression=exp.Null()),
+            exp.EQ(this=c.copy(), expression=exp.Literal.string("")),
         )
-    return _SQLGLOT_NAME.get(dialect, dialect)
+        zero, weight = self.const(0.0), self.const(column.weight)
 
+        def equals(level: str) -> exp.Expression:
+            return exp.EQ(this=c.copy(), expression=exp.Literal.string(level))
 
-def _number(text: str) -> exp.Literal:
-    # Built directly: exp.Literal.number() re-formats negative numbers through Decimal.
-    return exp.Literal(this=text, is_string=False)
+        if column.encoding == "frequency":
+            shares = [s * column.weight for s in column.shares]
+            case = exp.Case().when(absent, self.const(shares[-1]))
+            for level, share in zip(column.levels, shares, strict=False):
+                case = case.when(equals(level), self.const(share))
+            return [case.else_(self.const(shares[-2]))]
+        out: list[exp.Expression] = [
+            exp.Case().when(equals(level), weight.copy()).else_(zero.copy()) for level in column.levels
+        ]
+        other = exp.Case().when(absent.copy(), zero.copy())
+        if column.levels:
+            known = exp.In(this=c.copy(), expressions=[exp.Literal.string(v) for v in column.levels])
+            other = other.when(known, zero.copy())
+        out.append(other.else_(weight.copy()))
+        out.append(exp.Case().when(absent.copy(), weight.copy()).else_(zero.copy()))
+        return out
 
+    def transform(self, passing: list[str]) -> str:
+        """``t = LN(1 + p)`` or the quantile map where a column needs it; returns the input prefix."""
+        numeric = self.model.preprocessor.numeric
+        if all(c.transform in ("zscore", "robust") for c in numeric):
+            return "p"
+        columns = []
+        for j, c in enumerate(numeric):
+            p: exp.Expression = quoted(f"p{j}")
+            if c.transform == "log1p":
+                p = exp.Ln(this=exp.paren(exp.Add(this=self.const(1.0), expression=p)))
+            elif c.transform == "quantile":
+                pieces = [
+                    exp.paren(
+                        exp.Add(
+                            this=self.const(c.levels[i]), expression=self.times(self.minus(f"p{j}", q), s)
+                        )
+                    )
+                    for i, (q, s) in enumerate(zip(c.knots, c.slopes, strict=False))
+                ]
+                case = exp.Case()
+                for i in range(len(pieces) - 1):
+                    case = case.when(
+                        exp.LT(this=quoted(f"p{j}"), expression=self.const(c.knots[i + 1])), pieces[i]
+                    )
+                p = case.else_(pieces[-1]) if len(pieces) > 1 else pieces[0]
+            columns.append(named(p, f"t{j}"))
+        self.step("_seg_transformed", columns + [quoted(name) for name in passing])
+        return "t"
 
-def _double(value: float, dialect: str) -> exp.Expression:
-    """An expression that evaluates to exactly the finite double ``value`` in ``dialect``."""
-    if not math.isfinite(value):
-        raise SegmentationError(f"cannot write the non-finite constant {value!r} in SQL")
-    if dialect == "sqlite":
-        # SQLite's decimal parser (3.40) is not correctly rounded; an integer times or over
-        # powers of two is exact. Each intermediate value lies between the mantissa and the
-        # result, so it is representable and no step rounds.
-        fraction, exponent = math.frexp(abs(value))
-        mantissa, exponent = int(fraction * 2.0**53), exponent - 53
-        while mantissa and mantissa % 2 == 0:
-            mantissa, exponent = mantissa // 2, exponent + 1
-        sign = math.copysign(1.0, value) < 0 and mantissa > 0
-        integer = _number(str(mantissa))
-        node: exp.Expression = exp.cast(exp.Neg(this=integer) if sign else integer, _DOUBLE)
-        while exponent and mantissa:
-            step = min(_POW2_STEP, abs(exponent))
-            factor = _number(str(2**step))
-            node = (
-                exp.Mul(this=node, expression=factor)
-                if exponent > 0
-                else exp.Div(this=node, expression=factor, typed=True)
+    def standardise(self, prefix: str, passing: list[str]) -> None:
+        columns = []
+        for j, c in enumerate(self.model.preprocessor.numeric):
+            offset = self.minus(f"{prefix}{j}", c.center)
+            z: exp.Expression = exp.Div(this=offset, expression=self.const(c.scale), typed=True)
+            threshold = quotient_threshold(c.scale)
+            if threshold > 5e-324:
+                z = guarded(offset, threshold, z, self.dialect)
+            if c.weight != 1.0:
+                z = self.times(exp.paren(z), c.weight)
+            columns.append(named(z, f"f{j}"))
+        self.step("_seg_standardised", columns + [quoted(name) for name in passing])
+
+    def project(self) -> str:
+        projection = self.model.projection
+        if projection is None:
+            return "f"
+        columns = []
+        for k, row in enumerate(projection.components):
+            terms = [self.times(self.minus(f"f{j}", projection.mean[j]), c) for j, c in enumerate(row)]
+            columns.append(named(_sum(terms), f"y{k}"))
+        self.step("_seg_projected", columns)
+        return "y"
+
+    # -- assignment ---------------------------------------------------------------------------
+    def nearest(self, prefix: str, assigner: NearestExemplars) -> None:
+        distances = []
+        for e, exemplar in enumerate(assigner.exemplars):
+            terms = []
+            for j, c in enumerate(exemplar):
+                diff = self.minus(f"{prefix}{j}", c)
+                term: exp.Expression = exp.paren(exp.Mul(this=diff, expression=diff.copy()))
+                if abs(c) < NO_UNDERFLOW_COORDINATE:
+                    term = guarded(diff, SQUARE_NONZERO, term, self.dialect)
+                terms.append(term)
+            distances.append(named(_sum(terms) if terms else self.const(0.0), f"d{e}"))
+        self.step("_seg_distances", distances)
+        members = [[e for e, s in enumerate(assigner.segments) if s == k] for k in range(assigner.n_segments)]
+        if any(len(m) > 1 for m in members):
+            nearest = []
+            for k, m in enumerate(members):
+                d = [quoted(f"d{e}") for e in m]
+                nearest.append(
+                    named(d[0] if len(d) == 1 else exp.Least(this=d[0], expressions=d[1:]), f"s{k}")
+                )
+            self.step("_seg_nearest", nearest)
+        else:
+            self.steps[-1] = (
+                "_seg_distances",
+                [named(_unalias(distances[m[0]]), f"s{k}") for k, m in enumerate(members)],
             )
-            exponent += -step if exponent > 0 else step
-        return exp.paren(node) if isinstance(node, exp.Binary) else node
-    # Shortest round-trip digits in scientific notation: every other engine parses this
-    # correctly rounded as a double (DuckDB would read a plain decimal as DECIMAL first, and
-    # PostgreSQL reads it as NUMERIC, which the cast then converts exactly).
-    text = format(Decimal(repr(abs(value))).normalize(), "e")
-    literal: exp.Expression = _number(text)
-    if math.copysign(1.0, value) < 0 and value != 0:
-        literal = exp.Neg(this=literal)
-    return exp.cast(literal, _DOUBLE)
+        radius = assigner.noise_radius_sq
+
+        def chosen(k: int) -> exp.Expression:
+            if radius is None:
+                return exp.Literal.number(k)
+            far = exp.GT(this=quoted(f"s{k}"), expression=self.const(radius[k]))
+            return exp.Case().when(far, exp.Literal.number(-1)).else_(exp.Literal.number(k))
+
+        self.label(exp.LTE, chosen)
+
+    def mixture(self, prefix: str, assigner: GaussianMixtureAssigner) -> None:
+        whitened = []
+        for k, (mean, factor) in enumerate(zip(assigner.means, assigner.precision_cholesky, strict=True)):
+            for i in range(assigner.dimension):
+                terms = [
+                    self.times(self.minus(f"{prefix}{j}", mean[j]), factor[j][i])
+                    for j in assigner.terms(k, i)
+                ]
+                whitened.append(named(_sum(terms), f"w{k}_{i}"))
+        self.step("_seg_whitened", whitened)
+        scores = []
+        for k, c in enumerate(assigner.constants):
+            squares = []
+            for i in range(assigner.dimension):
+                w = quoted(f"w{k}_{i}")
+                square = exp.paren(exp.Mul(this=w, expression=w.copy()))
+                squares.append(guarded(w.copy(), SQUARE_NONZERO, square, self.dialect))
+            scores.append(
+                named(exp.Sub(this=self.const(2.0 * c), expression=exp.paren(_sum(squares))), f"s{k}")
+            )
+        self.step("_seg_scores", scores)
+        self.label(exp.GTE, lambda k: exp.Literal.number(k))
+
+    def label(self, better: type[exp.Binary], chosen: object) -> None:
+        """The first segment whose ``s`` beats or ties every later one (``better``: <= or >=)."""
+        count = self.model.n_segments
+        pick = chosen  # type: ignore[assignment]
+        label: exp.Expression = pick(count - 1)  # type: ignore[operator]
+        if count > 1:
+            case = exp.Case()
+            for k in range(count - 1):
+                s = quoted(f"s{k}")
+                wins = [better(this=s.copy(), expression=quoted(f"s{o}")) for o in range(k + 1, count)]
+                case = case.when(exp.and_(*wins), pick(k))  # type: ignore[operator]
+            label = case.else_(label)
+        self.step("_seg_labels", [named(label, "segment")])
 
 
-def literal_sql(value: float, dialect: str) -> str:
-    """SQL text for the finite double ``value`` that ``dialect`` reads back bit for bit.
-
-    PostgreSQL, DuckDB, Snowflake and BigQuery get a cast of a scientific-notation literal
-    with the shortest round-trip digits, e.g. ``CAST(1.2345e-1 AS DOUBLE)``; SQLite gets an
-    exact integer mantissa scaled by powers of two, e.g. ``(CAST(3 AS REAL) / 2)``.
-    """
-    return _double(value, dialect).sql(dialect=_sqlglot_dialect(dialect))
+def named(expression: exp.Expression, name: str) -> exp.Alias:
+    return exp.alias_(expression, name, quoted=True)
 
 
-def _quoted(name: str) -> exp.Column:
-    return exp.column(exp.to_identifier(name, quoted=True))
+def _unalias(expression: exp.Expression) -> exp.Expression:
+    return expression.this if isinstance(expression, exp.Alias) else expression
 
 
-def _is_missing(x: exp.Expression, dialect: str) -> exp.Expression:
-    """NULL, or NaN where the engine can store it (Python treats NaN as missing)."""
-    if dialect == "sqlite":  # SQLite stores NaN as NULL
-        return exp.Is(this=x, expression=exp.Null())
-    if dialect == "bigquery":  # IEEE comparisons: NaN equals nothing
-        nan: exp.Expression = exp.IsNan(this=x)
-    else:  # PostgreSQL, DuckDB and Snowflake hold NaN equal to NaN
-        nan = exp.EQ(this=x, expression=exp.cast(exp.Literal.string("NaN"), _DOUBLE))
-    return exp.or_(exp.Is(this=x, expression=exp.Null()), nan)
+def _sum(terms: list[exp.Expression]) -> exp.Expression:
+    """Terms added left to right from the first, as Python sums them."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = exp.Add(this=total, expression=term)
+    return total
 
 
-def _bounds(model: CentroidModel, j: int) -> tuple[float, float, float]:
-    """Effective ``(lower, upper, clipped fill)``; ``np.clip`` yields ``upper`` when lower > upper."""
-    upper = model.upper[j]
-    lower = min(model.lower[j], upper)
-    return lower, upper, min(max(model.fill_values[j], lower), upper)
-
-
-def _check_constants(model: CentroidModel) -> None:
-    """Refuse models whose SQL could overflow a double, where PostgreSQL would raise an error.
-
-    Every step is monotone in the clipped input, so evaluating the worst case at the bounds,
-    with the same rounding, bounds every value the SQL can compute.
-    """
-    per_feature = (model.fill_values, model.lower, model.upper, model.centers, model.scales)
-    values = [v for group in per_feature for v in group] + [c for r in model.centroids for c in r]
-    if not all(math.isfinite(v) for v in values):
-        raise SegmentationError("cannot compile a model with missing or infinite constants to SQL")
-    worst = [0.0] * model.n_segments
-    for j in range(len(model.features)):
-        lower, upper, _ = _bounds(model, j)
-        ends = [(b - model.centers[j]) / model.scales[j] for b in (lower, upper)]
-        for k, centroid in enumerate(model.centroids):
-            worst[k] = worst[k] + max((z - centroid[j]) * (z - centroid[j]) for z in ends)
-    if not all(math.isfinite(w) for w in worst):
-        raise SegmentationError(
-            "cannot compile this model to SQL: its clipping bounds are so wide that a distance "
-            "could overflow a double"
-        )
-
-
-def _guarded(value: exp.Expression, threshold: float, result: exp.Expression, dialect: str) -> exp.Case:
-    """``CASE WHEN ABS(value) < threshold THEN 0 ELSE result END``."""
-    small = exp.LT(this=exp.Abs(this=value), expression=_double(threshold, dialect))
-    return exp.Case().when(small, _double(0.0, dialect)).else_(result)
-
-
-def compile_scorer(model: CentroidModel, dialect: str, *, table: str = "customers") -> str:
+def compile_scorer(model: AnyModel, dialect: str, *, table: str = "customers") -> str:
     """One SQL ``SELECT`` that labels every row of ``table`` exactly as ``model.predict`` does.
 
     ``table`` is a table reference in the target dialect (it may be qualified, e.g.
     ``analytics.customers``) whose columns carry the model's input names; numbers are in
-    numeric columns and blank cells are NULL. The statement returns the columns
-    ``customer_id`` (the model's ``id_column``, unchanged), ``segment`` (the 0-based integer
-    label) and ``segment_name``, in no particular order.
+    numeric columns, categories in text columns, and blank cells are NULL. The statement
+    returns the columns ``customer_id`` (the model's ``id_column``, unchanged), ``segment``
+    (the 0-based integer label, ``-1`` for noise) and ``segment_name``, in no particular order.
 
     Raises :class:`SegmentationError` for a dialect not in :data:`DIALECTS`, for a model with
-    non-finite constants, or for one whose bounds could make a distance overflow.
+    non-finite constants, or for one whose bounds could make a value overflow.
     """
-    glot = _sqlglot_dialect(dialect)
-    _check_constants(model)
+    glot = sqlglot_dialect(dialect)
+    if isinstance(model, CentroidModel):
+        per_feature = (model.fill_values, model.lower, model.upper, model.centers, model.scales)
+        values = [v for group in per_feature for v in group] + [c for r in model.centroids for c in r]
+        if not all(math.isfinite(v) for v in values):
+            raise SegmentationError("cannot compile a model with missing or infinite constants to SQL")
+    general = as_segmentation_model(model)
+    _check_constants(general)
     try:
         source_table = exp.to_table(table, dialect=glot)
     except Exception as error:  # sqlglot raises its own ParseError types
         raise SegmentationError(f"cannot read {table!r} as a table name: {error}") from None
-    n, k_count = len(model.features), model.n_segments
-    cid = _quoted("customer_id")
 
-    def named(expression: exp.Expression, name: str) -> exp.Alias:
-        return exp.alias_(expression, name, quoted=True)
+    compiler = _Compiler(general, dialect)
+    start = compiler.read(source_table)
+    passing = compiler.prepare()
+    compiler.standardise(compiler.transform(passing), passing)
+    prefix = compiler.project()
+    if isinstance(general.assigner, NearestExemplars):
+        compiler.nearest(prefix, general.assigner)
+    else:
+        compiler.mixture(prefix, general.assigner)
 
-    def const(value: float) -> exp.Expression:
-        return _double(value, dialect)
-
-    # 1. read: quoted input names, cast to double.
-    read = exp.select(
-        named(_quoted(model.id_column), "customer_id"),
-        *(named(exp.cast(_quoted(f), _DOUBLE), f"x{j}") for j, f in enumerate(model.features)),
-    ).from_(source_table)
-
-    # 2-3. fill missing, then clip by comparison (before any arithmetic, so inf maps to a bound).
-    prepared = []
-    for j in range(n):
-        x, (lower, upper, fill) = _quoted(f"x{j}"), _bounds(model, j)
-        case = exp.Case().when(_is_missing(x, dialect), const(fill))
-        case = case.when(exp.GT(this=x, expression=const(upper)), const(upper))
-        case = case.when(exp.LT(this=x, expression=const(lower)), const(lower))
-        prepared.append(named(case.else_(x), f"p{j}"))
-
-    # 4. z = (x - center) / scale, yielding 0 itself where the quotient underflows to 0.
-    standardised = []
-    for j in range(n):
-        scale = model.scales[j]
-        offset = exp.paren(exp.Sub(this=_quoted(f"p{j}"), expression=const(model.centers[j])))
-        z: exp.Expression = exp.Div(this=offset, expression=const(scale), typed=True)
-        threshold = _smallest_positive(lambda u, s=scale: u / s != 0.0)
-        if threshold > 5e-324:
-            z = _guarded(offset, threshold, z, dialect)
-        standardised.append(named(z, f"z{j}"))
-
-    # 5. squared distances, summed left to right from the first feature.
-    distances = []
-    for k, centroid in enumerate(model.centroids):
-        total: exp.Expression | None = None
-        for j, c in enumerate(centroid):
-            diff = exp.paren(exp.Sub(this=_quoted(f"z{j}"), expression=const(c)))
-            term: exp.Expression = exp.paren(exp.Mul(this=diff, expression=diff.copy()))
-            if abs(c) < _NO_UNDERFLOW_COORDINATE:
-                term = _guarded(diff, _SQUARE_NONZERO, term, dialect)
-            total = term if total is None else exp.Add(this=total, expression=term)
-        distances.append(named(total if total is not None else const(0.0), f"d{k}"))
-
-    # 6. the first centroid with the smallest distance.
-    label: exp.Expression = exp.Literal.number(k_count - 1)
-    if k_count > 1:
-        case = exp.Case()
-        for k in range(k_count - 1):
-            d = _quoted(f"d{k}")
-            nearest = [exp.LTE(this=d, expression=_quoted(f"d{o}")) for o in range(k + 1, k_count)]
-            case = case.when(exp.and_(*nearest), exp.Literal.number(k))
-        label = case.else_(label)
-
-    segment = _quoted("segment")
+    cid, segment = quoted("customer_id"), quoted("segment")
     name = exp.Case(this=segment)
-    for k, segment_name in enumerate(model.segment_names):
+    for k, segment_name in enumerate(general.segment_names):
         name = name.when(exp.Literal.number(k), exp.Literal.string(segment_name))
-
-    # Each step is a CTE that its successor reads by name. Every step refers to its inputs
-    # several times, so a planner that inlined the steps into each other (PostgreSQL and
-    # SQLite flatten subqueries) would grow the expression exponentially: where the dialect
-    # has it, MATERIALIZED keeps each step a computed-once relation.
-    steps = [
-        ("_seg_prepared", prepared, read.subquery(exp.to_identifier("_seg_input", True))),
-        ("_seg_standardised", standardised, None),
-        ("_seg_distances", distances, None),
-        ("_seg_labels", [named(label, "segment")], None),
-    ]
+    if isinstance(general.assigner, NearestExemplars) and general.assigner.noise_radius_sq is not None:
+        name = name.when(exp.Literal.number(-1), exp.Literal.string(general.noise_name))
     final = exp.select(cid, segment, named(name, "segment_name"))
-    source: exp.Expression | None = None
-    for cte_name, columns, start in steps:
-        body = exp.select(cid, *columns).from_(start if start is not None else source)
+    source: exp.Expression = start
+    for cte_name, columns in compiler.steps:
+        body = exp.select(cid.copy(), *columns).from_(source)
         final = final.with_(
-            exp.to_identifier(cte_name, True), as_=body, materialized=dialect in _MATERIALIZED or None
+            exp.to_identifier(cte_name, True), as_=body, materialized=dialect in MATERIALIZED or None
         )
         source = exp.to_table(exp.to_identifier(cte_name, True))
     return final.from_(source).sql(dialect=glot)

@@ -34,6 +34,9 @@ FILES = {
     "metrics.json",
     "scorer_postgresql.sql",
     "scorer_sqlite.sql",
+    "scorer_duckdb.sql",
+    "scorer_snowflake.sql",
+    "scorer_bigquery.sql",
     "deck.pptx",
     "manifest.json",
     "report.pdf",
@@ -110,6 +113,18 @@ def test_the_sqlite_scorer_reproduces_every_label(inputs, tmp_path):
     out = segment(data, spec, tmp_path / "out")
     expected = labels_of(pd.read_csv(out / "labels.csv", dtype={"customer_id": str}))
     scored = score_in_sqlite((out / "scorer_sqlite.sql").read_text(), typed_customers(frame, NUMERIC))
+    assert labels_of(scored) == expected
+
+
+def test_the_duckdb_scorer_reproduces_every_label(inputs, tmp_path):
+    import duckdb
+
+    data, spec, frame = inputs
+    out = segment(data, spec, tmp_path / "out")
+    expected = labels_of(pd.read_csv(out / "labels.csv", dtype={"customer_id": str}))
+    connection = duckdb.connect()
+    connection.register("customers", typed_customers(frame, NUMERIC))
+    scored = connection.execute((out / "scorer_duckdb.sql").read_text().rstrip().rstrip(";")).df()
     assert labels_of(scored) == expected
 
 

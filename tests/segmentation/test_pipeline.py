@@ -14,7 +14,8 @@ from sklearn.metrics import (
 )
 from sklearn.preprocessing import StandardScaler
 
-from segmentation import CentroidModel, SegmentationError, SegmentationSpec, segment
+from segmentation import SegmentationError, SegmentationSpec, segment
+from segmentation.model import load_model
 from segmentation.synthetic import blobs, customer_table
 
 CENTERS = np.array([[0.0, 0.0, 0.0], [8.0, 8.0, 0.0], [0.0, 8.0, 8.0], [8.0, 0.0, 8.0]])
@@ -88,7 +89,7 @@ def test_the_same_input_gives_the_same_model_and_labels():
 def test_the_model_survives_a_json_round_trip():
     frame, _ = blobs(50, CENTERS, seed=6)
     model = segment(frame, spec(k_max=5)).model
-    again = CentroidModel.from_json(model.to_json())
+    again = load_model(model.to_json())
     assert again == model
     assert (again.predict(frame) == model.predict(frame)).all()
 
