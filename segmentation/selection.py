@@ -9,8 +9,9 @@ The combined rule (``selection: "combined"``, the default)
    their mean rank. The score is the mean of the four. Ranks, not raw values, so no criterion
    dominates by its units (Calinski–Harabasz runs into the thousands).
 3. Penalties: a candidate whose stability is below ``STABILITY_FLOOR`` (0.6, where Hennig's
-   bootstrap treats clusters as dissolving) loses 0.5; one whose smallest segment holds less
-   than ``TINY_SEGMENT`` (1%) of customers loses 0.25 (too small to act on); density methods
+   bootstrap treats clusters as dissolving) loses 1, and so does one whose smallest segment holds
+   less than ``TINY_SEGMENT`` (1%) of customers (too small to act on). As rank scores lie in
+   [0, 1], such a candidate wins only when every candidate has the same problem. Density methods
    lose their noise share (customers left unassigned are customers unexplained).
 4. Highest score wins; ties go to the smaller k, then to the algorithm listed first.
 
@@ -29,8 +30,8 @@ from .errors import SegmentationError
 
 STABILITY_FLOOR = 0.6
 TINY_SEGMENT = 0.01
-UNSTABLE_PENALTY = 0.5
-TINY_PENALTY = 0.25
+UNSTABLE_PENALTY = 1.0
+TINY_PENALTY = 1.0
 RULES = ("combined", "silhouette")
 
 # criterion key, reader's name, +1 when higher is better
