@@ -79,7 +79,9 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     for c in result.candidates:
-        print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in c.items() if k != "segment_jaccard"})
+        print(
+            {k: (round(v, 3) if isinstance(v, float) else v) for k, v in c.items() if k != "segment_jaccard"}
+        )
     if args.record:
         path = Path(__file__).with_name("RESULTS.md")
         existing = path.read_text() if path.exists() else "# Benchmark results\n\n"

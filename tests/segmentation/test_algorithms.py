@@ -38,7 +38,9 @@ def mixed_table(n: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np
     return numeric, categorical, truth
 
 
-@pytest.mark.parametrize("name", ["kmeans", "minibatch_kmeans", "gmm", "agglomerative", "spectral", "dbscan", "hdbscan"])
+@pytest.mark.parametrize(
+    "name", ["kmeans", "minibatch_kmeans", "gmm", "agglomerative", "spectral", "dbscan", "hdbscan"]
+)
 def test_each_numeric_algorithm_recovers_well_separated_blobs(name, blobs):
     X, truth = blobs
     fitted = make_estimator(name, 4, random_state=0).fit(X)
@@ -100,7 +102,9 @@ def test_large_inputs_go_through_micro_clusters_or_a_sample_and_say_so(monkeypat
     assert adjusted_rand_score(truth, sampled.labels_) >= 0.9
 
 
-@pytest.mark.parametrize("name", ["kmeans", "minibatch_kmeans", "gmm", "agglomerative", "spectral", "dbscan", "hdbscan"])
+@pytest.mark.parametrize(
+    "name", ["kmeans", "minibatch_kmeans", "gmm", "agglomerative", "spectral", "dbscan", "hdbscan"]
+)
 def test_the_same_seed_gives_the_same_labels(name, blobs):
     X, _ = blobs
     first = make_estimator(name, 4, random_state=11).fit(X)

@@ -65,8 +65,12 @@ def test_mixed_data_defaults_to_k_prototypes_and_gower_agglomerative():
 
 def test_the_same_seed_gives_the_same_sweep(planted):
     X, _ = planted
-    first = sweep(X, algorithms=["kmeans", "hdbscan"], k_min=2, k_max=4, stability_resamples=3, random_state=9)
-    second = sweep(X, algorithms=["kmeans", "hdbscan"], k_min=2, k_max=4, stability_resamples=3, random_state=9)
+    first = sweep(
+        X, algorithms=["kmeans", "hdbscan"], k_min=2, k_max=4, stability_resamples=3, random_state=9
+    )
+    second = sweep(
+        X, algorithms=["kmeans", "hdbscan"], k_min=2, k_max=4, stability_resamples=3, random_state=9
+    )
     assert first.candidates == second.candidates
     assert (first.labels == second.labels).all()
 

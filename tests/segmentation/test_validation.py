@@ -82,7 +82,7 @@ def test_dbcv_prefers_well_separated_blobs_to_a_random_split(blobs):
 
 
 def test_bootstrap_stability_is_near_one_on_clean_blobs_and_lower_on_noise(blobs):
-    X, truth = blobs
+    X, _ = blobs
     labels = KMeans(n_clusters=4, n_init=10, random_state=0).fit(X).labels_
     clean = bootstrap_stability(X, labels, kmeans_refit(4), resamples=10, random_state=0)
     assert clean.mean_ari > 0.95
