@@ -266,6 +266,17 @@ def _sweep(
         selected["consensus_index"] = agreement.index
         selected["consensus_within"] = {str(s): round(v, 4) for s, v in agreement.within.items()}
     progress("selected", 1.0)
+    # Results are stored as JSON (PostgreSQL's jsonb refuses NaN): an undefined figure is None.
+    candidates = [_json_safe(c) for c in candidates]
+    selected = _json_safe(selected)
     return SweepResult(
         candidates=candidates, selected=selected, labels=labels, estimator=estimator, space=space
     )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value
