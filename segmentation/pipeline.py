@@ -10,8 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from . import __version__
 from .errors import SegmentationError
@@ -20,11 +18,12 @@ from .model_assign import NearestExemplars
 from .model_preprocess import Preprocessor
 from .profile import profile_segments
 from .spec import SegmentationSpec
+from .sweep import SweepResult, sweep
 
 # The full silhouette is quadratic in rows (53 s at 100k on two cores); a 10k sample differs
 # from it by about 0.002, far below the gaps that decide k.
 SILHOUETTE_SAMPLE = 10_000
-KMEANS_INITS = 10
+STABILITY_RESAMPLES = 20
 
 Progress = Callable[[str, float], None]
 
@@ -47,8 +46,8 @@ class SegmentationResult:
 def segment(
     frame: pd.DataFrame, spec: SegmentationSpec, *, progress: Progress = _no_progress
 ) -> SegmentationResult:
-    """Standardise the numeric columns, try K-Means for k in the spec's range, keep the k with
-    the best silhouette, and describe the segments.
+    """Standardise the numeric columns, run the sweep of algorithms over the spec's k range
+    (:func:`segmentation.sweep.sweep`), keep the selected candidate, and describe the segments.
 
     Raises :class:`SegmentationError` for input that cannot be segmented: a missing column, a
     column with no numbers, one that is constant, or fewer customers than segments.
@@ -74,30 +73,38 @@ def segment(
     filled = values.fillna(pd.Series({c.name: c.fill for c in preprocessor.numeric}))
     z = preprocessor.transform(frame.loc[values.index])
 
-    candidates, fits = _sweep(z, spec, distinct, progress)
-    best = max(candidates, key=lambda c: (c["silhouette"], -c["k"]))
+    swept = _sweep(z, frame.loc[values.index], spec, progress)
     progress("profiling", 0.85)
 
+    # Until the model offers each algorithm's own assignment, the winner is delivered as a
+    # nearest-centroid model over its segment means: a valid assignment for any algorithm.
     model, labels = _ordered_model(
-        spec.id_column, preprocessor, fits[best["k"]].cluster_centers_, frame.loc[values.index]
+        spec.id_column,
+        preprocessor,
+        _segment_means(z, swept.labels),
+        frame.loc[values.index],
+        algorithm=str(swept.selected["algorithm"]),
     )
     profile = profile_segments(filled, z, labels, model.n_segments)
     model = replace(model, segment_names=tuple(profile["name"]))
 
+    noise = int((swept.labels < 0).sum())
     metrics = {
         **quality,
         "customers": n,
         "features": list(spec.numeric_columns),
         "population_means": {c: float(filled[c].mean()) for c in filled.columns},
         "k_range": [spec.k_min, spec.k_max],
-        "candidates": candidates,
+        "candidates": swept.candidates,
         "selected": {
-            "algorithm": "kmeans",
-            "k": best["k"],
-            "silhouette": best["silhouette"],
-            "reason": (
-                f"highest silhouette ({best['silhouette']:.3f}) among k = {spec.k_min}..{spec.k_max}"
-                + ("; ties go to the smaller k" if _tied(candidates, best) else "")
+            **swept.selected,
+            "assignment": (
+                "nearest segment mean in standardised space, the same arithmetic as the SQL scorers"
+                + (
+                    f"; the {noise} customer(s) the clustering left as noise are assigned too"
+                    if noise
+                    else ""
+                )
             ),
         },
         "silhouette_sample_size": min(n, SILHOUETTE_SAMPLE),
@@ -158,34 +165,30 @@ def _blank(cells: pd.Series) -> pd.Series:
     return cells.isna() | (cells.astype("string").str.strip() == "").fillna(False)
 
 
-def _sweep(
-    z: np.ndarray, spec: SegmentationSpec, distinct: int, progress: Progress
-) -> tuple[list[dict[str, Any]], dict[int, KMeans]]:
-    ks = [k for k in range(spec.k_min, spec.k_max + 1) if k < distinct]
-    rng = np.random.default_rng(spec.random_state)
-    sample = rng.choice(len(z), size=min(len(z), SILHOUETTE_SAMPLE), replace=False)
-    sample.sort()
-    candidates, fits = [], {}
-    for i, k in enumerate(ks):
-        progress(f"clustering k={k}", 0.1 + 0.7 * i / len(ks))
-        fit = KMeans(n_clusters=k, n_init=KMEANS_INITS, random_state=spec.random_state).fit(z)
-        labels = fit.labels_
-        fits[k] = fit
-        candidates.append(
-            {
-                "algorithm": "kmeans",
-                "k": k,
-                "silhouette": float(silhouette_score(z[sample], labels[sample])),
-                "davies_bouldin": float(davies_bouldin_score(z, labels)),
-                "calinski_harabasz": float(calinski_harabasz_score(z, labels)),
-                "inertia": float(fit.inertia_),
-            }
-        )
-    return candidates, fits
+def _sweep(z: np.ndarray, rows: pd.DataFrame, spec: SegmentationSpec, progress: Progress) -> SweepResult:
+    # getattr: spec keys added by the engine's spec work, read the same way before and after it.
+    categorical_columns = [c for c in (getattr(spec, "categorical_columns", None) or ()) if c in rows.columns]
+    return sweep(
+        z,
+        categorical=rows[categorical_columns].to_numpy(dtype=object) if categorical_columns else None,
+        algorithms=list(getattr(spec, "algorithms", None) or []) or None,
+        k_min=spec.k_min,
+        k_max=spec.k_max,
+        random_state=spec.random_state,
+        stability_resamples=getattr(spec, "stability_resamples", STABILITY_RESAMPLES),
+        selection=getattr(spec, "selection", None) or "combined",
+        progress=lambda step, fraction: progress(step, 0.1 + 0.7 * fraction),
+    )
+
+
+def _segment_means(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Mean of each segment's standardised rows, noise (``-1``) left out."""
+    segments = np.unique(labels[labels >= 0])
+    return np.vstack([z[labels == s].mean(axis=0) for s in segments])
 
 
 def _ordered_model(
-    id_column: str, preprocessor: Preprocessor, centroids: np.ndarray, frame: pd.DataFrame
+    id_column: str, preprocessor: Preprocessor, centroids: np.ndarray, frame: pd.DataFrame, *, algorithm: str
 ) -> tuple[SegmentationModel, np.ndarray]:
     """Number segments by size, largest first, and label every customer with the model itself.
 
@@ -202,16 +205,12 @@ def _ordered_model(
             n_segments=k,
         ),
         segment_names=tuple(str(i) for i in range(k)),
-        metadata={"algorithm": "kmeans", "k": k},
+        metadata={"algorithm": algorithm, "k": k},
     )
     counts = np.bincount(unordered.predict(frame), minlength=k)
     order = sorted(range(k), key=lambda i: (-counts[i], tuple(centroids[i])))
     model = unordered.reordered(order, segment_names=tuple(str(i) for i in range(k)))
     return model, model.predict(frame)
-
-
-def _tied(candidates: list[dict[str, Any]], best: dict[str, Any]) -> bool:
-    return sum(c["silhouette"] == best["silhouette"] for c in candidates) > 1
 
 
 def version_hash(*, spec: dict[str, Any], model_sha256: str, data_sha256: str) -> str:

@@ -1,4 +1,13 @@
-"""Describing segments in terms a business reader understands."""
+"""Describing segments in terms a business reader understands.
+
+``profile_segments`` gives one row per segment: ``segment``, ``name``, ``size``, ``share``,
+``<feature>_mean`` for every feature (the foundation's columns, first and in that order), then
+``<feature>_median``, ``<feature>_lift`` (segment mean / population mean), ``<feature>_smd``
+(standardised mean difference: (segment mean - population mean) / population standard
+deviation), ``distinguishing`` (the three features with the largest |smd|), ``actions``,
+``<column>_top`` for categorical columns, ``<outcome>_rate`` or ``_mean`` with 95% interval
+bounds for outcome columns, and ``clv_proxy`` with ``value_share`` where value features exist.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +16,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-# A segment must differ from the population by at least this many standard deviations on a
-# feature before its name mentions that feature; below it the difference is noise to a reader.
-NOTABLE_DIFFERENCE = 0.25
-TRAITS_IN_NAME = 2
+from .archetypes import actions_for, archetype, humanize, role_of, trait_name
+from .external import outcome_association
 
-
-def humanize(column: str) -> str:
-    return column.replace("_", " ").strip()
+DISTINGUISHING = 3
+TOP_CATEGORIES = 3
+PER_ORDER = ("basket", "aov", "avg", "mean", "per_order")
 
 
 def segment_name(standardised_means: pd.Series) -> str:
-    """Name a segment after its most distinctive features, e.g. "High monetary, low recency"."""
-    ranked = standardised_means.abs().sort_values(ascending=False, kind="stable")
-    parts = []
-    for feature in ranked.index[:TRAITS_IN_NAME]:
-        value = standardised_means[feature]
-        if abs(value) < NOTABLE_DIFFERENCE:
-            break
-        parts.append(f"{'high' if value > 0 else 'low'} {humanize(str(feature))}")
-    if not parts:
-        return "Average customers"
-    name = ", ".join(parts)
-    return name[0].upper() + name[1:]
+    """Kept for callers of the foundation: a name from the most distinctive features."""
+    return trait_name(standardised_means)
 
 
 def unique_names(names: Sequence[str]) -> list[str]:
@@ -42,27 +39,103 @@ def unique_names(names: Sequence[str]) -> list[str]:
     return result
 
 
-def profile_segments(
-    values: pd.DataFrame, standardised: np.ndarray, labels: np.ndarray, n_segments: int
-) -> pd.DataFrame:
-    """One row per segment: ``segment``, ``name``, ``size``, ``share`` and ``<feature>_mean``.
+def _distinguishing(smd: pd.Series) -> str:
+    ranked = smd.abs().sort_values(ascending=False, kind="stable").index[:DISTINGUISHING]
+    return "; ".join(
+        f"{'higher' if smd[f] > 0 else 'lower'} {humanize(str(f))} ({smd[f]:+.1f} sd)" for f in ranked
+    )
 
-    ``values`` holds the features as the customer had them (after filling missing cells), so
-    means read in the client's own units; ``standardised`` drives the naming.
+
+def _customer_value(values: pd.DataFrame) -> pd.Series | None:
+    """A historic value per customer: a total-spend column, or orders x spend per order."""
+    monetary = [c for c in values.columns if role_of(str(c)) == "monetary"]
+    frequency = [c for c in values.columns if role_of(str(c)) == "frequency"]
+    totals = [c for c in monetary if not any(p in str(c).lower() for p in PER_ORDER)]
+    if totals:
+        return values[totals[0]].astype(float)
+    if monetary and frequency:
+        return values[monetary[0]].astype(float) * values[frequency[0]].astype(float)
+    return None
+
+
+def profile_segments(
+    values: pd.DataFrame,
+    standardised: np.ndarray | None,
+    labels: np.ndarray,
+    n_segments: int,
+    *,
+    categorical: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per segment (see the module docstring for the columns).
+
+    ``values`` holds the features in the customer's own units (after filling missing cells);
+    ``categorical`` and ``outcomes`` are optional frames aligned with ``values`` row for row.
+    ``standardised`` is accepted for the foundation's callers; the profile standardises by the
+    population's own mean and standard deviation so it reads the same for any scaling.
     """
+    labels = np.asarray(labels)
+    values = values.reset_index(drop=True).astype(float)
+    population_mean = values.mean()
+    population_sd = values.std(ddof=0).replace(0, np.nan)
+    value = _customer_value(values)
+    total_value = float(value.sum()) if value is not None else 0.0
+    outcome_stats = {}
+    if outcomes is not None:
+        for column in outcomes.columns:
+            numbers = pd.to_numeric(outcomes[column].reset_index(drop=True), errors="coerce").to_numpy(float)
+            outcome_stats[column] = outcome_association(labels, numbers, name=str(column))
     rows = []
-    z = pd.DataFrame(standardised, columns=values.columns)
     for segment in range(n_segments):
         members = labels == segment
         row: dict[str, object] = {
             "segment": segment,
-            "name": segment_name(z[members].mean()) if members.any() else "Empty segment",
+            "name": "Empty segment",
             "size": int(members.sum()),
-            "share": float(members.mean()),
+            "share": float(members.mean()) if len(members) else 0.0,
         }
+        segment_values = values[members]
+        means = segment_values.mean()
         for column in values.columns:
-            row[f"{column}_mean"] = float(values.loc[members, column].mean()) if members.any() else np.nan
+            row[f"{column}_mean"] = float(means[column]) if members.any() else np.nan
+        if members.any():
+            smd = ((means - population_mean) / population_sd).fillna(0.0)
+            row["name"] = archetype(smd)
+            row["distinguishing"] = _distinguishing(smd)
+        else:
+            smd = pd.Series(np.nan, index=values.columns)
+            row["distinguishing"] = ""
+        for column in values.columns:
+            row[f"{column}_median"] = float(segment_values[column].median()) if members.any() else np.nan
+            base = population_mean[column]
+            row[f"{column}_lift"] = float(means[column] / base) if members.any() and base != 0 else np.nan
+            row[f"{column}_smd"] = float(smd[column])
+        if categorical is not None:
+            for column in categorical.columns:
+                counts = categorical[column].reset_index(drop=True)[members].value_counts(normalize=True)
+                row[f"{column}_top"] = ", ".join(
+                    f"{level} {share:.0%}" for level, share in counts.head(TOP_CATEGORIES).items()
+                )
+        for column, stats in outcome_stats.items():
+            found = next((s for s in stats["segments"] if s["segment"] == segment), None)
+            key = "rate" if stats["kind"] == "rate" else "mean"
+            row[f"{column}_{key}"] = found[key] if found else np.nan
+            row[f"{column}_ci_low"] = found["ci_low"] if found else np.nan
+            row[f"{column}_ci_high"] = found["ci_high"] if found else np.nan
+        if value is not None:
+            row["clv_proxy"] = float(value[members].mean()) if members.any() else np.nan
+            row["value_share"] = float(value[members].sum() / total_value) if total_value else np.nan
         rows.append(row)
     profile = pd.DataFrame(rows)
     profile["name"] = unique_names(list(profile["name"]))
+    profile["actions"] = [" | ".join(actions_for(_base_name(n))) for n in profile["name"]]
+    # The profile is stored as JSON (PostgreSQL's jsonb refuses NaN): an undefined figure, such
+    # as the lift of a feature whose population mean is 0, is None.
+    for column in profile.columns[profile.isna().any()]:
+        profile[column] = profile[column].astype(object).where(profile[column].notna(), None)
     return profile
+
+
+def _base_name(name: str) -> str:
+    """The archetype behind a numbered duplicate, "Bargain hunters (2)" -> "Bargain hunters"."""
+    return name.rsplit(" (", 1)[0] if name.endswith(")") else name

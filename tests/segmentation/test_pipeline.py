@@ -37,16 +37,20 @@ def test_its_metrics_equal_scikit_learns_on_the_same_labels():
     frame, _ = blobs(100, CENTERS, spread=2.5, seed=2)
     result = segment(frame, spec(k_min=2, k_max=5))
     z = StandardScaler().fit_transform(frame[["x0", "x1", "x2"]])
-    for candidate in result.metrics["candidates"]:
+    kmeans = [c for c in result.metrics["candidates"] if c["algorithm"] == "kmeans"]
+    assert [c["k"] for c in kmeans] == [2, 3, 4, 5]
+    for candidate in kmeans:
         fit = KMeans(n_clusters=candidate["k"], n_init=10, random_state=0).fit(z)
         assert candidate["silhouette"] == pytest.approx(silhouette_score(z, fit.labels_), abs=1e-9)
         assert candidate["davies_bouldin"] == pytest.approx(davies_bouldin_score(z, fit.labels_), rel=1e-9)
         assert candidate["calinski_harabasz"] == pytest.approx(
             calinski_harabasz_score(z, fit.labels_), rel=1e-9
         )
-    best = max(result.metrics["candidates"], key=lambda c: c["silhouette"])
-    assert result.metrics["selected"]["k"] == best["k"]
-    assert "highest silhouette" in result.metrics["selected"]["reason"]
+    # The default rule is now the combined score (segmentation/selection.py), not silhouette alone.
+    selected = result.metrics["selected"]
+    best = max(result.metrics["candidates"], key=lambda c: c.get("score", -1))
+    assert (selected["algorithm"], selected["k"]) == (best["algorithm"], best["k"])
+    assert "best combined score" in selected["reason"]
 
 
 def test_labels_are_the_models_own_predictions_numbered_by_size():

@@ -1,0 +1,282 @@
+"""Run several clustering algorithms over a k range side by side, validate each, pick one.
+
+All candidates are measured in one space so they can be compared: the standardised numeric
+columns, plus for categorical columns a one-hot block scaled by 1/√2 (two customers with
+different levels then differ by 1 in squared distance, as a one-standard-deviation numeric gap
+does). Silhouette uses one shared 10,000-row sample for every candidate; Davies–Bouldin and
+Calinski–Harabasz use every row; stability refits on resamples of at most 2,000 rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .algorithms import ALGORITHMS, FINDS_K, MIXED, make_estimator
+from .errors import SegmentationError
+from .gower import encode_categories
+from .selection import select
+from .stability import bootstrap_stability, consensus
+from .validation import (
+    SILHOUETTE_SAMPLE,
+    calinski_harabasz,
+    davies_bouldin,
+    dbcv,
+    noise_share,
+    sample_rows,
+    silhouettes,
+)
+
+Progress = Callable[[str, float], None]
+NUMERIC_DEFAULT = ("kmeans", "gmm", "hdbscan")
+MIXED_DEFAULT = ("kprototypes", "gower_agglomerative")
+# Centroids and mixture parameters are settled long before 50,000 rows; fitting on more only
+# costs time (per k: K-Means with 10 starts 0.3 s, a full-covariance mixture 1.3 s per 100k
+# rows, and the sweep fits nine k of each). Every row is then assigned by the model's predict.
+FIT_ROWS = 50_000
+SAMPLED_FITS = frozenset({"kmeans", "gmm"})
+CONSENSUS_RESAMPLES = 20
+# Stability refits run twenty times per candidate on a few thousand rows, where thread start-up
+# costs more than it saves (10x slower on a busy two-core machine), so each runs on one thread.
+# K-Means refits use 3 starts and mixture refits stop at a 10x looser tolerance (an overfitted
+# mixture otherwise crawls through 20 EM steps): stability asks how the partition moves with the
+# data, and the reference is the full fit.
+REFIT_INITS = 3
+REFIT_GMM_TOL = 1e-2
+# Below this many rows every fit runs on one thread: on small problems thread start-up and
+# contention cost more than they save (measured 10x slower on a busy two-core machine).
+SINGLE_THREAD_ROWS = 50_000
+
+
+def _no_progress(step: str, fraction: float) -> None:
+    return None
+
+
+@dataclass
+class SweepResult:
+    """``candidates``: one dict per algorithm and k; ``selected``: the winner's algorithm, k,
+    reason and figures; ``labels``: the winner's label per row (``-1`` = noise);
+    ``estimator``: the fitted winner; ``space``: the matrix the metrics were computed in."""
+
+    candidates: list[dict[str, Any]]
+    selected: dict[str, Any]
+    labels: np.ndarray
+    estimator: Any
+    space: np.ndarray = field(repr=False)
+
+
+def default_algorithms(has_categorical: bool) -> list[str]:
+    return list(MIXED_DEFAULT if has_categorical else NUMERIC_DEFAULT)
+
+
+def _metric_space(numeric: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
+    if codes is None or codes.shape[1] == 0:
+        return numeric
+    blocks = [numeric]
+    for j in range(codes.shape[1]):
+        levels = np.unique(codes[:, j][codes[:, j] >= 0])
+        blocks.append((codes[:, j][:, None] == levels[None, :]) / np.sqrt(2.0))
+    return np.hstack(blocks)
+
+
+class _Fitter:
+    """Fits one algorithm the same way for the full run and for every resample."""
+
+    def __init__(self, name: str, k: int | None, n_numeric: int, random_state: int) -> None:
+        self.name, self.k, self.n_numeric, self.random_state = name, k, n_numeric, random_state
+
+    def fit(self, rows: np.ndarray, seed: int) -> tuple[Any, np.ndarray, str]:
+        estimator = make_estimator(self.name, self.k, random_state=seed, n_numeric=self.n_numeric)
+        if self.name in SAMPLED_FITS and len(rows) > FIT_ROWS:
+            estimator.fit(rows[sample_rows(len(rows), FIT_ROWS, seed)])
+            note = (
+                f"fitted on a random sample of {FIT_ROWS:,} of {len(rows):,} customers; "
+                "every customer assigned by the model's own predict"
+            )
+            return estimator, estimator.predict(rows).astype(np.int64), note
+        estimator.fit(rows)
+        labels = estimator.labels_ if hasattr(estimator, "labels_") else estimator.predict(rows)
+        return estimator, np.asarray(labels, dtype=np.int64), getattr(estimator, "note_", "")
+
+    def refit(self, rows: np.ndarray, seed: int) -> np.ndarray:
+        """Labels of a fresh fit on a resample: cheaper starts, one thread (see REFIT_*)."""
+        estimator = make_estimator(self.name, self.k, random_state=seed, n_numeric=self.n_numeric)
+        if self.name in ("kmeans", "minibatch_kmeans"):
+            estimator.set_params(n_init=REFIT_INITS)
+        elif self.name == "gmm":
+            estimator.set_params(tol=REFIT_GMM_TOL)
+        with threadpool_limits(limits=1):
+            estimator.fit(rows)
+        labels = estimator.labels_ if hasattr(estimator, "labels_") else estimator.predict(rows)
+        return np.asarray(labels, dtype=np.int64)
+
+
+def sweep(
+    numeric: np.ndarray,
+    *,
+    categorical: np.ndarray | None = None,
+    algorithms: list[str] | None = None,
+    k_min: int = 2,
+    k_max: int = 8,
+    random_state: int = 0,
+    stability_resamples: int = 20,
+    selection: str = "combined",
+    progress: Progress = _no_progress,
+) -> SweepResult:
+    """Fit every algorithm (per k in ``k_min..k_max``, once for density methods), validate, select.
+
+    ``numeric`` holds standardised numeric columns; ``categorical`` raw categories (any values,
+    ``None``/NaN = missing). Raises :class:`SegmentationError` on data that cannot be segmented
+    (fewer customers than segments, all customers identical) and on unknown algorithm names.
+    """
+    threads = 1 if len(numeric) < SINGLE_THREAD_ROWS else None
+    with threadpool_limits(limits=threads):
+        return _sweep(
+            numeric,
+            categorical=categorical,
+            algorithms=algorithms,
+            k_min=k_min,
+            k_max=k_max,
+            random_state=random_state,
+            stability_resamples=stability_resamples,
+            selection=selection,
+            progress=progress,
+        )
+
+
+def _sweep(
+    numeric: np.ndarray,
+    *,
+    categorical: np.ndarray | None,
+    algorithms: list[str] | None,
+    k_min: int,
+    k_max: int,
+    random_state: int,
+    stability_resamples: int,
+    selection: str,
+    progress: Progress,
+) -> SweepResult:
+    numeric = np.asarray(numeric, dtype=float).reshape(len(numeric), -1)
+    codes = None
+    if categorical is not None and np.asarray(categorical).size:
+        codes = encode_categories(categorical)[0]
+    n = len(numeric)
+    names = list(algorithms) if algorithms else default_algorithms(codes is not None)
+    unknown = [a for a in names if a not in ALGORITHMS]
+    if unknown:
+        raise SegmentationError(
+            f"unknown algorithm(s): {', '.join(unknown)}; choose from {', '.join(ALGORITHMS)}"
+        )
+    if codes is None and any(a in MIXED for a in names):
+        raise SegmentationError(
+            f"{', '.join(a for a in names if a in MIXED)} need categorical columns: "
+            "name them in 'categorical_columns' or choose a numeric algorithm"
+        )
+    space = _metric_space(numeric, codes)
+    mixed_matrix = numeric if codes is None else np.hstack([numeric, codes])
+    distinct = len(np.unique(space, axis=0)) if n <= 200_000 else len(np.unique(space[:200_000], axis=0))
+    if distinct < 2:
+        raise SegmentationError("every customer has the same values, so there is nothing to segment")
+    if n <= k_min:
+        raise SegmentationError(
+            f"there are {n} customer(s) but at least {k_min} segments were asked for: "
+            f"lower 'k_min' or supply more customers"
+        )
+    ks = [k for k in range(k_min, k_max + 1) if k < distinct]
+    if not ks:
+        raise SegmentationError(
+            f"the customers have only {distinct} distinct combination(s) of values, too few to form {k_min} segments"
+        )
+
+    jobs = [(a, None) if a in FINDS_K else (a, k) for a in names for k in ([None] if a in FINDS_K else ks)]
+    candidates: list[dict[str, Any]] = []
+    fitted: list[tuple[Any, np.ndarray, _Fitter]] = []
+    for step, (name, k) in enumerate(jobs):
+        progress(f"clustering {name}" + (f" k={k}" if k else ""), step / len(jobs))
+        fitter = _Fitter(name, k, numeric.shape[1], random_state)
+        data = mixed_matrix if name in MIXED else space
+        estimator, labels, note = fitter.fit(data, random_state)
+        segments = np.unique(labels[labels >= 0])
+        candidate: dict[str, Any] = {
+            "algorithm": name,
+            "k": len(segments),
+            "davies_bouldin": davies_bouldin(space, labels),
+            "calinski_harabasz": calinski_harabasz(space, labels),
+        }
+        counts = np.bincount(labels[labels >= 0]) if len(segments) else np.array([0])
+        candidate["smallest_share"] = float(counts[counts > 0].min() / n) if len(segments) else 0.0
+        if name == "gmm":
+            rows = sample_rows(n, FIT_ROWS, random_state)
+            candidate["bic"] = float(estimator.bic(space[rows]))
+        if name in FINDS_K:
+            candidate["noise_share"] = noise_share(labels)
+            candidate["dbcv"] = dbcv(space, labels, random_state=random_state)
+            if not k_min <= len(segments) <= k_max:
+                candidate["eligible"] = False
+                note = "; ".join(
+                    filter(None, [note, f"found {len(segments)} segment(s), outside the requested k range"])
+                )
+        if stability_resamples > 0 and len(segments) >= 2:
+            result = bootstrap_stability(
+                data, labels, fitter.refit, resamples=stability_resamples, random_state=random_state
+            )
+            candidate["stability"] = result.mean_ari
+            candidate["segment_jaccard"] = {str(s): round(v, 4) for s, v in result.jaccard.items()}
+        else:
+            candidate["stability"] = None
+        if note:
+            candidate["note"] = note
+        candidates.append(candidate)
+        fitted.append((estimator, labels, fitter))
+
+    progress("validating", 0.95)
+    scores = silhouettes(space, [labels for _, labels, _ in fitted], random_state=random_state)
+    for candidate, score in zip(candidates, scores, strict=True):
+        candidate["silhouette"] = score
+    winner_index, reason = select(
+        [c if c.get("eligible", True) else {**c, "silhouette": None} for c in candidates], selection
+    )
+    for c in candidates:
+        c.pop("eligible", None)
+    estimator, labels, fitter = fitted[winner_index]
+    winner = candidates[winner_index]
+    selected: dict[str, Any] = {
+        "algorithm": winner["algorithm"],
+        "k": winner["k"],
+        "reason": reason,
+        "rule": selection,
+        "silhouette": winner["silhouette"],
+        "stability": winner["stability"],
+        "silhouette_sample_size": min(n, SILHOUETTE_SAMPLE),
+    }
+    if winner.get("note"):
+        selected["note"] = winner["note"]
+    if stability_resamples > 0:
+        agreement = consensus(
+            mixed_matrix if winner["algorithm"] in MIXED else space,
+            labels,
+            fitter.refit,
+            resamples=min(stability_resamples, CONSENSUS_RESAMPLES),
+            random_state=random_state,
+        )
+        selected["consensus_index"] = agreement.index
+        selected["consensus_within"] = {str(s): round(v, 4) for s, v in agreement.within.items()}
+    progress("selected", 1.0)
+    # Results are stored as JSON (PostgreSQL's jsonb refuses NaN): an undefined figure is None.
+    candidates = [_json_safe(c) for c in candidates]
+    selected = _json_safe(selected)
+    return SweepResult(
+        candidates=candidates, selected=selected, labels=labels, estimator=estimator, space=space
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value
