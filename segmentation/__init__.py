@@ -8,7 +8,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .errors import SegmentationError, SpecError
-from .io import read_csv_bytes, read_table
+from .io import read_csv_bytes, read_input, read_table
 from .model import CentroidModel
 from .pipeline import SegmentationResult, segment, version_hash
 from .spec import SegmentationSpec
@@ -20,6 +20,7 @@ __all__ = [
     "SegmentationSpec",
     "SpecError",
     "read_csv_bytes",
+    "read_input",
     "read_table",
     "segment",
     "version_hash",
