@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db
 FILES = {
     "labels.csv",
     "profile.csv",
+    "features.csv",
     "metrics.json",
     "scorer_postgresql.sql",
     "scorer_sqlite.sql",

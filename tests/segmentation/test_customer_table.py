@@ -49,7 +49,13 @@ def test_a_transaction_log_is_labelled_one_row_per_customer(result, messy_log):
 
 def test_the_feature_table_holds_the_contract_columns_before_scaling(result):
     features = result.features
-    assert list(features.columns[:5]) == ["customer_id", "recency_days", "frequency", "monetary_total", "tenure_days"]
+    assert list(features.columns[:5]) == [
+        "customer_id",
+        "recency_days",
+        "frequency",
+        "monetary_total",
+        "tenure_days",
+    ]
     assert (features["frequency"] >= 1).sum() > 0 and features["monetary_total"].max() > 10  # not z-scores
     assert set(result.model.features) <= set(features.columns)
 

@@ -101,7 +101,9 @@ def test_the_affinity_embedding_is_scikit_learns_truncated_svd_of_spend_shares(h
 def test_events_after_as_of_never_change_a_feature():
     log, _ = transaction_log(400, seed=3)
     log = log.astype({"category": str})
-    spec = SegmentationSpec.from_dict({**SPEC.to_dict(), "id_column": "customer_id", "timestamp_column": "timestamp"})
+    spec = SegmentationSpec.from_dict(
+        {**SPEC.to_dict(), "id_column": "customer_id", "timestamp_column": "timestamp"}
+    )
     as_of = dt.date(2025, 3, 1)
     before = clean_transactions(log, spec).frame
     future = log.sample(3000, replace=True, random_state=1).reset_index(drop=True)
@@ -120,20 +122,26 @@ def test_events_after_as_of_never_change_a_feature():
 
 def test_duckdb_and_pandas_aggregate_to_the_same_integers():
     log, _ = transaction_log(1500, seed=4, string_ids=False)
-    spec = SegmentationSpec.from_dict({**SPEC.to_dict(), "id_column": "customer_id", "timestamp_column": "timestamp"})
+    spec = SegmentationSpec.from_dict(
+        {**SPEC.to_dict(), "id_column": "customer_id", "timestamp_column": "timestamp"}
+    )
     events = clean_transactions(log.astype({"category": str}), spec).frame
     cutoff = day_number(dt.date(2025, 9, 1))
     duck, duck_cat = aggregate(events, cutoff, engine="duckdb", categories=True)
     pand, pand_cat = aggregate(events, cutoff, engine="pandas", categories=True)
     # Decayed spend is rounded per event after a power both engines compute: allow one unit.
     assert np.abs(duck["decayed"] - pand["decayed"]).max() <= len(events)
-    pd.testing.assert_frame_equal(duck.drop(columns="decayed"), pand.drop(columns="decayed"), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        duck.drop(columns="decayed"), pand.drop(columns="decayed"), check_dtype=False
+    )
     pd.testing.assert_frame_equal(duck_cat, pand_cat, check_dtype=False)
 
 
 def test_the_same_events_give_identical_features_on_every_run():
     log, _ = transaction_log(3000, seed=5, string_ids=False)
-    spec = SegmentationSpec.from_dict({**SPEC.to_dict(), "id_column": "customer_id", "timestamp_column": "timestamp"})
+    spec = SegmentationSpec.from_dict(
+        {**SPEC.to_dict(), "id_column": "customer_id", "timestamp_column": "timestamp"}
+    )
     events = clean_transactions(log.astype({"category": str}), spec).frame
     first = customer_features(events, as_of=dt.date(2025, 6, 1)).frame
     second = customer_features(events.sample(frac=1.0, random_state=2), as_of=dt.date(2025, 6, 1)).frame

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import pytest
-
 import pandas as pd
+import pytest
 
 from segmentation import SegmentationError, read_csv_bytes, read_input
 from segmentation.io import input_format
@@ -86,7 +85,9 @@ def test_read_input_reads_semicolon_latin1_csv_as_text():
     assert frame.loc[1, "name"] == "Zoë" and frame.loc[1, "spend"] == "3"
 
 
-@pytest.mark.parametrize(("name", "raw"), [("log.parquet", b"PAR1 broken PAR1"), ("log.xlsx", b"PK\x03\x04broken")])
+@pytest.mark.parametrize(
+    ("name", "raw"), [("log.parquet", b"PAR1 broken PAR1"), ("log.xlsx", b"PK\x03\x04broken")]
+)
 def test_a_broken_parquet_or_xlsx_is_refused_with_its_name(name, raw):
     with pytest.raises(SegmentationError, match="log"):
         read_input(raw, name=name)

@@ -12,7 +12,12 @@ from segmentation.transactions import clean_transactions, default_as_of, parse_t
 
 
 def spec(**overrides):  # type: ignore[no-untyped-def]
-    data = {"id_column": "cust", "input_kind": "transactions", "timestamp_column": "when", "amount_column": "amount"}
+    data = {
+        "id_column": "cust",
+        "input_kind": "transactions",
+        "timestamp_column": "when",
+        "amount_column": "amount",
+    }
     return SegmentationSpec.from_dict({**data, **overrides})
 
 
@@ -21,25 +26,43 @@ def log(rows: list[tuple[str | None, str | None, str | None]]) -> pd.DataFrame:
 
 
 def test_rows_without_a_customer_id_are_dropped_and_counted():
-    events = clean_transactions(log([("A", "2024-01-01", "5"), (None, "2024-01-01", "5"), ("  ", "2024-01-02", "1")]), spec())
+    events = clean_transactions(
+        log([("A", "2024-01-01", "5"), (None, "2024-01-01", "5"), ("  ", "2024-01-02", "1")]), spec()
+    )
     assert events.frame["customer_id"].tolist() == ["A"]
     assert events.quality["rows_without_id"] == 2
     assert events.quality["dropped"]["no customer id"] == 2
 
 
 def test_duplicates_are_counted_and_kept_unless_the_spec_drops_them():
-    rows = [("A", "2024-01-01", "5"), ("A", "2024-01-01", "5"), ("A", "2024-01-01", "5"), ("B", "2024-01-01", "5")]
+    rows = [
+        ("A", "2024-01-01", "5"),
+        ("A", "2024-01-01", "5"),
+        ("A", "2024-01-01", "5"),
+        ("B", "2024-01-01", "5"),
+    ]
     kept = clean_transactions(log(rows), spec())
     assert (kept.quality["duplicate_rows"], kept.quality["duplicates_removed"], len(kept.frame)) == (2, 0, 4)
     dropped = clean_transactions(log(rows), spec(drop_duplicates=True))
-    assert (dropped.quality["duplicate_rows"], dropped.quality["duplicates_removed"], len(dropped.frame)) == (2, 2, 2)
+    assert (dropped.quality["duplicate_rows"], dropped.quality["duplicates_removed"], len(dropped.frame)) == (
+        2,
+        2,
+        2,
+    )
 
 
 def test_negative_amounts_and_quantities_are_refunds_not_purchases():
     frame = pd.DataFrame(
-        {"cust": ["A", "A", "A"], "when": ["2024-01-01"] * 3, "qty": [2, -1, 3], "price": ["2.50", "2.50", "1"]}
+        {
+            "cust": ["A", "A", "A"],
+            "when": ["2024-01-01"] * 3,
+            "qty": [2, -1, 3],
+            "price": ["2.50", "2.50", "1"],
+        }
     )
-    events = clean_transactions(frame, spec(amount_column=None, quantity_column="qty", unit_price_column="price"))
+    events = clean_transactions(
+        frame, spec(amount_column=None, quantity_column="qty", unit_price_column="price")
+    )
     assert events.frame["refund"].tolist() == [False, True, False]
     assert events.frame["cents"].tolist() == [500, 250, 300]  # refunds keep their absolute value
     assert (events.quality["refunds"], events.quality["purchases"]) == (1, 2)
@@ -57,7 +80,13 @@ def test_timestamps_in_several_formats_are_read_and_bad_cells_reported():
     ]
     events = clean_transactions(log(rows), spec())
     days = pd.to_datetime(events.frame["t"], unit="s").dt.strftime("%Y-%m-%d %H:%M").tolist()
-    assert days == ["2024-03-05 00:00", "2024-03-05 10:30", "2024-12-25 00:00", "2024-03-05 00:00", "2024-03-05 00:00"]
+    assert days == [
+        "2024-03-05 00:00",
+        "2024-03-05 10:30",
+        "2024-12-25 00:00",
+        "2024-03-05 00:00",
+        "2024-03-05 00:00",
+    ]
     assert events.quality["unparseable_timestamps"] == 1
     assert events.quality["unparseable_timestamp_examples"] == ["next tuesday"]
     assert events.quality["missing_timestamps"] == 1
@@ -81,7 +110,11 @@ def test_rows_without_an_amount_are_dropped_and_counted():
 
 def test_typed_timestamps_with_a_time_zone_are_converted_to_utc():
     frame = pd.DataFrame(
-        {"cust": ["A"], "when": pd.to_datetime(["2024-01-01 01:00"]).tz_localize("Europe/Berlin"), "amount": [1.0]}
+        {
+            "cust": ["A"],
+            "when": pd.to_datetime(["2024-01-01 01:00"]).tz_localize("Europe/Berlin"),
+            "amount": [1.0],
+        }
     )
     events = clean_transactions(frame, spec())
     assert pd.Timestamp(int(events.frame["t"].iloc[0]), unit="s") == pd.Timestamp("2024-01-01 00:00")

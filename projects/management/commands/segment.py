@@ -27,7 +27,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("input", type=Path, help="customer table or transaction log (CSV, Parquet or XLSX)")
+        parser.add_argument(
+            "input", type=Path, help="customer table or transaction log (CSV, Parquet or XLSX)"
+        )
         parser.add_argument("--spec", type=Path, required=True, help="segmentation spec (JSON)")
         parser.add_argument("--out", type=Path, required=True, help="folder for the deliverables")
         parser.add_argument("--project", help="file the run under this project (default: a local one)")
