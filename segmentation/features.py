@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .aggregate import DECAY_UNITS, DEFAULT_ENGINE, SECONDS_PER_DAY, WINDOWS, aggregate
+from .aggregate import DECAY_UNITS, DEFAULT_ENGINE, SECONDS_PER_DAY, WINDOWS, aggregate, lean_events
 from .errors import SegmentationError
 from .spec import FEATURE_GROUPS
 
@@ -94,20 +94,30 @@ def customer_features(
     has_category = "category" in events.columns
     chosen, skipped = _groups(groups, has_category)
     cutoff = day_number(as_of)
+    # Leave out every later event before anything else is derived: the customer list, the
+    # category list and the embedding then cannot depend on the future.
+    past = events["t"].to_numpy() < cutoff * SECONDS_PER_DAY
+    ids, customer = _codes(events["customer_id"])
+    category = _codes(events["category"])[1] if has_category else None
+    lean = lean_events(
+        customer[past],
+        events["t"].to_numpy()[past],
+        events["cents"].to_numpy()[past],
+        events["refund"].to_numpy()[past],
+        None if category is None else category[past],
+    )
     agg, by_category = aggregate(
-        events,
-        cutoff,
-        engine=engine,
-        categories=has_category and bool({"diversity", "affinity"} & set(chosen)),
+        lean, cutoff, engine=engine, categories=has_category and bool({"diversity", "affinity"} & set(chosen))
     )
     if agg.empty:
         raise SegmentationError(
             f"no event happens before 'as_of' ({as_of.isoformat()}): choose a later 'as_of' "
             "or check the timestamp column"
         )
+    agg.insert(0, "customer_id", ids[agg["customer"].to_numpy()])
     out = _base_features(agg, cutoff)
     if by_category is not None:
-        categories = sorted(by_category["category"].unique())
+        categories = np.unique(by_category["category"].to_numpy())  # codes sort like the names
         if "diversity" in chosen:
             out.update(_diversity(agg, by_category))
         if "affinity" in chosen:
@@ -139,6 +149,14 @@ def customer_features(
         as_of=as_of,
         skipped=skipped,
     )
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and each row's code into them (free for a sorted Categorical)."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.is_monotonic_increasing:
+        return values.cat.categories.to_numpy(), values.cat.codes.to_numpy()
+    codes, uniques = pd.factorize(values, sort=True)
+    return np.asarray(uniques), codes
 
 
 def _groups(groups: Sequence[str] | None, has_category: bool) -> tuple[list[str], dict[str, str]]:
@@ -213,8 +231,7 @@ def _indicators(agg: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def _positions(agg: pd.DataFrame, by_category: pd.DataFrame) -> np.ndarray:
-    ids = agg["customer_id"].to_numpy()
-    return np.searchsorted(ids, by_category["customer_id"].to_numpy())
+    return np.searchsorted(agg["customer"].to_numpy(), by_category["customer"].to_numpy())
 
 
 def _diversity(agg: pd.DataFrame, by_category: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -233,12 +250,12 @@ def _diversity(agg: pd.DataFrame, by_category: pd.DataFrame) -> dict[str, np.nda
 
 
 def _affinity(
-    agg: pd.DataFrame, by_category: pd.DataFrame, categories: list[str], random_state: int
+    agg: pd.DataFrame, by_category: pd.DataFrame, categories: np.ndarray, random_state: int
 ) -> dict[str, np.ndarray]:
     from sklearn.decomposition import TruncatedSVD
 
     rows = _positions(agg, by_category)
-    cols = np.searchsorted(np.asarray(categories, dtype=object), by_category["category"].to_numpy())
+    cols = np.searchsorted(categories, by_category["category"].to_numpy())
     cents = by_category["cents"].to_numpy().astype(float)
     total = np.bincount(rows, weights=cents, minlength=len(agg))
     shares = cents / np.where(total[rows] > 0, total[rows], 1)

@@ -59,9 +59,9 @@ SECONDS_PER_DAY = 86_400
 class Events:
     """A clean log: one row an event.
 
-    ``frame`` columns: ``customer_id`` (text), ``t`` (int64 seconds since 1970-01-01 UTC),
+    ``frame`` columns: ``customer_id`` (text, as a Categorical), ``t`` (int64 seconds since 1970-01-01 UTC),
     ``cents`` (int64, never negative), ``refund`` (bool) and ``category`` (text or missing;
-    present only when the spec names a category column).
+    present only when the spec names a category column; a Categorical).
     """
 
     frame: pd.DataFrame
@@ -115,17 +115,19 @@ def clean_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> Events:
     quality["missing_amounts"] = int(no_amount.sum())
     keep = ~blank & ~unparsed & ~np.isnan(amount)
 
+    # Ids and categories as sorted Categoricals: the feature step reads their integer codes
+    # instead of hashing text again.
     events = pd.DataFrame(
         {
-            "customer_id": ids.to_numpy()[keep],
+            "customer_id": pd.Categorical(ids.to_numpy(dtype=object)[keep]),
             "t": seconds[keep],
             "cents": np.round(np.abs(amount[keep]) * 100).astype(np.int64),
             "refund": negative[keep],
         }
     )
     if spec.category_column:
-        category = frame[spec.category_column].astype("string").str.strip().to_numpy()[keep]
-        events["category"] = pd.array(category, dtype="string").fillna("(none)")
+        category = frame[spec.category_column].astype("string").str.strip().fillna("(none)")
+        events["category"] = pd.Categorical(category.to_numpy(dtype=object)[keep])
     quality["refunds"] = int(events["refund"].sum())
     quality["purchases"] = int(len(events) - quality["refunds"])
     quality["events"] = len(events)

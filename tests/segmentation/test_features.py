@@ -11,7 +11,7 @@ import pytest
 from sklearn.decomposition import TruncatedSVD
 
 from segmentation import SegmentationError, SegmentationSpec
-from segmentation.aggregate import aggregate
+from segmentation.aggregate import aggregate, lean_events
 from segmentation.features import customer_features, day_number
 from segmentation.synthetic_log import transaction_log
 from segmentation.transactions import clean_transactions
@@ -113,28 +113,34 @@ def test_events_after_as_of_never_change_a_feature():
     future.loc[::5, "customer_id"] = "C9999999"  # a customer who only appears later
     both = clean_transactions(pd.concat([log, future]), spec).frame
     assert len(both) == len(before) + 3000
-    for engine in ("duckdb", "pandas"):
+    for engine in ("duckdb", "pandas", "numpy"):
         past = customer_features(before, as_of=as_of, engine=engine)
         later = customer_features(both, as_of=as_of, engine=engine)
         pd.testing.assert_frame_equal(past.frame, later.frame, check_exact=True)
         assert past.feature_columns == later.feature_columns
 
 
-def test_duckdb_and_pandas_aggregate_to_the_same_integers():
+def test_duckdb_pandas_and_numpy_aggregate_to_the_same_integers():
     log, _ = transaction_log(1500, seed=4, string_ids=False)
     spec = SegmentationSpec.from_dict(
         {**SPEC.to_dict(), "id_column": "customer_id", "timestamp_column": "timestamp"}
     )
     events = clean_transactions(log.astype({"category": str}), spec).frame
     cutoff = day_number(dt.date(2025, 9, 1))
-    duck, duck_cat = aggregate(events, cutoff, engine="duckdb", categories=True)
-    pand, pand_cat = aggregate(events, cutoff, engine="pandas", categories=True)
-    # Decayed spend is rounded per event after a power both engines compute: allow one unit.
-    assert np.abs(duck["decayed"] - pand["decayed"]).max() <= len(events)
-    pd.testing.assert_frame_equal(
-        duck.drop(columns="decayed"), pand.drop(columns="decayed"), check_dtype=False
+    past = events["t"].to_numpy() < cutoff * 86_400
+    lean = lean_events(
+        *(events[c].cat.codes.to_numpy()[past] for c in ["customer_id"]),
+        *(events[c].to_numpy()[past] for c in ["t", "cents", "refund"]),
+        events["category"].cat.codes.to_numpy()[past],
     )
-    pd.testing.assert_frame_equal(duck_cat, pand_cat, check_dtype=False)
+    duck, duck_cat = aggregate(lean, cutoff, engine="duckdb", categories=True)
+    pand, pand_cat = aggregate(lean, cutoff, engine="pandas", categories=True)
+    assert len(duck) > 1000 and (duck["n_refunds"] > 0).any() and (duck["gap_sq"] > 0).any()
+    dense, dense_cat = aggregate(lean, cutoff, engine="numpy", categories=True)
+    pd.testing.assert_frame_equal(duck, pand, check_exact=True)
+    pd.testing.assert_frame_equal(duck, dense, check_exact=True)
+    pd.testing.assert_frame_equal(duck_cat, pand_cat, check_exact=True)
+    pd.testing.assert_frame_equal(duck_cat, dense_cat, check_exact=True)
 
 
 def test_the_same_events_give_identical_features_on_every_run():
