@@ -103,14 +103,14 @@ def main() -> None:
             (
                 engine,
                 "base aggregates (RFM, intervals, windows, quarters)",
-                best_of(repeats, lambda: aggregate(lean, cutoff, engine=engine)),
+                best_of(repeats, lambda engine=engine: aggregate(lean, cutoff, engine=engine)),
             )
         )
         rows.append(
             (
                 engine,
                 "all feature groups (incl. categories, entropy, SVD)",
-                best_of(repeats, lambda: customer_features(events, as_of=AS_OF, engine=engine)),
+                best_of(repeats, lambda engine=engine: customer_features(events, as_of=AS_OF, engine=engine)),
             )
         )
     closed, sorted_ = _interval_forms(lean, cutoff, args.repeats)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from segmentation.synthetic_log import LOG_ARCHETYPES, transaction_log  # noqa: E402
+from segmentation.synthetic_log import LOG_ARCHETYPES, transaction_log
 
 
 def main() -> None:

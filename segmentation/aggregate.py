@@ -94,7 +94,9 @@ def aggregate(
     customers["months"] = ordered["months"][codes]
     if by_category is not None:
         by_category = by_category.sort_values(["customer", "category"], kind="stable").reset_index(drop=True)
-        by_category = by_category.astype({"customer": np.int32, "category": np.int32, "cents": np.int64, "n": np.int64})
+        by_category = by_category.astype(
+            {"customer": np.int32, "category": np.int32, "cents": np.int64, "n": np.int64}
+        )
     return _integers(customers), by_category
 
 
@@ -150,7 +152,8 @@ def _duckdb(
     )
     # m counts months since 1970-01, so m % 12 is the month of the year from 0 (January).
     quarters = ",\n".join(
-        f"coalesce(sum(cents) FILTER (NOT refund AND (m % 12) // 3 = {q - 1}), 0)::BIGINT AS q{q}" for q in range(1, 5)
+        f"coalesce(sum(cents) FILTER (NOT refund AND (m % 12) // 3 = {q - 1}), 0)::BIGINT AS q{q}"
+        for q in range(1, 5)
     )
     decay = f"0.5 ** (({cutoff} - t) / {SECONDS_PER_DAY * DECAY_HALF_LIFE_DAYS!r})"
     customer_sql = f"""
@@ -237,7 +240,9 @@ def _numpy(
             cells, inverse = np.unique(key, return_inverse=True)
             n = np.bincount(inverse)
             spent = np.bincount(inverse, weights=cents)
-        by_category = pd.DataFrame({"customer": cells // width, "category": cells % width, "cents": spent, "n": n})
+        by_category = pd.DataFrame(
+            {"customer": cells // width, "category": cells % width, "cents": spent, "n": n}
+        )
     return customers[list(COLUMNS)], by_category
 
 
@@ -264,7 +269,9 @@ def _pandas(
     frame = pd.DataFrame(columns)
     grouped = frame.groupby("customer", sort=True)
     sums = grouped[[c for c in columns if c not in ("customer", "t", "cents")]].sum()
-    purchases = grouped.agg(n_purchases=("t", "size"), spend=("cents", "sum"), first_p=("t", "min"), last_p=("t", "max"))
+    purchases = grouped.agg(
+        n_purchases=("t", "size"), spend=("cents", "sum"), first_p=("t", "min"), last_p=("t", "max")
+    )
     customers = base.join(purchases.join(sums), how="left").reset_index()
     for column in customers.columns:
         if column not in ("customer", "first_p", "last_p"):
@@ -272,7 +279,10 @@ def _pandas(
     by_category = None
     if categories:
         by_category = (
-            events.loc[~refund].groupby(["customer", "category"], sort=True)["cents"].agg(cents="sum", n="size").reset_index()
+            events.loc[~refund]
+            .groupby(["customer", "category"], sort=True)["cents"]
+            .agg(cents="sum", n="size")
+            .reset_index()
         )
     return customers[list(COLUMNS)], by_category
 
