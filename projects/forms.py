@@ -18,8 +18,9 @@ class ProjectForm(forms.Form):
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        help_text="A CSV customer table, one row per customer (comma, semicolon or tab separated).",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv"}),
+        help_text="A customer table (one row per customer) or a transaction log: CSV (comma, "
+        "semicolon or tab separated), Parquet or Excel (.xlsx).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.parquet,.pq,.xlsx,.xlsm,text/csv"}),
     )
     id_column = forms.CharField(
         max_length=255,

@@ -20,8 +20,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from governance.services import audit_record, version_create
-from segmentation import SegmentationError, SegmentationSpec, SpecError, read_csv_bytes, segment, version_hash
+from segmentation import SegmentationError, SegmentationSpec, SpecError, read_input, segment, version_hash
 from segmentation import __version__ as engine_version
+from segmentation.io import SUPPORTED_SUFFIXES
 from segplatform.errors import ApplicationError
 
 from .models import Client, Dataset, Membership, Project, SegmentationRun
@@ -29,7 +30,6 @@ from .schema import guess_id_column, infer_schema
 
 logger = logging.getLogger(__name__)
 
-CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 COMMAND_LINE_CLIENT = "Command line"
 COMMAND_LINE_PROJECT = "Local command-line runs"
 # Writing progress on every callback would hammer the database on fast steps.
@@ -75,19 +75,23 @@ def dataset_upload(
     user: AbstractBaseUser | None,
     request: HttpRequest | None = None,
 ) -> Dataset:
-    """Validate an uploaded customer table and store it encrypted.
+    """Validate an uploaded customer table or transaction log and store it encrypted.
 
-    Refuses, with a message naming the problem: a file that is not CSV, an empty file, a
+    Accepts CSV (.csv, .txt, .tsv), Parquet and XLSX; the stored bytes are the upload's.
+    Refuses, with a message naming the problem: a file of another kind, an empty file, a
     table without the chosen id column, or one without any numeric column to cluster on.
     """
     name = PurePath(name or "upload.csv").name
-    if PurePath(name).suffix.lower() not in CSV_SUFFIXES:
-        raise ApplicationError(f"'{name}' is not a CSV file: upload a .csv file", field="file")
+    if PurePath(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise ApplicationError(
+            f"'{name}' is not a CSV file, nor Parquet or Excel: upload a .csv, .parquet or .xlsx file",
+            field="file",
+        )
     if len(content) > settings.MAX_UPLOAD_BYTES:
         limit = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
         raise ApplicationError(f"'{name}' is larger than the {limit} MB upload limit", field="file")
     try:
-        frame = read_csv_bytes(content, name=f"'{name}'")
+        frame = read_input(content, name=f"'{name}'")
     except SegmentationError as exc:
         raise ApplicationError(str(exc), field="file") from None
 
@@ -144,7 +148,7 @@ def run_start(
         parsed = SegmentationSpec.from_dict(spec)
     except SpecError as exc:
         raise ApplicationError(str(exc), field="spec") from None
-    unknown = [c for c in (parsed.id_column, *parsed.numeric_columns) if c not in dataset.columns]
+    unknown = [c for c in parsed.referenced_columns() if c not in dataset.columns]
     if unknown:
         raise ApplicationError(f"'{dataset.name}' has no column(s) {', '.join(unknown)}", field="spec")
     if dataset.row_count < parsed.k_max + 1:
@@ -205,7 +209,7 @@ def run_execute(*, run_id: int) -> SegmentationRun:
     try:
         spec = SegmentationSpec.from_dict(run.spec)
         with run.dataset.file.open("rb") as handle:
-            frame = read_csv_bytes(handle.read(), name=f"'{run.dataset.name}'")
+            frame = read_input(handle.read(), name=f"'{run.dataset.name}'")
         result = segment(frame, spec, progress=_progress_reporter(run.pk))
         _report(run.pk, "writing deliverables", 0.9)
         with transaction.atomic():
@@ -224,7 +228,7 @@ def run_execute(*, run_id: int) -> SegmentationRun:
                 profile=result.profile.to_dict(orient="records"),
                 user=run.created_by,
             )
-            deliverables_build(version=version, labels=result.labels)
+            deliverables_build(version=version, labels=result.labels, features=result.features)
             if not _finish(run, SegmentationRun.Status.SUCCEEDED, step="done"):
                 raise RunCancelled()  # cancelled at the last moment: keep no version
     except RunCancelled:

@@ -14,6 +14,7 @@ def deliverable_path(instance: Deliverable, filename: str) -> str:
 DESCRIPTIONS = {
     "labels.csv": "Segment labels (CSV)",
     "profile.csv": "Segment profile (CSV)",
+    "features.csv": "Customer features before scaling (CSV)",
     "metrics.json": "Metrics (JSON)",
     "scorer_postgresql.sql": "SQL scorer for PostgreSQL",
     "scorer_sqlite.sql": "SQL scorer for SQLite",
@@ -32,6 +33,7 @@ class Deliverable(models.Model):
     class Kind:
         LABELS = "labels.csv"
         PROFILE = "profile.csv"
+        FEATURES = "features.csv"
         METRICS = "metrics.json"
         DECK = "deck.pptx"
         MANIFEST = "manifest.json"

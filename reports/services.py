@@ -23,6 +23,7 @@ from .models import Deliverable
 from .tables import csv_bytes, xlsx_bytes
 
 SCORER_DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery")
+TRANSACTION_SCORER_TABLE = "customer_features"
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -54,12 +55,26 @@ def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
 
     model = load_model(version.model)  # either format: old versions still get scorers
     header = f"-- Segplatform scorer · {version.project.name} {version.label} · version_hash {version.version_hash}\n"
-    return (header + compile_scorer(model, dialect).rstrip().rstrip(";") + ";\n").encode()
+    table = "customers"
+    if version.spec.get("input_kind") == "transactions":
+        # The model clusters engineered features: the scorer reads a table shaped like
+        # features.csv, not the raw log (compiling feature engineering to SQL is not done yet).
+        table = TRANSACTION_SCORER_TABLE
+        header += (
+            f"-- Input: a table {table} with the columns of features.csv (customer_id and the engineered\n"
+            f"-- features as of {version.metrics.get('as_of', 'the as-of date')}), not the transaction log.\n"
+        )
+    return (header + compile_scorer(model, dialect, table=table).rstrip().rstrip(";") + ";\n").encode()
 
 
 @transaction.atomic
-def deliverables_build(*, version: SegmentVersion, labels: pd.DataFrame) -> list[Deliverable]:
-    """Write every deliverable of a freshly created version, and the manifest that hashes them."""
+def deliverables_build(
+    *, version: SegmentVersion, labels: pd.DataFrame, features: pd.DataFrame | None = None
+) -> list[Deliverable]:
+    """Write every deliverable of a freshly created version, and the manifest that hashes them.
+
+    ``features`` (``customer_id`` plus every feature before scaling) becomes ``features.csv``.
+    """
     from .deck import build_deck
     from .pdf import build_report_pdf
 
@@ -75,6 +90,8 @@ def deliverables_build(*, version: SegmentVersion, labels: pd.DataFrame) -> list
         Deliverable.Kind.DECK: _document_bytes(build_deck, content),
         "report.pdf": _document_bytes(build_report_pdf, content),
     }
+    if features is not None:
+        contents[Deliverable.Kind.FEATURES] = csv_bytes(features)
     for dialect in SCORER_DIALECTS:
         contents[f"scorer_{dialect}.sql"] = _scorer_bytes(version, dialect)
     contents[Deliverable.Kind.MANIFEST] = _json_bytes(_manifest(version, contents))

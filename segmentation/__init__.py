@@ -8,7 +8,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .errors import SegmentationError, SpecError
-from .io import read_csv_bytes, read_table
+from .io import read_csv_bytes, read_input, read_table
 from .model import CentroidModel, SegmentationModel, load_model
 from .pipeline import SegmentationResult, segment, version_hash
 from .spec import SegmentationSpec
@@ -22,6 +22,7 @@ __all__ = [
     "SpecError",
     "load_model",
     "read_csv_bytes",
+    "read_input",
     "read_table",
     "segment",
     "version_hash",

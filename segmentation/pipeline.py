@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .customer_table import build_customer_table
 from .errors import SegmentationError
 from .model import SegmentationModel, coerce_numeric
 from .model_assign import NearestExemplars
@@ -41,6 +42,10 @@ class SegmentationResult:
     labels: pd.DataFrame  # customer_id, segment
     profile: pd.DataFrame
     metrics: dict[str, Any]
+    # customer_id + every feature before scaling (the features.csv deliverable)
+    features: pd.DataFrame | None = None
+    # customer_id + protected and outcome columns, kept for bias audits and external validation
+    attributes: pd.DataFrame | None = None
 
 
 def segment(
@@ -53,6 +58,11 @@ def segment(
     column with no numbers, one that is constant, or fewer customers than segments.
     """
     progress("reading", 0.05)
+    # A transaction log becomes a customer table of engineered features first; from here on
+    # the clustering sees a customer table and the spec it is clustered with.
+    table = build_customer_table(frame, spec)
+    requested, frame, spec = spec, table.frame, table.clustering_spec
+    progress("features ready", 0.08)
     ids, values, quality = _prepare(frame, spec)
     n = len(values)
     if n < spec.k_max + 1:
@@ -91,6 +101,8 @@ def segment(
     noise = int((swept.labels < 0).sum())
     metrics = {
         **quality,
+        **table.details,
+        "data_quality": _data_quality(table.quality, quality),
         "customers": n,
         "features": list(spec.numeric_columns),
         "population_means": {c: float(filled[c].mean()) for c in filled.columns},
@@ -111,7 +123,24 @@ def segment(
     }
     progress("done", 1.0)
     label_frame = pd.DataFrame({"customer_id": ids.to_numpy(), "segment": labels})
-    return SegmentationResult(spec=spec, model=model, labels=label_frame, profile=profile, metrics=metrics)
+    return SegmentationResult(
+        spec=requested,
+        model=model,
+        labels=label_frame,
+        profile=profile,
+        metrics=metrics,
+        features=table.features,
+        attributes=table.attributes,
+    )
+
+
+def _data_quality(reading: dict[str, Any], prepared: dict[str, Any]) -> dict[str, Any]:
+    """What was dropped or filled, and why: shown on the run page and kept in metrics.json."""
+    return {
+        **reading,
+        "missing_feature_values": prepared["missing_total"],
+        "unparsable_cells": int(sum(prepared["unparsable"].values())),
+    }
 
 
 def _prepare(frame: pd.DataFrame, spec: SegmentationSpec) -> tuple[pd.Series, pd.DataFrame, dict[str, Any]]:

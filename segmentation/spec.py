@@ -1,18 +1,62 @@
 """The declarative segmentation spec: what to cluster, and how.
 
 A spec is a flat JSON object. Unknown keys and values of the wrong type are refused with a
-message that names the key, so a typo never silently falls back to a default.
+message that names the key, so a typo never silently falls back to a default. Every key is
+documented on :class:`SegmentationSpec` and in the README's spec table.
+
+Foundation specs (``id_column``, ``numeric_columns``, ``k_min``, ``k_max``, ``random_state``)
+stay valid and serialise to exactly the same dict, so their version hash does not move:
+:meth:`SegmentationSpec.to_dict` writes a newer key only when it differs from its default.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .errors import SpecError
 
 MAX_CLUSTERS = 30
+MAX_STABILITY_RESAMPLES = 200
+
+INPUT_KINDS = ("customers", "transactions")
+FEATURE_GROUPS = ("rfm", "temporal", "windows", "diversity", "affinity", "seasonality")
+ALGORITHMS = (
+    "kmeans",
+    "minibatch_kmeans",
+    "agglomerative",
+    "dbscan",
+    "hdbscan",
+    "gmm",
+    "spectral",
+    "kprototypes",
+    "gower_agglomerative",
+)
+REDUCTIONS = ("none", "pca", "umap")
+SELECTIONS = ("combined", "silhouette")
+TRANSFORMS = ("zscore", "robust", "log1p", "quantile")
+DEFAULT_TRANSFORM = "zscore"
+
+# The keys of the foundation's spec: always written by to_dict, as they always were.
+FOUNDATION_KEYS = ("id_column", "numeric_columns", "k_min", "k_max", "random_state")
+TRANSACTION_COLUMN_KEYS = (
+    "timestamp_column",
+    "amount_column",
+    "quantity_column",
+    "unit_price_column",
+    "category_column",
+)
+COLUMN_LIST_KEYS = (
+    "categorical_columns",
+    "ordinal_columns",
+    "date_columns",
+    "protected_columns",
+    "outcome_columns",
+)
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -22,20 +66,95 @@ class SegmentationSpec:
     Keys
     ----
     id_column : the column that identifies a customer (required).
-    numeric_columns : the numeric columns to cluster on (required, at least one).
+    numeric_columns : numeric columns to cluster on. Required for a customer table unless
+        ``categorical_columns`` are given; optional for transactions (features are engineered).
     k_min, k_max : the range of segment counts to try (defaults 2 and 8).
     random_state : seed for every random step (default 0), so a run is reproducible.
+    input_kind : ``"customers"`` (one row a customer, default) or ``"transactions"`` (an event log).
+    timestamp_column : event time column (transactions: required).
+    amount_column : event amount; or ``quantity_column`` and ``unit_price_column`` (amount =
+        quantity × unit price). Transactions need one of the two. Negative values are refunds.
+    category_column : product category of an event (optional; enables diversity and affinity).
+    as_of : ISO date ``YYYY-MM-DD``; events on or after it are ignored. Default (None): the day
+        after the last event.
+    categorical_columns, ordinal_columns, date_columns : column roles of a customer table.
+    protected_columns : attributes kept for bias audits, never features unless
+        ``protected_as_features`` is true (default false).
+    outcome_columns : outcomes (churn, revenue…) for external validation, never features.
+    features : feature groups to engineer from transactions, from ``FEATURE_GROUPS``. Default
+        (None): every group the data supports. Ignored for customer tables.
+    algorithms : algorithms to run side by side, from ``ALGORITHMS``. Default (None): the engine
+        chooses from the data's types.
+    reduction : ``"none"`` (default), ``"pca"`` or ``"umap"``.
+    selection : ``"combined"`` (default) or ``"silhouette"``: the rule that picks the winner.
+    stability_resamples : bootstrap resamples for stability, 0..200 (default 20).
+    drop_duplicates : remove exact duplicate rows of a transaction log (default false: they are
+        counted and reported, since two identical purchases on one day can be real).
+    transforms : per-column transform, pairs ``(column, transform)`` sorted by column; in JSON a
+        mapping ``{"column": "log1p"}``. Columns not named use ``"zscore"``.
     """
 
     id_column: str
-    numeric_columns: tuple[str, ...]
+    numeric_columns: tuple[str, ...] = ()
     k_min: int = 2
     k_max: int = 8
     random_state: int = 0
+    input_kind: str = "customers"
+    timestamp_column: str | None = None
+    amount_column: str | None = None
+    quantity_column: str | None = None
+    unit_price_column: str | None = None
+    category_column: str | None = None
+    as_of: str | None = None
+    categorical_columns: tuple[str, ...] = ()
+    ordinal_columns: tuple[str, ...] = ()
+    date_columns: tuple[str, ...] = ()
+    protected_columns: tuple[str, ...] = ()
+    outcome_columns: tuple[str, ...] = ()
+    protected_as_features: bool = False
+    features: tuple[str, ...] | None = None
+    algorithms: tuple[str, ...] | None = None
+    reduction: str = "none"
+    selection: str = "combined"
+    stability_resamples: int = 20
+    drop_duplicates: bool = False
+    transforms: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_transactions(self) -> bool:
+        return self.input_kind == "transactions"
+
+    @property
+    def as_of_date(self) -> dt.date | None:
+        return None if self.as_of is None else dt.date.fromisoformat(self.as_of)
+
+    def transform_for(self, column: str) -> str:
+        """The transform of ``column``: the one the spec names, else ``"zscore"``."""
+        return dict(self.transforms).get(column, DEFAULT_TRANSFORM)
+
+    def referenced_columns(self) -> tuple[str, ...]:
+        """Every input column the spec names, in a stable order, without repeats."""
+        names: list[str] = [self.id_column, *self.numeric_columns]
+        names += [getattr(self, key) for key in TRANSACTION_COLUMN_KEYS if getattr(self, key)]
+        for key in COLUMN_LIST_KEYS:
+            names += getattr(self, key)
+        return tuple(dict.fromkeys(names))
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """JSON-ready dict; newer keys appear only when they differ from their default."""
+        data: dict[str, Any] = {key: getattr(self, key) for key in FOUNDATION_KEYS}
         data["numeric_columns"] = list(self.numeric_columns)
+        for f in fields(self):
+            if f.name in FOUNDATION_KEYS:
+                continue
+            value = getattr(self, f.name)
+            if value == f.default:
+                continue
+            if f.name == "transforms":
+                value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            data[f.name] = value
         return data
 
     @classmethod
@@ -49,20 +168,43 @@ class SegmentationSpec:
             raise SpecError(
                 f"unknown spec key(s): {', '.join(unknown)}; accepted keys are {', '.join(sorted(known))}"
             )
-        for required in ("id_column", "numeric_columns"):
-            if required not in data:
-                raise SpecError(f"the spec needs '{required}'")
-
+        if "id_column" not in data:
+            raise SpecError("the spec needs 'id_column'")
         id_column = _string(data, "id_column")
-        numeric = data["numeric_columns"]
-        if not isinstance(numeric, list) or not all(isinstance(c, str) and c for c in numeric):
-            raise SpecError("'numeric_columns' must be a list of column names")
-        if not numeric:
+        input_kind = _choice(data, "input_kind", INPUT_KINDS, cls.input_kind)
+        transactions = input_kind == "transactions"
+
+        numeric = _columns(data, "numeric_columns")
+        lists = {key: _columns(data, key) for key in COLUMN_LIST_KEYS}
+        if not transactions and "numeric_columns" not in data and not lists["categorical_columns"]:
+            raise SpecError(
+                "the spec needs 'numeric_columns' (or 'categorical_columns') for a customer table"
+            )
+        if not transactions and not numeric and not lists["categorical_columns"]:
             raise SpecError("'numeric_columns' must name at least one column")
-        if len(set(numeric)) != len(numeric):
-            raise SpecError("'numeric_columns' names a column twice")
-        if id_column in numeric:
-            raise SpecError(f"'{id_column}' is the id column and cannot also be a numeric column")
+
+        singles = {key: _optional_string(data, key) for key in TRANSACTION_COLUMN_KEYS}
+        if transactions:
+            if singles["timestamp_column"] is None:
+                raise SpecError("'timestamp_column' is required when 'input_kind' is 'transactions'")
+            has_price = singles["quantity_column"] is not None and singles["unit_price_column"] is not None
+            if singles["amount_column"] is None and not has_price:
+                raise SpecError(
+                    "'amount_column' (or both 'quantity_column' and 'unit_price_column') is required "
+                    "when 'input_kind' is 'transactions'"
+                )
+            if (singles["quantity_column"] is None) != (singles["unit_price_column"] is None):
+                raise SpecError("'quantity_column' and 'unit_price_column' go together: give both or neither")
+        else:
+            given = [key for key, value in singles.items() if value is not None]
+            if given:
+                raise SpecError(
+                    f"'{given[0]}' applies only when 'input_kind' is 'transactions'; "
+                    'add "input_kind": "transactions" or remove it'
+                )
+
+        protected_as_features = _boolean(data, "protected_as_features", cls.protected_as_features)
+        _check_roles(id_column, numeric, singles, lists, protected_as_features)
 
         k_min = _integer(data, "k_min", cls.k_min)
         k_max = _integer(data, "k_max", cls.k_max)
@@ -75,13 +217,64 @@ class SegmentationSpec:
         random_state = _integer(data, "random_state", cls.random_state)
         if not 0 <= random_state < 2**32:
             raise SpecError("'random_state' must be between 0 and 4294967295")
+        stability = _integer(data, "stability_resamples", cls.stability_resamples)
+        if not 0 <= stability <= MAX_STABILITY_RESAMPLES:
+            raise SpecError(f"'stability_resamples' must be between 0 and {MAX_STABILITY_RESAMPLES}")
+
         return cls(
             id_column=id_column,
-            numeric_columns=tuple(numeric),
+            numeric_columns=numeric,
             k_min=k_min,
             k_max=k_max,
             random_state=random_state,
+            input_kind=input_kind,
+            as_of=_iso_date(data, "as_of"),
+            protected_as_features=protected_as_features,
+            features=_names(data, "features", FEATURE_GROUPS),
+            algorithms=_names(data, "algorithms", ALGORITHMS),
+            reduction=_choice(data, "reduction", REDUCTIONS, cls.reduction),
+            selection=_choice(data, "selection", SELECTIONS, cls.selection),
+            stability_resamples=stability,
+            drop_duplicates=_boolean(data, "drop_duplicates", cls.drop_duplicates),
+            transforms=_transforms(data),
+            **singles,
+            **lists,
         )
+
+
+def _check_roles(
+    id_column: str,
+    numeric: tuple[str, ...],
+    singles: dict[str, str | None],
+    lists: dict[str, tuple[str, ...]],
+    protected_as_features: bool,
+) -> None:
+    """A column plays one role: the id is nothing else, and a feature is not an outcome."""
+    for key, columns in [("numeric_columns", numeric), *lists.items()]:
+        if id_column in columns:
+            raise SpecError(f"'{id_column}' is the id column and cannot also be in '{key}'")
+    for key, value in singles.items():
+        if value == id_column:
+            raise SpecError(f"'{key}' names '{id_column}', which is the id column")
+    features = {"numeric_columns": numeric, **{k: lists[k] for k in COLUMN_LIST_KEYS[:3]}}
+    seen: dict[str, str] = {}
+    for key, columns in features.items():
+        for column in columns:
+            if column in seen:
+                raise SpecError(f"'{column}' is in both '{seen[column]}' and '{key}': give it one role")
+            seen[column] = key
+    for column in lists["outcome_columns"]:
+        if column in seen:
+            raise SpecError(
+                f"'{column}' is in both 'outcome_columns' and '{seen[column]}': an outcome is never a feature"
+            )
+    if not protected_as_features:
+        for column in lists["protected_columns"]:
+            if column in seen:
+                raise SpecError(
+                    f"'{column}' is in 'protected_columns' and '{seen[column]}': protected attributes are "
+                    "never features unless 'protected_as_features' is true"
+                )
 
 
 def _string(data: Mapping[str, Any], key: str) -> str:
@@ -89,6 +282,77 @@ def _string(data: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SpecError(f"'{key}' must be a non-empty text value")
     return value
+
+
+def _optional_string(data: Mapping[str, Any], key: str) -> str | None:
+    if data.get(key) is None:
+        return None
+    return _string(data, key)
+
+
+def _columns(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
+        raise SpecError(f"'{key}' must be a list of column names")
+    if len(set(value)) != len(value):
+        raise SpecError(f"'{key}' names a column twice")
+    return tuple(value)
+
+
+def _names(data: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
+    if data.get(key) is None:
+        return None
+    value = data[key]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise SpecError(f"'{key}' must be a non-empty list of names from: {', '.join(allowed)}")
+    wrong = [v for v in value if v not in allowed]
+    if wrong:
+        raise SpecError(f"'{key}' has unknown name(s) {', '.join(wrong)}; choose from {', '.join(allowed)}")
+    if len(set(value)) != len(value):
+        raise SpecError(f"'{key}' names an entry twice")
+    return tuple(value)
+
+
+def _choice(data: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
+    value = data.get(key, default)
+    if value not in allowed:
+        raise SpecError(f"'{key}' must be one of {', '.join(allowed)}, got {value!r}")
+    return str(value)
+
+
+def _boolean(data: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise SpecError(f"'{key}' must be true or false, got {value!r}")
+    return value
+
+
+def _iso_date(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str) and ISO_DATE.match(value):
+        try:
+            dt.date.fromisoformat(value)
+            return value
+        except ValueError:
+            pass
+    raise SpecError(f"'{key}' must be a date written YYYY-MM-DD, got {value!r}")
+
+
+def _transforms(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    value = data.get("transforms", {})
+    if not isinstance(value, Mapping):
+        raise SpecError("'transforms' must be a mapping of column name to transform")
+    for column, transform in value.items():
+        if not isinstance(column, str) or not column.strip():
+            raise SpecError("'transforms' must be keyed by column names")
+        if transform not in TRANSFORMS:
+            raise SpecError(
+                f"'transforms' gives '{column}' the unknown transform {transform!r}; "
+                f"choose from {', '.join(TRANSFORMS)}"
+            )
+    return tuple(sorted((str(c), str(t)) for c, t in value.items()))
 
 
 def _integer(data: Mapping[str, Any], key: str, default: int) -> int:

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.django_db
 FILES = {
     "labels.csv",
     "profile.csv",
+    "features.csv",
     "metrics.json",
     "scorer_postgresql.sql",
     "scorer_sqlite.sql",

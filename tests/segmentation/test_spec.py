@@ -40,3 +40,132 @@ def test_it_refuses_a_bad_spec_naming_the_key(change, named):
 def test_it_names_a_missing_required_key():
     with pytest.raises(SpecError, match="numeric_columns"):
         SegmentationSpec.from_dict({"id_column": "id"})
+
+
+TRANSACTIONS = {
+    "id_column": "customer_id",
+    "input_kind": "transactions",
+    "timestamp_column": "ts",
+    "amount_column": "amount",
+}
+
+
+def test_a_foundation_spec_serialises_exactly_as_before_so_its_hash_does_not_move():
+    spec = SegmentationSpec.from_dict(VALID)
+    assert spec.input_kind == "customers"
+    assert spec.to_dict() == VALID
+    assert list(spec.to_dict()) == ["id_column", "numeric_columns", "k_min", "k_max", "random_state"]
+
+
+def test_the_new_keys_have_documented_defaults():
+    spec = SegmentationSpec.from_dict({"id_column": "id", "numeric_columns": ["a"]})
+    assert spec.input_kind == "customers"
+    assert spec.as_of is None and spec.features is None and spec.algorithms is None
+    assert (spec.reduction, spec.selection, spec.stability_resamples) == ("none", "combined", 20)
+    assert spec.drop_duplicates is False and spec.protected_as_features is False
+    assert spec.categorical_columns == () and spec.protected_columns == () and spec.outcome_columns == ()
+    assert spec.transform_for("a") == "zscore"
+
+
+def test_a_full_spec_round_trips_through_its_dict():
+    data = {
+        **TRANSACTIONS,
+        "numeric_columns": [],
+        "k_min": 3,
+        "k_max": 9,
+        "random_state": 4,
+        "amount_column": None,
+        "quantity_column": "qty",
+        "unit_price_column": "price",
+        "category_column": "category",
+        "as_of": "2025-01-01",
+        "protected_columns": ["gender"],
+        "outcome_columns": ["churned"],
+        "features": ["rfm", "windows"],
+        "algorithms": ["kmeans", "gmm", "hdbscan"],
+        "reduction": "pca",
+        "selection": "silhouette",
+        "stability_resamples": 0,
+        "drop_duplicates": True,
+        "transforms": {"monetary_total": "log1p", "frequency": "quantile"},
+    }
+    spec = SegmentationSpec.from_dict(data)
+    assert spec.is_transactions and spec.amount_column is None
+    assert spec.transforms == (("frequency", "quantile"), ("monetary_total", "log1p"))
+    assert spec.transform_for("monetary_total") == "log1p"
+    assert SegmentationSpec.from_dict(spec.to_dict()) == spec
+    assert spec.to_dict()["features"] == ["rfm", "windows"]
+    assert "amount_column" not in spec.to_dict()
+
+
+def test_a_transaction_spec_needs_no_numeric_columns():
+    spec = SegmentationSpec.from_dict(TRANSACTIONS)
+    assert spec.numeric_columns == ()
+    assert spec.referenced_columns() == ("customer_id", "ts", "amount")
+
+
+def test_a_customer_table_may_be_clustered_on_categorical_columns_alone():
+    spec = SegmentationSpec.from_dict({"id_column": "id", "categorical_columns": ["region"]})
+    assert spec.numeric_columns == () and spec.categorical_columns == ("region",)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"input_kind": "events"}, "'input_kind'"),
+        ({"timestamp_column": None}, "'timestamp_column'"),
+        ({"amount_column": None}, "'amount_column'"),
+        ({"amount_column": None, "quantity_column": "q"}, "'unit_price_column'"),
+        ({"as_of": "01/02/2025"}, "'as_of'"),
+        ({"as_of": "2025-02-30"}, "'as_of'"),
+        ({"as_of": 20250101}, "'as_of'"),
+        ({"features": ["rfm", "vibes"]}, "'features'"),
+        ({"features": []}, "'features'"),
+        ({"algorithms": ["kmeans", "magic"]}, "'algorithms'"),
+        ({"algorithms": "kmeans"}, "'algorithms'"),
+        ({"reduction": "tsne"}, "'reduction'"),
+        ({"selection": "best"}, "'selection'"),
+        ({"stability_resamples": 201}, "'stability_resamples'"),
+        ({"stability_resamples": -1}, "'stability_resamples'"),
+        ({"drop_duplicates": "yes"}, "'drop_duplicates'"),
+        ({"protected_as_features": 1}, "'protected_as_features'"),
+        ({"transforms": {"a": "sqrt"}}, "'transforms'"),
+        ({"transforms": ["a"]}, "'transforms'"),
+        ({"protected_columns": "gender"}, "'protected_columns'"),
+        ({"outcome_columns": ["x", "x"]}, "'outcome_columns'"),
+        ({"category_column": 3}, "'category_column'"),
+        ({"timestamp_column": "customer_id"}, "'timestamp_column'"),
+    ],
+)
+def test_it_refuses_a_bad_transaction_spec_naming_the_field(change, named):
+    with pytest.raises(SpecError) as error:
+        SegmentationSpec.from_dict({**TRANSACTIONS, **change})
+    assert named in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"numeric_columns": ["a", "gender"], "protected_columns": ["gender"]}, "'protected_as_features'"),
+        ({"numeric_columns": ["a", "churn"], "outcome_columns": ["churn"]}, "'outcome_columns'"),
+        ({"numeric_columns": ["a"], "categorical_columns": ["a"]}, "'categorical_columns'"),
+        ({"numeric_columns": ["a"], "timestamp_column": "ts"}, "'timestamp_column'"),
+        ({"numeric_columns": ["a"], "categorical_columns": ["customer_id"]}, "'categorical_columns'"),
+    ],
+)
+def test_it_refuses_a_column_in_two_roles_naming_the_field(change, named):
+    with pytest.raises(SpecError) as error:
+        SegmentationSpec.from_dict({"id_column": "customer_id", **change})
+    assert named in str(error.value)
+
+
+def test_protected_columns_become_features_only_when_the_spec_says_so():
+    spec = SegmentationSpec.from_dict(
+        {
+            "id_column": "id",
+            "numeric_columns": ["a", "age"],
+            "protected_columns": ["age"],
+            "protected_as_features": True,
+        }
+    )
+    assert "age" in spec.numeric_columns and spec.protected_columns == ("age",)

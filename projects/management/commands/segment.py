@@ -21,10 +21,15 @@ from segplatform.errors import ApplicationError
 
 
 class Command(BaseCommand):
-    help = "Segment a customer table and write labels, profile, metrics, scorers, deck and manifest."
+    help = (
+        "Segment a customer table or transaction log and write labels, profile, features, metrics, "
+        "scorers, deck and manifest."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("input", type=Path, help="customer table (CSV)")
+        parser.add_argument(
+            "input", type=Path, help="customer table or transaction log (CSV, Parquet or XLSX)"
+        )
         parser.add_argument("--spec", type=Path, required=True, help="segmentation spec (JSON)")
         parser.add_argument("--out", type=Path, required=True, help="folder for the deliverables")
         parser.add_argument("--project", help="file the run under this project (default: a local one)")

@@ -1,0 +1,137 @@
+"""Transaction logs and Parquet/XLSX uploads through ``manage.py segment`` and the portal."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pandas as pd
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from projects import services
+from projects.models import Dataset
+from segmentation.synthetic_log import transaction_log
+from tests.projects.helpers import labels_of, upload_csv
+
+pytestmark = pytest.mark.django_db
+
+SPEC = {
+    "id_column": "customer_id",
+    "input_kind": "transactions",
+    "timestamp_column": "timestamp",
+    "amount_column": "amount",
+    "category_column": "category",
+    "k_min": 2,
+    "k_max": 5,
+}
+
+
+def messy_log_csv(n: int = 250) -> tuple[bytes, pd.DataFrame]:
+    """A semicolon-delimited Latin-1 log with dd/mm/yyyy dates, refunds, a row without an id,
+    a duplicated row and an unreadable date, as exports arrive."""
+    log, _ = transaction_log(n, seed=12)
+    log = log.astype({"category": str})
+    log["timestamp"] = log["timestamp"].dt.strftime("%d/%m/%Y %H:%M")
+    log.loc[3, "category"] = "Jouets & Cadeaux é"
+    log = pd.concat([log, log.iloc[[10]]], ignore_index=True)
+    log.loc[len(log)] = ["", "01/02/2025 10:00", 5.0, "toys"]
+    log.loc[len(log)] = [log.loc[0, "customer_id"], "31/31/2025", 5.0, "toys"]
+    return log.to_csv(index=False, sep=";").encode("latin-1"), log
+
+
+def test_segment_on_a_transaction_log_writes_features_and_labels_one_row_per_customer(tmp_path):
+    raw, log = messy_log_csv()
+    data, spec, out = tmp_path / "log.csv", tmp_path / "spec.json", tmp_path / "out"
+    data.write_bytes(raw)
+    spec.write_text(json.dumps(SPEC))
+    call_command("segment", str(data), spec=str(spec), out=str(out))
+
+    customers = set(log["customer_id"].replace("", pd.NA).dropna())
+    labels = pd.read_csv(out / "labels.csv", dtype={"customer_id": str})
+    assert len(labels) == labels["customer_id"].nunique() == len(customers)
+    assert set(labels["customer_id"]) == customers
+    features = pd.read_csv(out / "features.csv", dtype={"customer_id": str})
+    assert features.columns[0] == "customer_id"
+    assert {"recency_days", "frequency", "monetary_total", "tenure_days"} <= set(features.columns)
+    assert (features["customer_id"] == labels["customer_id"]).all()
+
+    quality = json.loads((out / "metrics.json").read_text())["data_quality"]
+    assert (quality["rows_without_id"], quality["duplicate_rows"], quality["unparseable_timestamps"]) == (
+        1,
+        1,
+        1,
+    )
+    assert quality["unparseable_timestamp_examples"] == ["31/31/2025"]
+    assert quality["refunds"] > 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "features.csv" in manifest["files"]
+
+
+def test_the_transaction_scorer_labels_the_feature_table_as_python_does(tmp_path):
+    raw, _ = messy_log_csv(150)
+    data, spec, out = tmp_path / "log.csv", tmp_path / "spec.json", tmp_path / "out"
+    data.write_bytes(raw)
+    spec.write_text(json.dumps(SPEC))
+    call_command("segment", str(data), spec=str(spec), out=str(out))
+
+    sql = (out / "scorer_sqlite.sql").read_text()
+    assert "customer_features" in sql.splitlines()[1]
+    features = pd.read_csv(out / "features.csv", dtype={"customer_id": str})
+    connection = sqlite3.connect(":memory:")
+    features.to_sql("customer_features", connection, index=False)
+    scored = pd.read_sql_query(sql, connection)
+    connection.close()
+    assert labels_of(scored) == labels_of(pd.read_csv(out / "labels.csv", dtype={"customer_id": str}))
+
+
+def test_segment_reads_a_parquet_log(tmp_path):
+    log, _ = transaction_log(120, seed=13)
+    data, spec, out = tmp_path / "log.parquet", tmp_path / "spec.json", tmp_path / "out"
+    log.to_parquet(data)
+    spec.write_text(json.dumps({**SPEC, "k_max": 4, "features": ["rfm", "temporal", "windows"]}))
+    call_command("segment", str(data), spec=str(spec), out=str(out))
+    labels = pd.read_csv(out / "labels.csv")
+    assert len(labels) == log["customer_id"].nunique()
+
+
+def upload(client, project, name, content):  # type: ignore[no-untyped-def]
+    return client.post(
+        reverse("projects:dataset_upload", args=[project.pk]),
+        {"file": SimpleUploadedFile(name, content), "id_column": ""},
+    )
+
+
+@pytest.mark.parametrize("kind", ["parquet", "xlsx"])
+def test_the_portal_accepts_parquet_and_xlsx_and_stores_the_bytes_encrypted(
+    project, consultant, login, settings, tmp_path, kind
+):
+    _, frame = upload_csv(80)
+    path = tmp_path / f"customers.{kind}"
+    typed = frame.assign(avg_basket=pd.to_numeric(frame["avg_basket"], errors="coerce"))
+    typed.to_parquet(path) if kind == "parquet" else typed.to_excel(path, index=False)
+    raw = path.read_bytes()
+    response = upload(login(consultant), project, path.name, raw)
+    assert response.status_code == 302
+    dataset = Dataset.objects.get()
+    assert (dataset.row_count, dataset.id_column) == (80, "customer_id")
+    assert "avg_basket" in dataset.numeric_columns
+    assert dataset.file.open("rb").read() == raw
+    assert raw[:64] not in (settings.VAR_DIR / "media" / dataset.file.name).read_bytes()
+
+
+def test_the_run_page_lists_what_the_data_quality_checks_dropped(project, consultant, login):
+    raw, _ = messy_log_csv(120)
+    dataset = services.dataset_upload(
+        project=project, name="log.csv", content=raw, id_column=None, user=consultant
+    )
+    run = services.run_start(project=project, dataset=dataset, spec=SPEC, user=consultant, enqueue=False)
+    run = services.run_execute(run_id=run.pk)
+    assert run.status == "succeeded", run.error
+    page = login(consultant).get(reverse("projects:run_detail", args=[run.pk])).content.decode()
+    assert "Data quality" in page
+    assert "1 row dropped: no customer id" in page
+    assert "1 exact duplicate row found and kept" in page
+    assert "31/31/2025" in page
