@@ -98,3 +98,101 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ImmutableError("audit events are append-only")
+
+
+class ProjectPolicy(models.Model):
+    """A project's privacy settings and its pseudonymisation key (stored encrypted, never shown)."""
+
+    project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="policy")
+    target_k = models.PositiveSmallIntegerField(
+        default=5, help_text="Record-level exports are refused below this k-anonymity."
+    )
+    keep_raw_days = models.PositiveIntegerField(
+        default=0, help_text="Days the raw upload is kept after anonymisation (0: deleted at once)."
+    )
+    retention_days = models.PositiveIntegerField(
+        default=365, help_text="Days a dataset is kept after upload before the retention task purges it."
+    )
+    # Fernet token (DATA_ENCRYPTION_KEY) of 32 random bytes: the HMAC key of pseudonyms.
+    pseudonym_key_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"policy of {self.project}"
+
+
+class PrivacyReview(models.Model):
+    """What PII detection found in an upload and what the consultant decided to do about it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the consultant"
+        CONFIRMED = "confirmed", "Confirmed"
+
+    dataset = models.OneToOneField(
+        "projects.Dataset", on_delete=models.CASCADE, related_name="privacy_review"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    findings = models.JSONField(default=list, help_text="Detected direct identifiers, with masked samples.")
+    decisions = models.JSONField(default=dict, help_text="{column: {action, kind}} as confirmed.")
+    suggested_quasi_identifiers = models.JSONField(default=list)
+    quasi_identifiers = models.JSONField(default=list)
+    sensitive = models.JSONField(default=list)
+    risk = models.JSONField(default=dict, help_text="k, l and t measured on the confirmed quasi-identifiers.")
+    id_pseudonymised = models.BooleanField(default=False)
+    raw_file = models.FileField(upload_to="raw/", max_length=500, blank=True)
+    raw_delete_after = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"privacy review of {self.dataset}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == self.Status.CONFIRMED
+
+
+class VersionStatusChange(models.Model):
+    """One step of a version's lifecycle; append-only, the latest row is the current status."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        RETIRED = "retired", "Retired"
+
+    version = models.ForeignKey(SegmentVersion, on_delete=models.PROTECT, related_name="status_changes")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.version} → {self.status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ImmutableError("status changes are append-only")
+        super().save(*args, **kwargs)
+
+
+class BiasAudit(models.Model):
+    """The bias audit of a version, written once when the version is created."""
+
+    version = models.OneToOneField(SegmentVersion, on_delete=models.CASCADE, related_name="bias_audit")
+    protected_columns = models.JSONField(default=list)
+    rows = models.JSONField(default=list, help_text="The rows of bias.csv.")
+    findings = models.JSONField(default=dict, help_text="The content of bias.json.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"bias audit of {self.version}"

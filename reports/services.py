@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from governance.models import SegmentVersion
+from governance.pii_review import manifest_identity
 from governance.services import audit_record
 from segmentation import CentroidModel
 
@@ -83,6 +84,7 @@ def _manifest(version: SegmentVersion, contents: dict[str, bytes]) -> dict[str, 
         "model_sha256": version.model_sha256,
         "data_sha256": version.data_sha256,
         "code_version": version.code_version,
+        "customer_id": manifest_identity(version),
         "files": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in sorted(contents.items())
