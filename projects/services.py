@@ -148,7 +148,11 @@ def run_start(
         parsed = SegmentationSpec.from_dict(spec)
     except SpecError as exc:
         raise ApplicationError(str(exc), field="spec") from None
-    unknown = [c for c in (parsed.id_column, *parsed.numeric_columns) if c not in dataset.columns]
+    unknown = [
+        c
+        for c in (parsed.id_column, *parsed.numeric_columns, *parsed.protected_columns)
+        if c not in dataset.columns
+    ]
     if unknown:
         raise ApplicationError(f"'{dataset.name}' has no column(s) {', '.join(unknown)}", field="spec")
     if dataset.row_count < parsed.k_max + 1:

@@ -19,6 +19,8 @@ DESCRIPTIONS = {
     "scorer_sqlite.sql": "SQL scorer for SQLite",
     "deck.pptx": "Executive deck (PowerPoint)",
     "manifest.json": "Manifest with hashes",
+    "bias.csv": "Bias audit by protected group (CSV)",
+    "bias.json": "Bias audit findings (JSON)",
 }
 
 

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpRequest
 
+from governance.bias import bias_deliverables
 from governance.models import SegmentVersion
 from governance.pii_review import manifest_identity
 from governance.services import audit_record
@@ -70,6 +71,7 @@ def deliverables_build(*, version: SegmentVersion, labels: pd.DataFrame) -> list
     }
     for dialect in SCORER_DIALECTS:
         contents[f"scorer_{dialect}.sql"] = _scorer_bytes(version, dialect)
+    contents.update(bias_deliverables(version=version, labels=labels))
     contents[Deliverable.Kind.MANIFEST] = _json_bytes(_manifest(version, contents))
     return [_store(version, kind, data) for kind, data in contents.items()]
 

@@ -25,6 +25,8 @@ class SegmentationSpec:
     numeric_columns : the numeric columns to cluster on (required, at least one).
     k_min, k_max : the range of segment counts to try (defaults 2 and 8).
     random_state : seed for every random step (default 0), so a run is reproducible.
+    protected_columns : columns holding protected attributes (default none); never clustering
+        features, they feed the bias audit only.
     """
 
     id_column: str
@@ -32,10 +34,16 @@ class SegmentationSpec:
     k_min: int = 2
     k_max: int = 8
     random_state: int = 0
+    protected_columns: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["numeric_columns"] = list(self.numeric_columns)
+        # Left out when empty, so a spec without it hashes exactly as before the key existed.
+        if self.protected_columns:
+            data["protected_columns"] = list(self.protected_columns)
+        else:
+            del data["protected_columns"]
         return data
 
     @classmethod
@@ -75,12 +83,24 @@ class SegmentationSpec:
         random_state = _integer(data, "random_state", cls.random_state)
         if not 0 <= random_state < 2**32:
             raise SpecError("'random_state' must be between 0 and 4294967295")
+        protected = data.get("protected_columns", [])
+        if not isinstance(protected, list) or not all(isinstance(c, str) and c for c in protected):
+            raise SpecError("'protected_columns' must be a list of column names")
+        if len(set(protected)) != len(protected):
+            raise SpecError("'protected_columns' names a column twice")
+        clash = [c for c in protected if c in numeric or c == id_column]
+        if clash:
+            raise SpecError(
+                f"{', '.join(clash)} cannot be both protected and a clustering feature or the id: "
+                "protected attributes are kept out of clustering and only audited"
+            )
         return cls(
             id_column=id_column,
             numeric_columns=tuple(numeric),
             k_min=k_min,
             k_max=k_max,
             random_state=random_state,
+            protected_columns=tuple(protected),
         )
 
 
