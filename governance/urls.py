@@ -8,4 +8,7 @@ app_name = "governance"
 
 urlpatterns = [
     path("datasets/<int:pk>/privacy/", views.privacy_review, name="privacy_review"),
+    path("versions/<int:pk>/", views.version_detail, name="version_detail"),
+    path("versions/<int:pk>/status/", views.version_action, name="version_action"),
+    path("versions/<int:pk>/records.csv", views.version_records_export, name="version_records_export"),
 ]

@@ -7,14 +7,18 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
 
 from projects.models import Dataset
 from segmentation.pii import ACTIONS, LABELS
 from segplatform.errors import ApplicationError
 
 from . import access
-from .models import PrivacyReview
-from .pii_review import privacy_review_confirm
+from .diff import version_diff
+from .lifecycle import version_authors, version_status, version_transition
+from .models import PrivacyReview, SegmentVersion, VersionStatusChange
+from .pii_review import policy_for, privacy_review_confirm, record_export
 
 
 @login_required
@@ -75,3 +79,81 @@ def _decisions_from(
             "kind": request.POST.get("extra_kind", "person_name"),
         }
     return decisions
+
+
+def _version(request: HttpRequest, pk: int, action: str = "view") -> tuple[SegmentVersion, str]:
+    version = get_object_or_404(SegmentVersion.objects.select_related("project", "run", "created_by"), pk=pk)
+    return version, access.require(request.user, version.project, action)
+
+
+@login_required
+def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    version, role = _version(request, pk)
+    status = version_status(version)
+    others = version.project.versions.exclude(pk=version.pk)
+    other_id = request.GET.get("compare")
+    diff = None
+    if other_id:
+        other = get_object_or_404(others, pk=other_id)
+        old, new = (other, version) if other.number < version.number else (version, other)
+        diff = version_diff(old, new)
+    is_author = request.user.pk in version_authors(version)
+    context = {
+        "version": version,
+        "project": version.project,
+        "role": role,
+        "status": status,
+        "status_label": VersionStatusChange.Status(status).label,
+        "history": version.status_changes.select_related("actor"),
+        "bias": getattr(version, "bias_audit", None),
+        "others": others,
+        "diff": diff,
+        "deliverables": version.deliverables.all(),
+        "can": {
+            "submit": access.allowed(role, "submit") and status in ("draft", "rejected"),
+            "approve": access.allowed(role, "approve") and status == "in_review" and not is_author,
+            "retire": access.allowed(role, "retire") and status == "approved",
+            "export_records": access.allowed(role, "export_records"),
+        },
+        "is_author": is_author,
+        "target_k": policy_for(version.project).target_k,
+    }
+    return render(request, "governance/version_detail.html", context)
+
+
+@login_required
+@require_POST
+def version_action(request: HttpRequest, pk: int) -> HttpResponse:
+    version, _ = _version(request, pk)
+    action = request.POST.get("action", "")
+    try:
+        version_transition(
+            version=version,
+            action=action,
+            user=request.user,
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{version.label}: {action} recorded.")
+    return redirect("governance:version_detail", pk=version.pk)
+
+
+@login_required
+@require_POST
+def version_records_export(request: HttpRequest, pk: int) -> HttpResponse:
+    version, _ = _version(request, pk, "export_records")
+    quasi = [c.strip() for c in request.POST.get("quasi_identifiers", "").split(",") if c.strip()]
+    try:
+        data = record_export(
+            version=version, user=request.user, quasi_identifiers=quasi or None, request=request
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("governance:version_detail", pk=version.pk)
+    response = HttpResponse(data, content_type="text/csv")
+    filename = f"{version.project.name}-{version.label}-records.csv"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
