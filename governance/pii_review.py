@@ -201,6 +201,11 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
 
 def privacy_gate(dataset: Any) -> None:
     """Refuse to segment a dataset whose privacy review the consultant has not confirmed."""
+    if not dataset.file:
+        raise ApplicationError(
+            f"'{dataset.name}' was deleted under the project's retention policy: upload the data again",
+            field="dataset",
+        )
     review = PrivacyReview.objects.filter(dataset=dataset).first()
     if review is not None and not review.is_confirmed:
         raise ApplicationError(

@@ -8,14 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from projects.models import Dataset
+from projects.models import Dataset, Project
 from segmentation.pii import ACTIONS, LABELS
 from segplatform.errors import ApplicationError
 
 from . import access
+from .audit_export import audit_trail_export
 from .diff import version_diff
+from .erasure import customer_erase
 from .lifecycle import version_authors, version_status, version_transition
 from .models import PrivacyReview, SegmentVersion, VersionStatusChange
 from .pii_review import policy_for, privacy_review_confirm, record_export
@@ -157,3 +159,48 @@ def version_records_export(request: HttpRequest, pk: int) -> HttpResponse:
     filename = f"{version.project.name}-{version.label}-records.csv"
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
+
+
+@login_required
+@require_GET
+def audit_trail_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    project = get_object_or_404(Project, pk=pk)
+    access.require(request.user, project, "export_audit")
+    data = audit_trail_export(project=project, fmt=fmt, user=request.user, request=request)
+    response = HttpResponse(data, content_type="text/csv" if fmt == "csv" else "application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, f"{project.name}-audit-trail.{fmt}")
+    return response
+
+
+@login_required
+def project_governance(request: HttpRequest, pk: int) -> HttpResponse:
+    """The project's privacy settings, erasure requests and audit exports."""
+    project = get_object_or_404(Project, pk=pk)
+    role = access.require(request.user, project, "view")
+    if request.method == "POST":
+        access.require(request.user, project, "erase")
+        try:
+            counts = customer_erase(
+                project=project,
+                original_id=request.POST.get("original_id", ""),
+                user=request.user,
+                request=request,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Customer erased: {counts['rows']} row(s) from {counts['datasets']} dataset(s) and "
+                f"{counts['label_files']} label file(s).",
+            )
+        return redirect("governance:project", pk=project.pk)
+    context = {
+        "project": project,
+        "role": role,
+        "policy": policy_for(project),
+        "can_export": access.allowed(role, "export_audit"),
+        "can_erase": access.allowed(role, "erase"),
+        "reviews": PrivacyReview.objects.filter(dataset__project=project).select_related("dataset"),
+    }
+    return render(request, "governance/project.html", context)
