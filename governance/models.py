@@ -19,7 +19,9 @@ class SegmentVersion(models.Model):
     A version is never edited; a new run supersedes it with a new version whose parent it is.
     """
 
-    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="versions")
+    # PROTECT, not CASCADE: a project with versions is never deleted (the database would refuse
+    # anyway); its personal data goes through retention and erasure instead.
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="versions")
     run = models.OneToOneField(
         "projects.SegmentationRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="version"
     )
@@ -36,7 +38,7 @@ class SegmentVersion(models.Model):
     metrics = models.JSONField()
     profile = models.JSONField(help_text="One record per segment.")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -70,13 +72,15 @@ class AuditEvent(models.Model):
 
     # Set by the writer, not auto_now_add, because the hash covers this exact value.
     created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    # PROTECT: the hash covers actor_id and project_id, so they can never be nulled afterwards;
+    # accounts with history are deactivated, not deleted.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    actor_name = models.CharField(max_length=150, blank=True, help_text="Kept if the account is deleted.")
+    actor_name = models.CharField(max_length=150, blank=True, help_text="The username at the time.")
     action = models.CharField(max_length=60, db_index=True)
     project = models.ForeignKey(
-        "projects.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        "projects.Project", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
     )
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)

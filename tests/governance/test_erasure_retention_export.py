@@ -104,3 +104,36 @@ def test_a_consultant_cannot_export_the_audit_trail_and_an_outsider_gets_404(
     url = reverse("governance:audit_trail", args=[finished_run.project.pk, "csv"])
     assert login(consultant).get(url).status_code == 403
     assert login(outsider).get(url).status_code == 404
+
+
+def test_a_pseudonymised_customer_is_erased_by_their_original_email(
+    project, consultant, django_capture_on_commit_callbacks
+):
+    from governance.erasure import customer_erase
+    from governance.pii_review import default_decisions, privacy_review_confirm
+    from projects import services
+    from tests.governance.helpers import as_csv, pii_table
+    from tests.projects.helpers import NUMERIC
+
+    dataset = services.dataset_upload(
+        project=project, name="c.csv", content=as_csv(pii_table(60)), id_column="email", user=consultant
+    )
+    review = dataset.privacy_review
+    with django_capture_on_commit_callbacks(execute=True):
+        privacy_review_confirm(
+            review=review,
+            decisions=default_decisions(review),
+            quasi_identifiers=[],
+            sensitive=[],
+            user=consultant,
+        )
+    dataset.refresh_from_db()
+    spec = {"id_column": "email", "numeric_columns": NUMERIC, "k_min": 2, "k_max": 2}
+    run = services.run_start(project=project, dataset=dataset, spec=spec, user=consultant, enqueue=False)
+    version = services.run_execute(run_id=run.pk).version
+
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = customer_erase(project=project, original_id="Customer5@Example.com ", user=consultant)
+
+    assert counts == {"datasets": 1, "rows": 1, "label_files": 1}
+    assert len(labels_of(version)) == 59
