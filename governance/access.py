@@ -22,6 +22,7 @@ CAN = {
     "export_audit": {REVIEWER, ADMIN},
     "export_records": {CONSULTANT, ADMIN},
     "erase": {CONSULTANT, ADMIN},
+    "dp_release": {CONSULTANT, ADMIN},
 }
 
 

@@ -117,6 +117,9 @@ class ProjectPolicy(models.Model):
     retention_days = models.PositiveIntegerField(
         default=365, help_text="Days a dataset is kept after upload before the retention task purges it."
     )
+    dp_budget_per_version = models.FloatField(
+        default=1.0, help_text="Total epsilon that differentially private releases of one version may spend."
+    )
     # Fernet token (DATA_ENCRYPTION_KEY) of 32 random bytes: the HMAC key of pseudonyms.
     pseudonym_key_encrypted = models.TextField(editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -200,3 +203,21 @@ class BiasAudit(models.Model):
 
     def __str__(self) -> str:
         return f"bias audit of {self.version}"
+
+
+class DPRelease(models.Model):
+    """A differentially private profile released for a version, and the privacy budget it spent."""
+
+    version = models.ForeignKey(SegmentVersion, on_delete=models.PROTECT, related_name="dp_releases")
+    epsilon = models.FloatField(help_text="Epsilon spent by this release (from OpenDP's privacy map).")
+    table = models.JSONField(help_text="The released rows: segment, noisy size, noisy means.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"ε={self.epsilon:g} release of {self.version}"

@@ -17,6 +17,7 @@ from segplatform.errors import ApplicationError
 from . import access
 from .audit_export import audit_trail_export
 from .diff import version_diff
+from .dp_release import dp_budget_spent, dp_release_create
 from .erasure import customer_erase
 from .lifecycle import version_authors, version_status, version_transition
 from .models import PrivacyReview, SegmentVersion, VersionStatusChange
@@ -118,6 +119,10 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "export_records": access.allowed(role, "export_records"),
         },
         "is_author": is_author,
+        "dp_releases": version.dp_releases.all(),
+        "dp_spent": dp_budget_spent(version),
+        "dp_budget": policy_for(version.project).dp_budget_per_version,
+        "can_dp": access.allowed(role, "dp_release"),
         "target_k": policy_for(version.project).target_k,
     }
     return render(request, "governance/version_detail.html", context)
@@ -204,3 +209,21 @@ def project_governance(request: HttpRequest, pk: int) -> HttpResponse:
         "reviews": PrivacyReview.objects.filter(dataset__project=project).select_related("dataset"),
     }
     return render(request, "governance/project.html", context)
+
+
+@login_required
+@require_POST
+def version_dp_release(request: HttpRequest, pk: int) -> HttpResponse:
+    version, _ = _version(request, pk, "dp_release")
+    try:
+        epsilon = float(request.POST.get("epsilon", ""))
+    except ValueError:
+        messages.error(request, "epsilon must be a number, e.g. 0.5")
+        return redirect("governance:version_detail", pk=version.pk)
+    try:
+        release = dp_release_create(version=version, epsilon=epsilon, user=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Released a differentially private profile (ε={release.epsilon:g}).")
+    return redirect("governance:version_detail", pk=version.pk)
