@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,3 +37,45 @@ def event_hash(
     }
     encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first event where the chain does not hold, and why."""
+
+    event_id: int
+    reason: str
+
+
+def first_break(rows: Iterable[Mapping[str, Any]]) -> ChainBreak | None:
+    """Walk events in id order and return the first broken link, or ``None`` if intact.
+
+    An altered row no longer matches its own hash; a removed row leaves its successor pointing
+    at a hash that is not its predecessor's. Either way the event named is where it shows.
+    """
+    previous = GENESIS
+    for row in rows:
+        if row["previous_hash"] != previous:
+            return ChainBreak(
+                row["id"],
+                f"event #{row['id']} ({row['action']}) does not follow its predecessor: "
+                "an earlier event was removed, altered or inserted",
+            )
+        expected = event_hash(
+            previous_hash=row["previous_hash"],
+            created_at=row["created_at"],
+            actor_id=row["actor_id"],
+            actor_name=row["actor_name"],
+            action=row["action"],
+            project_id=row["project_id"],
+            object_type=row["object_type"],
+            object_id=row["object_id"],
+            details=row["details"],
+        )
+        if row["hash"] != expected:
+            return ChainBreak(
+                row["id"],
+                f"event #{row['id']} ({row['action']}) was altered: its content no longer matches its hash",
+            )
+        previous = row["hash"]
+    return None

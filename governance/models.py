@@ -19,7 +19,9 @@ class SegmentVersion(models.Model):
     A version is never edited; a new run supersedes it with a new version whose parent it is.
     """
 
-    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="versions")
+    # PROTECT, not CASCADE: a project with versions is never deleted (the database would refuse
+    # anyway); its personal data goes through retention and erasure instead.
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="versions")
     run = models.OneToOneField(
         "projects.SegmentationRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="version"
     )
@@ -36,7 +38,7 @@ class SegmentVersion(models.Model):
     metrics = models.JSONField()
     profile = models.JSONField(help_text="One record per segment.")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -70,13 +72,15 @@ class AuditEvent(models.Model):
 
     # Set by the writer, not auto_now_add, because the hash covers this exact value.
     created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    # PROTECT: the hash covers actor_id and project_id, so they can never be nulled afterwards;
+    # accounts with history are deactivated, not deleted.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    actor_name = models.CharField(max_length=150, blank=True, help_text="Kept if the account is deleted.")
+    actor_name = models.CharField(max_length=150, blank=True, help_text="The username at the time.")
     action = models.CharField(max_length=60, db_index=True)
     project = models.ForeignKey(
-        "projects.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        "projects.Project", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
     )
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -98,3 +102,122 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ImmutableError("audit events are append-only")
+
+
+class ProjectPolicy(models.Model):
+    """A project's privacy settings and its pseudonymisation key (stored encrypted, never shown)."""
+
+    project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="policy")
+    target_k = models.PositiveSmallIntegerField(
+        default=5, help_text="Record-level exports are refused below this k-anonymity."
+    )
+    keep_raw_days = models.PositiveIntegerField(
+        default=0, help_text="Days the raw upload is kept after anonymisation (0: deleted at once)."
+    )
+    retention_days = models.PositiveIntegerField(
+        default=365, help_text="Days a dataset is kept after upload before the retention task purges it."
+    )
+    dp_budget_per_version = models.FloatField(
+        default=1.0, help_text="Total epsilon that differentially private releases of one version may spend."
+    )
+    # Fernet token (DATA_ENCRYPTION_KEY) of 32 random bytes: the HMAC key of pseudonyms.
+    pseudonym_key_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"policy of {self.project}"
+
+
+class PrivacyReview(models.Model):
+    """What PII detection found in an upload and what the consultant decided to do about it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the consultant"
+        CONFIRMED = "confirmed", "Confirmed"
+
+    dataset = models.OneToOneField(
+        "projects.Dataset", on_delete=models.CASCADE, related_name="privacy_review"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    findings = models.JSONField(default=list, help_text="Detected direct identifiers, with masked samples.")
+    decisions = models.JSONField(default=dict, help_text="{column: {action, kind}} as confirmed.")
+    suggested_quasi_identifiers = models.JSONField(default=list)
+    quasi_identifiers = models.JSONField(default=list)
+    sensitive = models.JSONField(default=list)
+    risk = models.JSONField(default=dict, help_text="k, l and t measured on the confirmed quasi-identifiers.")
+    id_pseudonymised = models.BooleanField(default=False)
+    raw_file = models.FileField(upload_to="raw/", max_length=500, blank=True)
+    raw_delete_after = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"privacy review of {self.dataset}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == self.Status.CONFIRMED
+
+
+class VersionStatusChange(models.Model):
+    """One step of a version's lifecycle; append-only, the latest row is the current status."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        RETIRED = "retired", "Retired"
+
+    version = models.ForeignKey(SegmentVersion, on_delete=models.PROTECT, related_name="status_changes")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.version} → {self.status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ImmutableError("status changes are append-only")
+        super().save(*args, **kwargs)
+
+
+class BiasAudit(models.Model):
+    """The bias audit of a version, written once when the version is created."""
+
+    version = models.OneToOneField(SegmentVersion, on_delete=models.CASCADE, related_name="bias_audit")
+    protected_columns = models.JSONField(default=list)
+    rows = models.JSONField(default=list, help_text="The rows of bias.csv.")
+    findings = models.JSONField(default=dict, help_text="The content of bias.json.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"bias audit of {self.version}"
+
+
+class DPRelease(models.Model):
+    """A differentially private profile released for a version, and the privacy budget it spent."""
+
+    version = models.ForeignKey(SegmentVersion, on_delete=models.PROTECT, related_name="dp_releases")
+    epsilon = models.FloatField(help_text="Epsilon spent by this release (from OpenDP's privacy map).")
+    table = models.JSONField(help_text="The released rows: segment, noisy size, noisy means.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"ε={self.epsilon:g} release of {self.version}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -50,7 +51,8 @@ def audit_record(
             "project_id": project.pk if project is not None else None,
             "object_type": obj._meta.model_name if obj is not None else "",
             "object_id": str(obj.pk) if obj is not None else "",
-            "details": details or {},
+            # Stored as JSON and read back as JSON: hash exactly what a verifier will read.
+            "details": json.loads(json.dumps(details or {}, default=str)),
         }
         event = AuditEvent.objects.create(
             **fields,

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from governance.pii_review import privacy_gate, privacy_review_open
 from governance.services import audit_record, version_create
 from segmentation import SegmentationError, SegmentationSpec, SpecError, read_input, segment, version_hash
 from segmentation import __version__ as engine_version
@@ -121,6 +122,8 @@ def dataset_upload(
         )
         dataset.file.save(name, ContentFile(content), save=False)
         dataset.save()
+        # PII detection opens the privacy review; runs wait until the consultant confirms it.
+        privacy_review_open(dataset=dataset, frame=frame)
         audit_record(
             action="dataset.upload",
             actor=user,
@@ -144,6 +147,7 @@ def run_start(
     """Check a spec against the dataset and queue the run on a worker (after commit)."""
     if dataset.project_id != project.pk:
         raise ApplicationError("that dataset belongs to another project")
+    privacy_gate(dataset)
     try:
         parsed = SegmentationSpec.from_dict(spec)
     except SpecError as exc:

@@ -76,6 +76,8 @@ def dataset_upload(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, f"Uploaded {dataset.name}: {dataset.row_count} rows, encrypted at rest."
             )
+            if not dataset.privacy_review.is_confirmed:  # personal data found: review it first
+                return redirect("governance:privacy_review", pk=dataset.pk)
             return redirect(f"{reverse('projects:run_new', kwargs={'pk': project.pk})}?dataset={dataset.pk}")
     return render(request, "projects/dataset_upload.html", {"project": project, "form": form})
 

@@ -26,6 +26,8 @@ DESCRIPTIONS = {
     "labels.xlsx": "Segment labels (Excel)",
     "profile.xlsx": "Segment profile (Excel)",
     "report.pdf": "Report (PDF)",
+    "bias.csv": "Bias audit by protected group (CSV)",
+    "bias.json": "Bias audit findings (JSON)",
 }
 
 

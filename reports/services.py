@@ -14,7 +14,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpRequest
 
+from governance.bias import bias_deliverables
 from governance.models import SegmentVersion
+from governance.pii_review import manifest_identity
 from governance.services import audit_record
 from segmentation.model import load_model
 
@@ -94,6 +96,7 @@ def deliverables_build(
         contents[Deliverable.Kind.FEATURES] = csv_bytes(features)
     for dialect in SCORER_DIALECTS:
         contents[f"scorer_{dialect}.sql"] = _scorer_bytes(version, dialect)
+    contents.update(bias_deliverables(version=version, labels=labels))
     contents[Deliverable.Kind.MANIFEST] = _json_bytes(_manifest(version, contents))
     return [_store(version, kind, data) for kind, data in contents.items()]
 
@@ -108,6 +111,7 @@ def _manifest(version: SegmentVersion, contents: dict[str, bytes]) -> dict[str, 
         "model_sha256": version.model_sha256,
         "data_sha256": version.data_sha256,
         "code_version": version.code_version,
+        "customer_id": manifest_identity(version),
         "files": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in sorted(contents.items())

@@ -321,6 +321,13 @@ class SegmentationModel:
 AnyModel = SegmentationModel | CentroidModel
 
 
+def numeric_bounds(model: AnyModel) -> dict[str, tuple[float, float]]:
+    """The clipping bounds of each numeric input column, whichever format the model has."""
+    if isinstance(model, CentroidModel):
+        return {f: (model.lower[i], model.upper[i]) for i, f in enumerate(model.features)}
+    return {c.name: (c.lower, c.upper) for c in model.preprocessor.numeric}
+
+
 def load_model(data: dict[str, Any] | bytes | str) -> AnyModel:
     """Load either model format from its dict or JSON; never executes code."""
     if isinstance(data, bytes | str):

@@ -146,6 +146,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Used by `celery beat`: personal data past its retention period is purged daily.
+CELERY_BEAT_SCHEDULE = {
+    "retention-purge": {"task": "governance.retention_purge", "schedule": 24 * 60 * 60},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from governance.pii_review import default_decisions, privacy_review_confirm
 from projects import services
 from projects.models import SegmentationRun
 from reports.services import deliverables_export
@@ -50,6 +51,18 @@ class Command(BaseCommand):
             dataset = services.dataset_upload(
                 project=project, name=source.name, content=content, id_column=spec["id_column"], user=None
             )
+            # Nobody is there to review detected PII: apply the suggested decisions, on the record.
+            review = dataset.privacy_review
+            if not review.is_confirmed:
+                privacy_review_confirm(
+                    review=review,
+                    decisions=default_decisions(review),
+                    quasi_identifiers=review.suggested_quasi_identifiers,
+                    sensitive=[],
+                    user=None,
+                    actor_name=actor,
+                )
+                dataset.refresh_from_db()
             run = services.run_start(project=project, dataset=dataset, spec=spec, user=None, enqueue=False)
         except ApplicationError as exc:
             raise CommandError(exc.message) from None

@@ -1,0 +1,46 @@
+"""Who may do what on a project: membership roles, with a 404 for anyone outside the project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from projects.models import Membership
+
+CONSULTANT = Membership.Role.CONSULTANT
+REVIEWER = Membership.Role.REVIEWER
+ADMIN = Membership.Role.ADMIN
+# Who may take each action: the portal checks these, the services enforce the finer rules.
+CAN = {
+    "view": {CONSULTANT, REVIEWER, ADMIN},
+    "review_pii": {CONSULTANT, ADMIN},
+    "submit": {CONSULTANT, ADMIN},
+    "approve": {REVIEWER, ADMIN},
+    "retire": {REVIEWER, ADMIN},
+    "export_audit": {REVIEWER, ADMIN},
+    "export_records": {CONSULTANT, ADMIN},
+    "erase": {CONSULTANT, ADMIN},
+    "dp_release": {CONSULTANT, ADMIN},
+}
+
+
+def role_on(user: Any, project: Any) -> str | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Membership.objects.filter(user=user, project=project).values_list("role", flat=True).first()
+
+
+def require(user: Any, project: Any, action: str) -> str:
+    """The user's role on the project; 404 for non-members, 403 when the role may not do ``action``."""
+    role = role_on(user, project)
+    if role is None:
+        raise Http404("no such project")
+    if role not in CAN[action]:
+        raise PermissionDenied(f"a {role} cannot {action.replace('_', ' ')} on this project")
+    return role
+
+
+def allowed(role: str | None, action: str) -> bool:
+    return role in CAN[action]

@@ -1,0 +1,79 @@
+"""Differentially private profile tables, released on request within a per-version budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.http import HttpRequest
+
+from segmentation import SegmentationError, load_model, read_csv_bytes, read_input
+from segmentation.dp import dp_profile
+from segmentation.model import numeric_bounds
+from segplatform.errors import ApplicationError
+
+from .models import DPRelease, SegmentVersion
+from .pii_review import policy_for
+from .services import audit_record
+
+
+def dp_budget_spent(version: SegmentVersion) -> float:
+    return float(version.dp_releases.aggregate(total=Sum("epsilon"))["total"] or 0.0)
+
+
+def dp_release_create(
+    *, version: SegmentVersion, epsilon: float, user: Any, request: HttpRequest | None = None
+) -> DPRelease:
+    """Release a noisy profile of the version with ``epsilon``, refusing to exceed the budget.
+
+    The clamping bounds are the model's own clipping bounds, recorded in the version.
+    """
+    budget = policy_for(version.project).dp_budget_per_version
+    if not epsilon > 0:
+        raise ApplicationError("epsilon must be a positive number, e.g. 0.5", field="epsilon")
+    try:
+        model = load_model(version.model)
+        bounds = numeric_bounds(model)
+    except (SegmentationError, KeyError):
+        raise ApplicationError("this version's model has no numeric profile to release privately") from None
+    if version.run is None or not version.run.dataset.file:
+        raise ApplicationError("this version's data is no longer available (deleted under retention)")
+    with transaction.atomic():
+        SegmentVersion.objects.select_for_update().filter(pk=version.pk).first()
+        spent = dp_budget_spent(version)
+        if spent + epsilon > budget + 1e-9:
+            raise ApplicationError(
+                f"{version.label} has spent ε={spent:g} of its budget of {budget:g}: at most "
+                f"ε={max(budget - spent, 0):g} is left",
+                field="epsilon",
+            )
+        dataset = version.run.dataset
+        labels_file = version.deliverables.get(kind="labels.csv")
+        with labels_file.file.open("rb") as handle:
+            labels = read_csv_bytes(handle.read(), name="labels.csv")
+        with dataset.file.open("rb") as handle:
+            table = read_input(handle.read(), name=dataset.name)
+        table = table.rename(columns={dataset.id_column: "customer_id"})
+        table["customer_id"] = table["customer_id"].astype("string")
+        features = list(bounds)
+        joined = labels.merge(table[["customer_id", *features]], on="customer_id", how="left")
+        released, used = dp_profile(
+            joined["segment"].astype(int),
+            joined[features],
+            bounds=bounds,
+            epsilon=epsilon,
+            n_segments=model.n_segments,
+        )
+        release = DPRelease.objects.create(
+            version=version, epsilon=used, table=released.to_dict(orient="records"), requested_by=user
+        )
+        audit_record(
+            action="dp.release",
+            actor=user,
+            project=version.project,
+            obj=version,
+            request=request,
+            details={"epsilon": used, "spent": spent + used, "budget": budget},
+        )
+    return release

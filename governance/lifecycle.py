@@ -1,0 +1,85 @@
+"""A version's lifecycle: draft → in review → approved → retired (or rejected, then resubmitted).
+
+Versions are immutable, so each step is a new row of ``VersionStatusChange``; the latest row is
+the current status. A reviewer approves or rejects, never the version's author.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from segplatform.errors import ApplicationError
+
+from . import access
+from .models import SegmentVersion, VersionStatusChange
+from .services import audit_record
+
+Status = VersionStatusChange.Status
+# (action, allowed from, to, permission)
+TRANSITIONS = {
+    "submit": ({Status.DRAFT, Status.REJECTED}, Status.IN_REVIEW, "submit"),
+    "approve": ({Status.IN_REVIEW}, Status.APPROVED, "approve"),
+    "reject": ({Status.IN_REVIEW}, Status.REJECTED, "approve"),
+    "retire": ({Status.APPROVED}, Status.RETIRED, "retire"),
+}
+
+
+def version_status(version: SegmentVersion) -> str:
+    """The current status: the latest recorded step, or draft when there is none."""
+    latest = version.status_changes.order_by("-created_at", "-id").values_list("status", flat=True).first()
+    return latest or Status.DRAFT
+
+
+def version_authors(version: SegmentVersion) -> set[int]:
+    """Who made the version: its creator and whoever started its run."""
+    authors = {version.created_by_id}
+    if version.run is not None:
+        authors.add(version.run.created_by_id)
+    return {a for a in authors if a is not None}
+
+
+def version_transition(
+    *, version: SegmentVersion, action: str, user: Any, reason: str, request: HttpRequest | None = None
+) -> VersionStatusChange:
+    """Move a version one step along its lifecycle, recording who, when and why.
+
+    Refuses an unknown action, a step the current status does not allow, a user whose role on
+    the project may not take it, an approval or rejection by the version's author, and a
+    rejection or retirement without a reason.
+    """
+    if action not in TRANSITIONS:
+        raise ApplicationError(f"'{action}' is not a lifecycle action")
+    allowed_from, target, permission = TRANSITIONS[action]
+    role = access.role_on(user, version.project)
+    if not access.allowed(role, permission):
+        raise ApplicationError(f"only a {' or '.join(sorted(access.CAN[permission]))} may {action} a version")
+    reason = (reason or "").strip()
+    if action in ("reject", "retire") and not reason:
+        raise ApplicationError(f"say why you {action} this version", field="reason")
+    if action in ("approve", "reject") and user.pk in version_authors(version):
+        raise ApplicationError(
+            f"you made {version.label}: another reviewer must {action} it (nobody reviews their own work)"
+        )
+    with transaction.atomic():
+        # Serialise concurrent steps on the same version (the row itself is never updated).
+        SegmentVersion.objects.select_for_update().filter(pk=version.pk).first()
+        current = version_status(version)
+        if current not in allowed_from:
+            raise ApplicationError(
+                f"{version.label} is {Status(current).label.lower()}: it cannot be {action}d now"
+                if action != "submit"
+                else f"{version.label} is {Status(current).label.lower()}: only a draft or rejected version can be submitted"
+            )
+        change = VersionStatusChange.objects.create(version=version, status=target, actor=user, reason=reason)
+        audit_record(
+            action=f"version.{action}",
+            actor=user,
+            project=version.project,
+            obj=version,
+            request=request,
+            details={"version": version.label, "from": current, "to": target, "reason": reason},
+        )
+    return change

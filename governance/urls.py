@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "governance"
+
+urlpatterns = [
+    path("datasets/<int:pk>/privacy/", views.privacy_review, name="privacy_review"),
+    path("projects/<int:pk>/", views.project_governance, name="project"),
+    re_path(
+        r"^projects/(?P<pk>\d+)/audit\.(?P<fmt>csv|pdf)$", views.audit_trail_download, name="audit_trail"
+    ),
+    path("versions/<int:pk>/", views.version_detail, name="version_detail"),
+    path("versions/<int:pk>/status/", views.version_action, name="version_action"),
+    path("versions/<int:pk>/dp/", views.version_dp_release, name="version_dp_release"),
+    path("versions/<int:pk>/records.csv", views.version_records_export, name="version_records_export"),
+]

@@ -1,0 +1,229 @@
+"""Governance pages: privacy review of uploads, versions and their lifecycle, audit exports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
+
+from projects.models import Dataset, Project
+from segmentation.pii import ACTIONS, LABELS
+from segplatform.errors import ApplicationError
+
+from . import access
+from .audit_export import audit_trail_export
+from .diff import version_diff
+from .dp_release import dp_budget_spent, dp_release_create
+from .erasure import customer_erase
+from .lifecycle import version_authors, version_status, version_transition
+from .models import PrivacyReview, SegmentVersion, VersionStatusChange
+from .pii_review import policy_for, privacy_review_confirm, record_export
+
+
+@login_required
+def privacy_review(request: HttpRequest, pk: int) -> HttpResponse:
+    dataset = get_object_or_404(Dataset.objects.select_related("project"), pk=pk)
+    role = access.require(request.user, dataset.project, "view")
+    review = get_object_or_404(PrivacyReview, dataset=dataset)
+    error = ""
+    if request.method == "POST":
+        access.require(request.user, dataset.project, "review_pii")
+        decisions = _decisions_from(request, review, dataset)
+        try:
+            privacy_review_confirm(
+                review=review,
+                decisions=decisions,
+                quasi_identifiers=request.POST.getlist("quasi_identifiers"),
+                sensitive=request.POST.getlist("sensitive"),
+                user=request.user,
+                request=request,
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            messages.success(request, "Privacy review confirmed: the table was anonymised.")
+            return redirect(
+                f"{reverse('projects:run_new', kwargs={'pk': dataset.project_id})}?dataset={dataset.pk}"
+            )
+    context = {
+        "dataset": dataset,
+        "project": dataset.project,
+        "review": review,
+        "role": role,
+        "can_confirm": access.allowed(role, "review_pii") and not review.is_confirmed,
+        "actions": ACTIONS,
+        "kinds": LABELS,
+        "columns": [c for c in dataset.columns],
+        "flagged": {f["column"] for f in review.findings},
+        "error": error,
+    }
+    return render(request, "governance/privacy_review.html", context, status=400 if error else 200)
+
+
+def _decisions_from(
+    request: HttpRequest, review: PrivacyReview, dataset: Dataset
+) -> dict[str, dict[str, str]]:
+    decisions = {}
+    for finding in review.findings:
+        column = finding["column"]
+        decisions[column] = {
+            "action": request.POST.get(f"action__{column}", finding["suggested_action"]),
+            "kind": request.POST.get(f"kind__{column}", finding["kind"]),
+        }
+    # The consultant may flag a column detection missed.
+    extra = request.POST.get("extra_column", "").strip()
+    if extra:
+        decisions[extra] = {
+            "action": request.POST.get("extra_action", "drop"),
+            "kind": request.POST.get("extra_kind", "person_name"),
+        }
+    return decisions
+
+
+def _version(request: HttpRequest, pk: int, action: str = "view") -> tuple[SegmentVersion, str]:
+    version = get_object_or_404(SegmentVersion.objects.select_related("project", "run", "created_by"), pk=pk)
+    return version, access.require(request.user, version.project, action)
+
+
+@login_required
+def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    version, role = _version(request, pk)
+    status = version_status(version)
+    others = version.project.versions.exclude(pk=version.pk)
+    other_id = request.GET.get("compare")
+    diff = None
+    if other_id:
+        other = get_object_or_404(others, pk=other_id)
+        old, new = (other, version) if other.number < version.number else (version, other)
+        diff = version_diff(old, new)
+    is_author = request.user.pk in version_authors(version)
+    context = {
+        "version": version,
+        "project": version.project,
+        "role": role,
+        "status": status,
+        "status_label": VersionStatusChange.Status(status).label,
+        "history": version.status_changes.select_related("actor"),
+        "bias": getattr(version, "bias_audit", None),
+        "others": others,
+        "diff": diff,
+        "deliverables": version.deliverables.all(),
+        "can": {
+            "submit": access.allowed(role, "submit") and status in ("draft", "rejected"),
+            "approve": access.allowed(role, "approve") and status == "in_review" and not is_author,
+            "retire": access.allowed(role, "retire") and status == "approved",
+            "export_records": access.allowed(role, "export_records"),
+        },
+        "is_author": is_author,
+        "dp_releases": version.dp_releases.all(),
+        "dp_spent": dp_budget_spent(version),
+        "dp_budget": policy_for(version.project).dp_budget_per_version,
+        "can_dp": access.allowed(role, "dp_release"),
+        "target_k": policy_for(version.project).target_k,
+    }
+    return render(request, "governance/version_detail.html", context)
+
+
+@login_required
+@require_POST
+def version_action(request: HttpRequest, pk: int) -> HttpResponse:
+    version, _ = _version(request, pk)
+    action = request.POST.get("action", "")
+    try:
+        version_transition(
+            version=version,
+            action=action,
+            user=request.user,
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{version.label}: {action} recorded.")
+    return redirect("governance:version_detail", pk=version.pk)
+
+
+@login_required
+@require_POST
+def version_records_export(request: HttpRequest, pk: int) -> HttpResponse:
+    version, _ = _version(request, pk, "export_records")
+    quasi = [c.strip() for c in request.POST.get("quasi_identifiers", "").split(",") if c.strip()]
+    try:
+        data = record_export(
+            version=version, user=request.user, quasi_identifiers=quasi or None, request=request
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("governance:version_detail", pk=version.pk)
+    response = HttpResponse(data, content_type="text/csv")
+    filename = f"{version.project.name}-{version.label}-records.csv"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+@require_GET
+def audit_trail_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    project = get_object_or_404(Project, pk=pk)
+    access.require(request.user, project, "export_audit")
+    data = audit_trail_export(project=project, fmt=fmt, user=request.user, request=request)
+    response = HttpResponse(data, content_type="text/csv" if fmt == "csv" else "application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, f"{project.name}-audit-trail.{fmt}")
+    return response
+
+
+@login_required
+def project_governance(request: HttpRequest, pk: int) -> HttpResponse:
+    """The project's privacy settings, erasure requests and audit exports."""
+    project = get_object_or_404(Project, pk=pk)
+    role = access.require(request.user, project, "view")
+    if request.method == "POST":
+        access.require(request.user, project, "erase")
+        try:
+            counts = customer_erase(
+                project=project,
+                original_id=request.POST.get("original_id", ""),
+                user=request.user,
+                request=request,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Customer erased: {counts['rows']} row(s) from {counts['datasets']} dataset(s) and "
+                f"{counts['label_files']} label file(s).",
+            )
+        return redirect("governance:project", pk=project.pk)
+    context = {
+        "project": project,
+        "role": role,
+        "policy": policy_for(project),
+        "can_export": access.allowed(role, "export_audit"),
+        "can_erase": access.allowed(role, "erase"),
+        "reviews": PrivacyReview.objects.filter(dataset__project=project).select_related("dataset"),
+    }
+    return render(request, "governance/project.html", context)
+
+
+@login_required
+@require_POST
+def version_dp_release(request: HttpRequest, pk: int) -> HttpResponse:
+    version, _ = _version(request, pk, "dp_release")
+    try:
+        epsilon = float(request.POST.get("epsilon", ""))
+    except ValueError:
+        messages.error(request, "epsilon must be a number, e.g. 0.5")
+        return redirect("governance:version_detail", pk=version.pk)
+    try:
+        release = dp_release_create(version=version, epsilon=epsilon, user=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Released a differentially private profile (ε={release.epsilon:g}).")
+    return redirect("governance:version_detail", pk=version.pk)

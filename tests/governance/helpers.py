@@ -1,0 +1,28 @@
+"""A customer table with personal data in it, as clients actually send."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from segmentation.synthetic import customer_table
+
+FIRST = ["Anna", "John", "Sipho", "Mary", "Thabo", "Emma", "Peter", "Lerato"]
+LAST = ["Smith", "Nkosi", "Jones", "van Wyk", "Dlamini", "Lee"]
+
+
+def pii_table(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame, _ = customer_table(n, seed=seed, messy=False)
+    frame = frame.drop(columns=["customer_id"])
+    frame.insert(0, "email", [f"customer{i}@example.com" for i in range(n)])
+    frame["full_name"] = [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(n)]
+    frame["phone"] = [f"+27 82 {rng.integers(100, 999)} {rng.integers(1000, 9999)}" for _ in range(n)]
+    frame["sku"] = ["4111111111111111"] * n
+    frame["gender"] = rng.choice(["F", "M"], n)
+    frame["age"] = rng.integers(20, 70, n).astype(str)
+    return frame
+
+
+def as_csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()

@@ -1,0 +1,75 @@
+"""The database refuses to change versions and audit events; the chain catches what gets past it."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from governance.models import AuditEvent, SegmentVersion
+from governance.services import audit_record
+
+
+def drop_guards() -> None:
+    """What a privileged attacker would do first: remove the database's own triggers."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER governance_auditevent_immutable ON governance_auditevent")
+        else:
+            cursor.execute("DROP TRIGGER governance_auditevent_no_update")
+            cursor.execute("DROP TRIGGER governance_auditevent_no_delete")
+
+
+def verify() -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("verify_audit_log", stdout=out)
+    return out.getvalue()
+
+
+def test_the_database_refuses_to_update_a_version(finished_run):
+    version = finished_run.version
+    with pytest.raises(DatabaseError), transaction.atomic():
+        SegmentVersion.objects.filter(pk=version.pk).update(version_hash="0" * 64)
+    version.refresh_from_db()
+    assert version.version_hash != "0" * 64
+
+
+def test_the_database_refuses_raw_sql_deleting_a_version(finished_run):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM governance_segmentversion WHERE id = %s", [finished_run.version.pk])
+    assert SegmentVersion.objects.filter(pk=finished_run.version.pk).exists()
+
+
+def test_the_database_refuses_to_update_or_delete_an_audit_event(db):
+    event = audit_record(action="test.event", actor_name="t", details={"a": 1})
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action="test.other")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk)._raw_delete(using="default")
+    assert AuditEvent.objects.get(pk=event.pk).action == "test.event"
+
+
+def test_verify_audit_log_passes_on_an_intact_chain(finished_run):
+    assert "intact" in verify()
+
+
+def test_verify_audit_log_names_an_altered_event_even_without_the_triggers(db):
+    events = [audit_record(action=f"test.e{i}", actor_name="t", details={"i": i}) for i in range(5)]
+    drop_guards()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE governance_auditevent SET details = %s WHERE id = %s", ['{"i": 99}', events[2].pk]
+        )
+    with pytest.raises(CommandError, match=rf"#{events[2].pk}\b.*altered"):
+        verify()
+
+
+def test_verify_audit_log_names_the_event_after_a_removed_one(db):
+    events = [audit_record(action=f"test.e{i}", actor_name="t") for i in range(5)]
+    drop_guards()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM governance_auditevent WHERE id = %s", [events[2].pk])
+    with pytest.raises(CommandError, match=rf"#{events[3].pk}\b.*does not follow"):
+        verify()
