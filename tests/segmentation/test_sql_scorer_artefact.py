@@ -31,9 +31,26 @@ from segmentation.model_preprocess import Preprocessor, libm_log
 from segmentation.sql import compile_scorer
 
 ID = "Customer ID"
-NUMERIC = {"order": "zscore", "Total Spend": "log1p", 'Say "hi"': "robust", "group": "quantile", "days `since`": "zscore"}
+NUMERIC = {
+    "order": "zscore",
+    "Total Spend": "log1p",
+    'Say "hi"': "robust",
+    "group": "quantile",
+    "days `since`": "zscore",
+}
 CATEGORICAL = {"Région": "onehot", "channel": "frequency"}
-LEVELS = ["north", "North", "O'Brien", 'say "x"', "back\\slash", "ünï €", " padded ", "NULL", "rare1", "rare2"]
+LEVELS = [
+    "north",
+    "North",
+    "O'Brien",
+    'say "x"',
+    "back\\slash",
+    "ünï €",
+    " padded ",
+    "NULL",
+    "rare1",
+    "rare2",
+]
 UNSEEN = ["east", "O''Brien", "north ", "\\", "%", "unseen 'quote'"]
 ROWS = 100_000
 COLUMNS = ["customer_id", "segment", "segment_name"]
@@ -126,7 +143,9 @@ def build_models() -> tuple[dict[str, SegmentationModel], pd.DataFrame]:
         exemplars=(*exemplars.exemplars, exemplars.exemplars[0]),
         segments=(*exemplars.segments, 2),
         n_segments=4,
-        noise_radius_sq=tuple(np.quantile(exemplars.segment_distances(y).min(axis=1), 0.97) for _ in range(4)),
+        noise_radius_sq=tuple(
+            np.quantile(exemplars.segment_distances(y).min(axis=1), 0.97) for _ in range(4)
+        ),
     )
     mixture = GaussianMixtureAssigner.from_sklearn(
         GaussianMixture(n_components=3, covariance_type="full", random_state=0).fit(y)
@@ -176,7 +195,11 @@ def numeric_names() -> list[str]:
 
 def load_sqlite(table: Table) -> sqlite3.Connection:
     connection = sqlite3.connect(":memory:")
-    columns = [f"{quote(ID)} INTEGER"] + [f"{quote(c)} REAL" for c in NUMERIC] + [f"{quote(c)} TEXT" for c in CATEGORICAL]
+    columns = (
+        [f"{quote(ID)} INTEGER"]
+        + [f"{quote(c)} REAL" for c in NUMERIC]
+        + [f"{quote(c)} TEXT" for c in CATEGORICAL]
+    )
     connection.execute(f"CREATE TABLE customers ({', '.join(columns)})")
     frame = table.frame[[ID, *NUMERIC, *CATEGORICAL]].astype(object)
     frame = frame.where(frame.notna(), None)
@@ -255,7 +278,10 @@ def test_the_hostile_rows_reach_every_edge_the_scorers_must_handle(
     assert np.isnan(numbers).sum() > 10_000 and sum(m.sum() for m in table.as_nan.values()) > 5000
     assert np.isinf(numbers).sum() > 5000 and ((numbers != 0) & (np.abs(numbers) < 1e-300)).sum() > 5000
     assert {c.transform for c in pre.numeric} == {"zscore", "robust", "log1p", "quantile"}
-    assert any(c.indicator for c in pre.numeric) and {c.encoding for c in pre.categorical} == {"onehot", "frequency"}
+    assert any(c.indicator for c in pre.numeric) and {c.encoding for c in pre.categorical} == {
+        "onehot",
+        "frequency",
+    }
     region = pre.categorical[0]
     assert "rare1" not in region.levels and "O'Brien" in region.levels and "back\\slash" in region.levels
     assert frame["Région"].isin(UNSEEN).sum() > 1000 and (frame["Région"] == "").sum() > 1000
@@ -274,7 +300,11 @@ def test_the_hostile_rows_reach_every_edge_the_scorers_must_handle(
 # -- parity in each engine --------------------------------------------------------------------
 @pytest.mark.parametrize("name", MODELS)
 def test_sqlite_labels_every_row_like_python(
-    models: dict[str, SegmentationModel], table: Table, expected: dict[str, np.ndarray], sqlite_customers: sqlite3.Connection, name: str
+    models: dict[str, SegmentationModel],
+    table: Table,
+    expected: dict[str, np.ndarray],
+    sqlite_customers: sqlite3.Connection,
+    name: str,
 ) -> None:
     sql = compile_scorer(models[name], "sqlite")
     assert_parity(result_frame(sqlite_customers.execute(sql).fetchall()), models[name], table, expected[name])
@@ -289,7 +319,11 @@ def sqlite_customers(table: Table) -> Iterator[sqlite3.Connection]:
 
 @pytest.mark.parametrize("name", MODELS)
 def test_duckdb_labels_every_row_like_python(
-    models: dict[str, SegmentationModel], table: Table, expected: dict[str, np.ndarray], duck: duckdb.DuckDBPyConnection, name: str
+    models: dict[str, SegmentationModel],
+    table: Table,
+    expected: dict[str, np.ndarray],
+    duck: duckdb.DuckDBPyConnection,
+    name: str,
 ) -> None:
     sql = compile_scorer(models[name], "duckdb")
     assert_parity(result_frame(duck.execute(sql).fetchall()), models[name], table, expected[name])
@@ -307,7 +341,9 @@ def test_postgresql_labels_every_row_like_python_with_and_without_jit(
     sql = compile_scorer(models[name], "postgresql")
     for jit in ("SET jit = off", "SET jit_above_cost = 0") if name == "mixture" else ("SET jit = off",):
         postgres_customers.execute(jit)
-        assert_parity(result_frame(postgres_customers.execute(sql).fetchall()), models[name], table, expected[name])
+        assert_parity(
+            result_frame(postgres_customers.execute(sql).fetchall()), models[name], table, expected[name]
+        )
     postgres_customers.execute("RESET jit; RESET jit_above_cost")
 
 
@@ -330,13 +366,17 @@ def test_snowflake_and_bigquery_sql_parses_back_and_transpiled_to_duckdb_labels_
     assert_parity(result_frame(duck.execute(transpiled[0]).fetchall()), models[name], table, expected[name])
 
 
-@pytest.mark.parametrize("engine", ["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.services)])
+@pytest.mark.parametrize(
+    "engine", ["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.services)]
+)
 def test_every_engines_ln_of_one_plus_x_is_the_c_librarys_log_bit_for_bit(
     request: pytest.FixtureRequest, engine: str
 ) -> None:
     """Why log1p is ``LN(1 + p)`` evaluated with libm in Python: the engines call libm's log."""
     rng = np.random.default_rng(5)
-    values = np.concatenate([rng.uniform(0, 10, 3000), 10 ** rng.uniform(-20, 300, 3000), [0.0, 5e-324, 1e-16]])
+    values = np.concatenate(
+        [rng.uniform(0, 10, 3000), 10 ** rng.uniform(-20, 300, 3000), [0.0, 5e-324, 1e-16]]
+    )
     if engine == "postgresql":
         connection = request.getfixturevalue("postgres")
     else:
@@ -346,7 +386,9 @@ def test_every_engines_ln_of_one_plus_x_is_the_c_librarys_log_bit_for_bit(
     got = []
     for start in range(0, len(values), 500):
         chunk = values[start : start + 500]
-        sql = "SELECT " + ", ".join(f"LN({literal_sql(1.0, engine)} + {literal_sql(v, engine)})" for v in chunk)
+        sql = "SELECT " + ", ".join(
+            f"LN({literal_sql(1.0, engine)} + {literal_sql(v, engine)})" for v in chunk
+        )
         got += list(connection.execute(sql).fetchone())
     reference = libm_log(1.0 + values)
     assert np.array_equal(np.asarray(got, dtype=np.float64), reference)
