@@ -81,6 +81,8 @@ def read_numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
                 f"column '{name}' holds a {type(example).__name__} value; the model needs a number"
             )
     values = coerce_numeric(column)
+    if pd.api.types.is_numeric_dtype(column):
+        return values.to_numpy(dtype=np.float64, copy=True)
     text = column.astype("string").str.strip()
     filled = (text.notna() & (text != "")).to_numpy(dtype=bool)
     if filled.any() and np.isnan(values.to_numpy()[filled]).all():
