@@ -25,6 +25,7 @@ import sqlglot
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
+from segmentation.errors import SegmentationError
 from segmentation.model import SegmentationModel
 from segmentation.model_assign import GaussianMixtureAssigner, NearestExemplars, Projection
 from segmentation.model_preprocess import Preprocessor, libm_log
@@ -400,3 +401,31 @@ def test_every_engines_ln_of_one_plus_x_is_the_c_librarys_log_bit_for_bit(
     reference = libm_log(1.0 + values)
     assert np.array_equal(got, reference), f"{(got != reference).sum()} of {len(values)} differ"
     assert all(math.log(1.0 + v) == r for v, r in zip(values.tolist(), reference.tolist(), strict=True))
+
+
+def test_a_model_whose_projection_or_scores_could_overflow_is_refused(
+    models: dict[str, SegmentationModel],
+) -> None:
+    from dataclasses import replace
+
+    model = models["mixture"]
+    wide = replace(model.preprocessor.numeric[0], lower=-1e300, upper=1e300, fill=0.0, scale=1e-5)
+    huge = replace(
+        model, preprocessor=replace(model.preprocessor, numeric=(wide, *model.preprocessor.numeric[1:]))
+    )
+    with pytest.raises(SegmentationError, match="overflow"):
+        compile_scorer(huge, "postgresql")
+    assert "_seg_whitened" in compile_scorer(model, "postgresql")
+
+
+def test_a_noise_label_is_named_and_every_other_segment_keeps_its_name(
+    models: dict[str, SegmentationModel],
+) -> None:
+    model = models["exemplars"]
+    sql = compile_scorer(model, "sqlite")
+    assert "'Unassigned'" in sql and "'Loyal ''high'' spenders'" in sql
+    assert model.names_of(np.array([-1, 0, 3])) == [
+        "Unassigned",
+        "Loyal 'high' spenders",
+        "Seg; DROP TABLE x",
+    ]
