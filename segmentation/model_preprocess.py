@@ -267,9 +267,16 @@ class Preprocessor:
         column without numbers or with a single value, and for unknown option names.
         """
         weights = dict(weights or {})
-        unknown = sorted(set(weights) - set(numeric) - set(categorical))
-        if unknown:
-            raise SegmentationError(f"weights name column(s) the model does not use: {', '.join(unknown)}")
+        for option, names, allowed in (
+            ("weights", weights, {*numeric, *categorical}),
+            ("transforms", {} if isinstance(transforms, str) else transforms, set(numeric)),
+            ("encodings", {} if isinstance(encodings, str) else encodings, set(categorical)),
+        ):
+            unknown = sorted(set(names) - allowed)
+            if unknown:
+                raise SegmentationError(
+                    f"{option} name column(s) the model does not use: {', '.join(unknown)}"
+                )
         numeric_columns = tuple(
             _fit_numeric(
                 frame,

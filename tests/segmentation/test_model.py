@@ -207,3 +207,13 @@ def test_loading_reads_json_only_and_refuses_unknown_formats_and_kinds() -> None
     del data["preprocessor"]
     with pytest.raises(SegmentationError, match="damaged"):
         SegmentationModel.from_dict(data)
+
+
+def test_fitting_refuses_options_for_columns_it_does_not_use_and_unknown_transforms() -> None:
+    frame = table(200)
+    with pytest.raises(SegmentationError, match="transforms name column"):
+        Preprocessor.fit(frame, numeric=["a"], transforms={"zz": "log1p"})
+    with pytest.raises(SegmentationError, match="unknown transform 'cube'"):
+        Preprocessor.fit(frame, numeric=["a"], transforms="cube")
+    with pytest.raises(SegmentationError, match=r"same value for every customer|single value"):
+        Preprocessor.fit(frame.assign(a=1.0), numeric=["a"])
