@@ -81,6 +81,8 @@ def read_numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
                 f"column '{name}' holds a {type(example).__name__} value; the model needs a number"
             )
     values = coerce_numeric(column)
+    if pd.api.types.is_numeric_dtype(column):
+        return values.to_numpy(dtype=np.float64, copy=True)
     text = column.astype("string").str.strip()
     filled = (text.notna() & (text != "")).to_numpy(dtype=bool)
     if filled.any() and np.isnan(values.to_numpy()[filled]).all():
@@ -265,9 +267,16 @@ class Preprocessor:
         column without numbers or with a single value, and for unknown option names.
         """
         weights = dict(weights or {})
-        unknown = sorted(set(weights) - set(numeric) - set(categorical))
-        if unknown:
-            raise SegmentationError(f"weights name column(s) the model does not use: {', '.join(unknown)}")
+        for option, names, allowed in (
+            ("weights", weights, {*numeric, *categorical}),
+            ("transforms", {} if isinstance(transforms, str) else transforms, set(numeric)),
+            ("encodings", {} if isinstance(encodings, str) else encodings, set(categorical)),
+        ):
+            unknown = sorted(set(names) - allowed)
+            if unknown:
+                raise SegmentationError(
+                    f"{option} name column(s) the model does not use: {', '.join(unknown)}"
+                )
         numeric_columns = tuple(
             _fit_numeric(
                 frame,

@@ -150,15 +150,22 @@ class _Compiler:
         pre, columns = self.model.preprocessor, []
         for j, c in enumerate(pre.numeric):
             x = quoted(f"x{j}")
-            case = exp.Case().when(is_missing(x, self.dialect), self.const(c.fill))
-            case = case.when(exp.GT(this=x, expression=self.const(c.upper)), self.const(c.upper))
-            case = case.when(exp.LT(this=x, expression=self.const(c.lower)), self.const(c.lower))
-            columns.append(named(case.else_(x), f"p{j}"))
+            clipped = case(
+                [
+                    (is_missing(x, self.dialect), self.const(c.fill)),
+                    (exp.GT(this=x.copy(), expression=self.const(c.upper)), self.const(c.upper)),
+                    (exp.LT(this=x.copy(), expression=self.const(c.lower)), self.const(c.lower)),
+                ],
+                x.copy(),
+            )
+            columns.append(named(clipped, f"p{j}"))
         index = len(pre.numeric)
         for j, c in enumerate(pre.numeric):
             if c.indicator:
-                flag = exp.Case().when(is_missing(quoted(f"x{j}"), self.dialect), self.const(c.weight))
-                columns.append(named(flag.else_(self.const(0.0)), f"f{index}"))
+                flag = case(
+                    [(is_missing(quoted(f"x{j}"), self.dialect), self.const(c.weight))], self.const(0.0)
+                )
+                columns.append(named(flag, f"f{index}"))
                 index += 1
         for j, c in enumerate(pre.categorical):
             for expression in self.encode(c, quoted(f"c{j}")):
@@ -179,19 +186,21 @@ class _Compiler:
 
         if column.encoding == "frequency":
             shares = [s * column.weight for s in column.shares]
-            case = exp.Case().when(absent, self.const(shares[-1]))
-            for level, share in zip(column.levels, shares, strict=False):
-                case = case.when(equals(level), self.const(share))
-            return [case.else_(self.const(shares[-2]))]
+            pairs = [(absent, self.const(shares[-1]))]
+            pairs += [
+                (equals(level), self.const(share))
+                for level, share in zip(column.levels, shares, strict=False)
+            ]
+            return [case(pairs, self.const(shares[-2]))]
         out: list[exp.Expression] = [
-            exp.Case().when(equals(level), weight.copy()).else_(zero.copy()) for level in column.levels
+            case([(equals(level), weight.copy())], zero.copy()) for level in column.levels
         ]
-        other = exp.Case().when(absent.copy(), zero.copy())
+        other = [(absent.copy(), zero.copy())]
         if column.levels:
             known = exp.In(this=c.copy(), expressions=[exp.Literal.string(v) for v in column.levels])
-            other = other.when(known, zero.copy())
-        out.append(other.else_(weight.copy()))
-        out.append(exp.Case().when(absent.copy(), weight.copy()).else_(zero.copy()))
+            other.append((known, zero.copy()))
+        out.append(case(other, weight.copy()))
+        out.append(case([(absent.copy(), weight.copy())], zero.copy()))
         return out
 
     def transform(self, passing: list[str]) -> str:
@@ -213,12 +222,12 @@ class _Compiler:
                     )
                     for i, (q, s) in enumerate(zip(c.knots, c.slopes, strict=False))
                 ]
-                case = exp.Case()
-                for i in range(len(pieces) - 1):
-                    case = case.when(
-                        exp.LT(this=quoted(f"p{j}"), expression=self.const(c.knots[i + 1])), pieces[i]
-                    )
-                p = case.else_(pieces[-1]) if len(pieces) > 1 else pieces[0]
+                below = [exp.LT(this=quoted(f"p{j}"), expression=self.const(q)) for q in c.knots[1:-1]]
+                p = (
+                    case(list(zip(below, pieces[:-1], strict=True)), pieces[-1])
+                    if len(pieces) > 1
+                    else pieces[0]
+                )
             columns.append(named(p, f"t{j}"))
         self.step("_seg_transformed", columns + [quoted(name) for name in passing])
         return "t"
@@ -280,7 +289,7 @@ class _Compiler:
             if radius is None:
                 return exp.Literal.number(k)
             far = exp.GT(this=quoted(f"s{k}"), expression=self.const(radius[k]))
-            return exp.Case().when(far, exp.Literal.number(-1)).else_(exp.Literal.number(k))
+            return case([(far, exp.Literal.number(-1))], exp.Literal.number(k))
 
         self.label(exp.LTE, chosen)
 
@@ -313,13 +322,18 @@ class _Compiler:
         pick = chosen  # type: ignore[assignment]
         label: exp.Expression = pick(count - 1)  # type: ignore[operator]
         if count > 1:
-            case = exp.Case()
+            pairs = []
             for k in range(count - 1):
-                s = quoted(f"s{k}")
-                wins = [better(this=s.copy(), expression=quoted(f"s{o}")) for o in range(k + 1, count)]
-                case = case.when(exp.and_(*wins), pick(k))  # type: ignore[operator]
-            label = case.else_(label)
+                wins = [better(this=quoted(f"s{k}"), expression=quoted(f"s{o}")) for o in range(k + 1, count)]
+                pairs.append((exp.and_(*wins, copy=False), pick(k)))  # type: ignore[operator]
+            label = case(pairs, label)
         self.step("_seg_labels", [named(label, "segment")])
+
+
+def case(pairs: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression) -> exp.Case:
+    """``CASE WHEN c1 THEN v1 ... ELSE default END``, built without copying (sqlglot's ``when``
+    copies the whole CASE at each branch, quadratic for a hundred quantile pieces)."""
+    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in pairs], default=default)
 
 
 def named(expression: exp.Expression, name: str) -> exp.Alias:
@@ -376,15 +390,18 @@ def compile_scorer(model: AnyModel, dialect: str, *, table: str = "customers") -
     cid, segment = quoted("customer_id"), quoted("segment")
     name = exp.Case(this=segment)
     for k, segment_name in enumerate(general.segment_names):
-        name = name.when(exp.Literal.number(k), exp.Literal.string(segment_name))
+        name.append("ifs", exp.If(this=exp.Literal.number(k), true=exp.Literal.string(segment_name)))
     if isinstance(general.assigner, NearestExemplars) and general.assigner.noise_radius_sq is not None:
-        name = name.when(exp.Literal.number(-1), exp.Literal.string(general.noise_name))
+        name.append("ifs", exp.If(this=exp.Literal.number(-1), true=exp.Literal.string(general.noise_name)))
     final = exp.select(cid, segment, named(name, "segment_name"))
     source: exp.Expression = start
     for cte_name, columns in compiler.steps:
-        body = exp.select(cid.copy(), *columns).from_(source)
+        body = exp.select(cid.copy(), *columns, copy=False).from_(source, copy=False)
         final = final.with_(
-            exp.to_identifier(cte_name, True), as_=body, materialized=dialect in MATERIALIZED or None
+            exp.to_identifier(cte_name, True),
+            as_=body,
+            materialized=dialect in MATERIALIZED or None,
+            copy=False,
         )
         source = exp.to_table(exp.to_identifier(cte_name, True))
-    return final.from_(source).sql(dialect=glot)
+    return final.from_(source, copy=False).sql(dialect=glot)

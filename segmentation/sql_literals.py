@@ -124,8 +124,8 @@ def guarded(value: exp.Expression, threshold: float, result: exp.Expression, dia
     PostgreSQL raises an error when a product or quotient of non-zero doubles underflows to
     zero; the guard yields that zero itself first, the value Python computes.
     """
-    small = exp.LT(this=exp.Abs(this=value), expression=double(threshold, dialect))
-    return exp.Case().when(small, double(0.0, dialect)).else_(result)
+    small = exp.LT(this=exp.Abs(this=value.copy()), expression=double(threshold, dialect))
+    return exp.Case(ifs=[exp.If(this=small, true=double(0.0, dialect))], default=result)
 
 
 @functools.lru_cache(maxsize=65536)
