@@ -13,6 +13,12 @@ from . import services
 class LockoutAuthenticationForm(AuthenticationForm):
     """The usual username and password form, refusing early while the account is locked out."""
 
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Your username and password did not match. Please try again "
+        "(both are case-sensitive).",
+    }
+
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
         if username and self.request is not None:

@@ -12,6 +12,7 @@ app_name = "api"
 
 router = DefaultRouter()
 router.include_root_view = False
+router.include_format_suffixes = False
 router.register("clients", views.ClientViewSet, basename="client")
 router.register("projects", views.ProjectViewSet, basename="project")
 router.register("datasets", views.DatasetViewSet, basename="dataset")
