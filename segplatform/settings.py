@@ -15,6 +15,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_str, local_secret
 
+
+def _plotly_package_data() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or spec.origin is None:
+        raise ImproperlyConfigured("the plotly package is missing: pip install -r requirements.txt")
+    return Path(spec.origin).parent / "package_data"
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var").resolve()
 
@@ -210,7 +220,9 @@ LOGGING = {
 if DEBUG is False and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name at least one host when DEBUG is off")
 
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# plotly.js comes from the pinned plotly package itself (plotly==7.1.0), served as a static file:
+# never from a CDN, and no 4.8 MB copy in the repository.
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _plotly_package_data())]
 # Serve straight from the source folders too, so a fresh clone needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
