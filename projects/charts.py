@@ -132,3 +132,22 @@ def _map(version: SegmentVersion) -> dict[str, Any] | None:
         "explained": [round(float(v), 3) for v in variance[:2]],
         "sample": len(frame),
     }
+
+
+def runs_agreement(first: SegmentVersion, second: SegmentVersion) -> float | None:
+    """Adjusted Rand index of two versions' labels on the same customers (1 = identical).
+
+    None when the versions were made from different data, where the question has no answer.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    if first.run is None or second.run is None or first.data_sha256 != second.data_sha256:
+        return None
+    try:
+        with first.run.dataset.file.open("rb") as handle:
+            frame = read_csv_bytes(handle.read(), name=first.run.dataset.name)
+        labels = [CentroidModel.from_dict(v.model).predict(frame) for v in (first, second)]
+    except Exception:  # a nicety like the map: never break the page
+        logger.exception("no agreement for versions %s and %s", first.pk, second.pk)
+        return None
+    return float(adjusted_rand_score(labels[0], labels[1]))

@@ -78,7 +78,11 @@ def dataset_upload(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, f"Uploaded {dataset.name}: {dataset.row_count} rows, encrypted at rest."
             )
-            return redirect(f"{reverse('projects:run_new', kwargs={'pk': project.pk})}?dataset={dataset.pk}")
+            target = f"{reverse('projects:run_new', kwargs={'pk': project.pk})}?dataset={dataset.pk}"
+            if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+                # The upload script navigates itself; a redirect it followed would eat the message.
+                return JsonResponse({"redirect": target})
+            return redirect(target)
     context = {"project": project, "form": form, "max_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
     return render(request, "projects/dataset_upload.html", context)
 
@@ -146,7 +150,12 @@ def run_compare(request: HttpRequest) -> HttpResponse:
         }
         for run in pair
     ]
-    return render(request, "projects/run_compare.html", {"sides": sides, "project": pair[0].project})
+    context = {
+        "sides": sides,
+        "project": pair[0].project,
+        "agreement": charts.runs_agreement(pair[0].version, pair[1].version),
+    }
+    return render(request, "projects/run_compare.html", context)
 
 
 @login_required

@@ -37,7 +37,7 @@
       var labels = d.names.map(function (n, i) { return i + ": " + n; });
       Plotly.newPlot(el, [{ type: "heatmap", z: d.heatmap.z, x: d.heatmap.features, y: labels, zmid: 0,
                             colorscale: "RdBu", reversescale: true, hovertemplate: "%{y}<br>%{x}: %{z:.2f} sd<extra></extra>" }],
-                     layout({ margin: { l: 160, r: 16, t: 8, b: 60 }, yaxis: { automargin: true, autorange: "reversed" } }), CONFIG);
+                     layout({ margin: { l: 160, r: 16, t: 8, b: 40 }, xaxis: { automargin: true, tickangle: -30 }, yaxis: { automargin: true, autorange: "reversed" } }), CONFIG);
     },
     silhouette: function (el, d) {
       var ks = d.candidates.map(function (c) { return c.k; });
@@ -45,7 +45,7 @@
       Plotly.newPlot(el, [{ type: "scatter", mode: "lines+markers", x: ks, y: sil, name: "silhouette", line: { color: PALETTE[0] } },
                           { type: "scatter", mode: "markers", x: [d.selected_k], y: [sil[ks.indexOf(d.selected_k)]], name: "chosen",
                             marker: { size: 14, symbol: "circle-open", color: PALETTE[1], line: { width: 3 } } }],
-                     layout({ xaxis: { title: { text: "segments (k)" }, dtick: 1 }, yaxis: { title: { text: "silhouette" } } }), CONFIG);
+                     layout({ showlegend: false, xaxis: { title: { text: "segments (k); ringed: the chosen k" }, dtick: 1 }, yaxis: { title: { text: "silhouette" } } }), CONFIG);
     },
     stability: function (el, d) {
       Plotly.newPlot(el, [{ type: "scatter", mode: "lines+markers", x: d.stability.k, y: d.stability.score, line: { color: PALETTE[2] } }],

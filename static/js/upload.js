@@ -24,9 +24,9 @@
       text.textContent = percent < 100 ? "Uploading… " + percent + "%" : "Checking and encrypting the file…";
     });
     xhr.addEventListener("load", function () {
-      // A successful upload redirects to the run form: follow it. Otherwise show the page with its errors.
-      if (xhr.responseURL && xhr.responseURL.split("?")[0] !== (form.action || window.location.href).split("?")[0]) {
-        window.location.assign(xhr.responseURL);
+      // A successful upload answers with where to go next; otherwise the page comes back with its errors.
+      if ((xhr.getResponseHeader("Content-Type") || "").indexOf("application/json") === 0) {
+        window.location.assign(JSON.parse(xhr.responseText).redirect);
         return;
       }
       var page = new DOMParser().parseFromString(xhr.responseText, "text/html");

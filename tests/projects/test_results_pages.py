@@ -94,6 +94,7 @@ def test_two_runs_are_compared_side_by_side(finished_run, login):
     assert response.status_code == 200
     assert chart_data(html, "charts-a")["label"] == "v1" and chart_data(html, "charts-b")["label"] == "v2"
     assert f"Run #{finished_run.pk}" in html and f"Run #{other.pk}" in html
+    assert re.search(r'<strong id="agreement">(1\.00|0\.\d\d)</strong>', html)
 
 
 def test_it_refuses_to_compare_with_another_projects_run(finished_run, outsider, login):
