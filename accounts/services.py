@@ -91,3 +91,14 @@ def record_failed_second_factor(*, username: str, request: HttpRequest) -> None:
         request=request,
         details={"username": username, "step": "second factor"},
     )
+
+
+@transaction.atomic
+def api_token_rotate(*, user: AbstractBaseUser, request: HttpRequest | None = None) -> str:
+    """A new API token for the user; the previous one stops working at once."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
+    audit_record(action="auth.api_token_rotate", actor=user, request=request)
+    return token.key

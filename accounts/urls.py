@@ -10,4 +10,5 @@ urlpatterns = [
     path("login/code/", views.two_factor_verify, name="two_factor_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.two_factor_setup, name="two_factor_setup"),
+    path("api-token/", views.api_token, name="api_token"),
 ]

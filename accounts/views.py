@@ -97,3 +97,16 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             name=request.user.get_username(), issuer_name="Segplatform"
         )
     return render(request, "registration/two_factor_setup.html", context)
+
+
+@login_required
+def api_token(request: HttpRequest) -> HttpResponse:
+    """Create or replace the user's API token (shown on this page, used as ``Token <key>``)."""
+    from rest_framework.authtoken.models import Token
+
+    if request.method == "POST":
+        services.api_token_rotate(user=request.user, request=request)
+        messages.success(request, "A new API token was created; the previous one no longer works.")
+        return redirect("api_token")
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "registration/api_token.html", {"token": token})

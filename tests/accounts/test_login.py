@@ -90,3 +90,18 @@ def test_a_non_administrator_cannot_reach_the_reset_page(consultant, reviewer):
     client.force_login(reviewer)
     response = client.get(f"/admin/auth/user/{consultant.pk}/password/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_user_creates_and_replaces_an_api_token_that_works(consultant):
+    from rest_framework.test import APIClient
+
+    client = Client()
+    client.force_login(consultant)
+    client.post("/accounts/api-token/")
+    first = client.get("/accounts/api-token/").context["token"].key
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {first}")
+    assert api.get("/api/v1/projects/").status_code == 200
+    client.post("/accounts/api-token/")
+    assert api.get("/api/v1/projects/").status_code == 401  # the old one is gone
+    assert AuditEvent.objects.filter(action="auth.api_token_rotate", actor=consultant).count() == 2
