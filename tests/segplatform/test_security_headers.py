@@ -44,6 +44,7 @@ def test_a_portal_form_without_its_csrf_token_is_refused(consultant):
     client.force_login(consultant)
     response = client.post("/projects/new/", {"client": "Beta", "name": "Churn"})
     assert response.status_code == 403
+    assert "Please send that form again" in response.content.decode()  # a friendly page, no jargon
     assert not consultant.projects.filter(name="Churn").exists()
 
 
