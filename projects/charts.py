@@ -14,7 +14,9 @@ import numpy as np
 from django.core.cache import cache
 
 from governance.models import SegmentVersion
-from segmentation import CentroidModel, read_csv_bytes
+from segmentation import read_csv_bytes
+
+from .scoring import version_model
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +75,30 @@ def _charts(version: SegmentVersion) -> dict[str, Any]:
         totals = [row.get(f"{value}_mean", 0) * row["size"] for row in version.profile]
         whole = sum(totals) or 1.0
         charts["value"] = {"feature": value.replace("_", " "), "shares": [t / whole for t in totals]}
-    centroids = version.model.get("centroids")
-    if centroids and len(centroids[0]) == len(features):
-        charts["heatmap"] = {"z": centroids, "features": [f.replace("_", " ") for f in features]}
+    charts["heatmap"] = _heatmap(version, features)
     stability = _stability(version.metrics.get("stability"))
     if stability:
         charts["stability"] = stability
     charts["map"] = _map(version)
     return charts
+
+
+def _heatmap(version: SegmentVersion, features: list[str]) -> dict[str, Any] | None:
+    """Each segment against the average: centroids in standard deviations where the model has
+    them, otherwise the relative difference of the segment's mean from the population's."""
+    labels = [f.replace("_", " ") for f in features]
+    centroids = version.model.get("centroids")
+    if centroids and len(centroids[0]) == len(features):
+        return {"z": centroids, "features": labels, "unit": "sd"}
+    population = version.metrics.get("population_means", {})
+    rows = []
+    for row in version.profile:
+        values = []
+        for f in features:
+            mean, overall = row.get(f"{f}_mean"), population.get(f)
+            values.append((mean - overall) / abs(overall) if mean is not None and overall else 0.0)
+        rows.append(values)
+    return {"z": rows, "features": labels, "unit": "relative"} if rows and features else None
 
 
 def _stability(raw: Any) -> dict[str, list[float]] | None:
@@ -108,7 +126,9 @@ def _map(version: SegmentVersion) -> dict[str, Any] | None:
     if run is None:
         return None
     try:
-        model = CentroidModel.from_dict(version.model)
+        model = version_model(version)
+        if not callable(getattr(model, "transform", None)):
+            return None
         with run.dataset.file.open("rb") as handle:
             frame = read_csv_bytes(handle.read(), name=run.dataset.name)
         if len(frame) > MAP_SAMPLE:
@@ -146,7 +166,7 @@ def runs_agreement(first: SegmentVersion, second: SegmentVersion) -> float | Non
     try:
         with first.run.dataset.file.open("rb") as handle:
             frame = read_csv_bytes(handle.read(), name=first.run.dataset.name)
-        labels = [CentroidModel.from_dict(v.model).predict(frame) for v in (first, second)]
+        labels = [version_model(v).predict(frame) for v in (first, second)]
     except Exception:  # a nicety like the map: never break the page
         logger.exception("no agreement for versions %s and %s", first.pk, second.pk)
         return None

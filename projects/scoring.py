@@ -38,7 +38,11 @@ class ScoringInputError(ApplicationError):
 
 
 def version_model(version: SegmentVersion) -> Any:
-    """The fitted model of a version, loaded once per process."""
+    """The fitted model of a version, loaded once per process.
+
+    The one place the platform turns a stored artefact back into a model: scoring, the charts and
+    run comparison all come through here.
+    """
     key = (version.pk, version.model_sha256)
     with _CACHE_LOCK:
         if key in _CACHE:

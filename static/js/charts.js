@@ -36,7 +36,7 @@
     heatmap: function (el, d) {
       var labels = d.names.map(function (n, i) { return i + ": " + n; });
       Plotly.newPlot(el, [{ type: "heatmap", z: d.heatmap.z, x: d.heatmap.features, y: labels, zmid: 0,
-                            colorscale: "RdBu", reversescale: true, hovertemplate: "%{y}<br>%{x}: %{z:.2f} sd<extra></extra>" }],
+                            colorscale: "RdBu", reversescale: true, hovertemplate: "%{y}<br>%{x}: " + (d.heatmap.unit === "sd" ? "%{z:+.2f} sd" : "%{z:+.0%} vs the average") + "<extra></extra>" }],
                      layout({ margin: { l: 160, r: 16, t: 8, b: 40 }, xaxis: { automargin: true, tickangle: -30 }, yaxis: { automargin: true, autorange: "reversed" } }), CONFIG);
     },
     silhouette: function (el, d) {

@@ -102,3 +102,17 @@ def test_it_refuses_to_compare_with_another_projects_run(finished_run, outsider,
         reverse("projects:run_compare") + f"?a={finished_run.pk}&b={finished_run.pk}"
     )
     assert response.status_code == 404
+
+
+def test_the_heatmap_falls_back_to_relative_differences_without_centroids():
+    from types import SimpleNamespace
+
+    from projects.charts import _heatmap
+
+    version = SimpleNamespace(
+        model={"format": "some-other-model"},
+        metrics={"population_means": {"spend": 100.0, "visits": 10.0}},
+        profile=[{"spend_mean": 150.0, "visits_mean": 5.0}, {"spend_mean": 50.0, "visits_mean": 15.0}],
+    )
+    heatmap = _heatmap(version, ["spend", "visits"])
+    assert heatmap == {"z": [[0.5, -0.5], [-0.5, 0.5]], "features": ["spend", "visits"], "unit": "relative"}
