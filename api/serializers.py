@@ -219,3 +219,28 @@ class ScoreResponseSerializer(serializers.Serializer):
     version_hash = serializers.CharField()
     count = serializers.IntegerField()
     results = ScoreResultSerializer(many=True)
+
+
+class ChangeSerializer(serializers.Serializer):
+    from_ = serializers.JSONField(allow_null=True)
+    to = serializers.JSONField(allow_null=True)
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class VersionDiffSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    against = serializers.IntegerField()
+    same_data = serializers.BooleanField()
+    spec = serializers.DictField(child=ChangeSerializer(), help_text="Every spec key whose value differs.")
+    selected = ChangeSerializer()
+    segments = serializers.ListField(
+        child=serializers.DictField(), help_text="Both profiles, by segment number."
+    )
+    agreement = serializers.FloatField(
+        allow_null=True,
+        help_text="Adjusted Rand index of the labels on the same data; null for different data.",
+    )

@@ -23,6 +23,7 @@ from governance.models import AuditEvent
 from projects import selectors, services
 from projects.models import Client
 from reports.services import deliverable_read
+from segplatform.errors import ApplicationError
 
 from . import serializers as s
 
@@ -162,6 +163,27 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
 
     def get_queryset(self) -> Any:
         return selectors.versions_for_user(self.request.user)
+
+    @extend_schema(
+        summary="What changed since another version (by default, its parent)",
+        parameters=[OpenApiParameter("against", int, description="The version to compare with.")],
+        responses={200: s.VersionDiffSerializer, 400: ERROR, 404: ERROR},
+    )
+    @action(detail=True, methods=["get"])
+    def diff(self, request: Request, pk: str | None = None) -> Response:
+        from projects.version_diff import version_diff
+
+        version = self.get_object()
+        against_id = _int_param(request, "against")
+        if against_id is None:
+            if version.parent_id is None:
+                raise ApplicationError(
+                    f"{version.label} is the project's first version: name one to compare with in ?against=",
+                    field="against",
+                )
+            against_id = version.parent_id
+        against = get_object_or_404(self.get_queryset(), pk=against_id)
+        return Response(version_diff(version=version, against=against))
 
 
 @extend_schema_view(list=extend_schema(parameters=[PROJECT_FILTER, VERSION_FILTER]))

@@ -177,3 +177,23 @@ def _file(name, content):  # type: ignore[no-untyped-def]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def test_a_version_is_diffed_against_its_parent(finished_run, consultant, api):
+    from projects import services
+
+    spec = {**finished_run.spec, "k_min": 2, "k_max": 2}
+    second = services.run_start(
+        project=finished_run.project, dataset=finished_run.dataset, spec=spec, user=consultant, enqueue=False
+    )
+    version = services.run_execute(run_id=second.pk).version
+    client = api(consultant)
+    diff = client.get(f"/api/v1/versions/{version.pk}/diff/").json()
+    assert diff["against"] == finished_run.version.pk and diff["same_data"] is True
+    assert diff["spec"]["k_max"] == {"from": 4, "to": 2}
+    assert "id_column" not in diff["spec"]
+    assert diff["selected"]["to"]["k"] == 2
+    assert -1 <= diff["agreement"] <= 1
+    assert len(diff["segments"]) == max(len(version.profile), len(finished_run.version.profile))
+    first = client.get(f"/api/v1/versions/{finished_run.version.pk}/diff/")
+    assert "first version" in assert_error(first, 400, "invalid")["message"]
