@@ -91,6 +91,9 @@ def test_a_consultant_goes_from_login_to_a_downloaded_deck(
     page.goto(f"/projects/{project.pk}/")
     assert "deliverable.download" in page.content()
     me.shot("09-project-with-results")
+    page.goto("/")
+    assert page.locator(".project-card li").count() == 2  # the latest runs, on the dashboard
+    me.shot("10-dashboard-with-runs")
     assert not [e for e in me.errors if "Content Security Policy" in e or "Refused" in e], me.errors
 
     # The reviewer reads the same version, on a tablet.
