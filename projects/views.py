@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from reports.services import deliverable_read
 from segplatform.errors import ApplicationError
 
-from . import selectors, services
+from . import charts, selectors, services
 from .forms import ProjectForm, RunForm, UploadForm
 
 
@@ -49,6 +50,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "role": selectors.project_role(user=request.user, project=project),
         "datasets": project.datasets.all(),
         "runs": selectors.latest_runs(project),
+        "finished_runs": project.runs.filter(version__isnull=False).select_related("version")[:20],
         "versions": project.versions.prefetch_related("deliverables"),
         "events": selectors.audit_events_for_project(project)[:25],
     }
@@ -76,10 +78,15 @@ def dataset_upload(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, f"Uploaded {dataset.name}: {dataset.row_count} rows, encrypted at rest."
             )
+            target = f"{reverse('projects:run_new', kwargs={'pk': project.pk})}?dataset={dataset.pk}"
             if not dataset.privacy_review.is_confirmed:  # personal data found: review it first
-                return redirect("governance:privacy_review", pk=dataset.pk)
-            return redirect(f"{reverse('projects:run_new', kwargs={'pk': project.pk})}?dataset={dataset.pk}")
-    return render(request, "projects/dataset_upload.html", {"project": project, "form": form})
+                target = reverse("governance:privacy_review", kwargs={"pk": dataset.pk})
+            if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+                # The upload script navigates itself; a redirect it followed would eat the message.
+                return JsonResponse({"redirect": target})
+            return redirect(target)
+    context = {"project": project, "form": form, "max_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
+    return render(request, "projects/dataset_upload.html", context)
 
 
 @login_required
@@ -118,9 +125,39 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "version": version,
         "deliverables": version.deliverables.all() if version else [],
         "profile": version.profile if version else [],
+        "cards": charts.segment_cards(version) if version else [],
+        "charts": charts.version_charts(version) if version else None,
         "features": version.metrics.get("features", []) if version else [],
+        "other_runs": run.project.runs.filter(version__isnull=False).exclude(pk=run.pk)[:20],
     }
     return render(request, "projects/run_detail.html", context)
+
+
+@login_required
+@require_GET
+def run_compare(request: HttpRequest) -> HttpResponse:
+    """Two finished runs side by side (both must be the user's and have a version)."""
+    runs = selectors.runs_for_user(request.user).filter(version__isnull=False)
+    ids = [request.GET.get("a", ""), request.GET.get("b", "")]
+    if not all(i.isdigit() for i in ids):
+        messages.error(request, "Choose two finished runs to compare.")
+        return redirect("projects:dashboard")
+    pair = [get_object_or_404(runs, pk=int(i)) for i in ids]
+    sides = [
+        {
+            "run": run,
+            "version": run.version,
+            "cards": charts.segment_cards(run.version),
+            "charts": charts.version_charts(run.version),
+        }
+        for run in pair
+    ]
+    context = {
+        "sides": sides,
+        "project": pair[0].project,
+        "agreement": charts.runs_agreement(pair[0].version, pair[1].version),
+    }
+    return render(request, "projects/run_compare.html", context)
 
 
 @login_required

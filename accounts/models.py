@@ -1,0 +1,28 @@
+"""A user's optional TOTP second factor; the secret is stored encrypted with the data key."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from segplatform.storage import fernet
+
+
+class TwoFactor(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor")
+    secret_encrypted = models.TextField()
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty until a first code is accepted."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"two-factor for {self.user}"
+
+    @property
+    def secret(self) -> str:
+        return fernet().decrypt(self.secret_encrypted.encode()).decode()
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None

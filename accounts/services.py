@@ -1,0 +1,104 @@
+"""Sign-in rules: lockout after repeated failures and the optional TOTP second factor."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from governance.models import AuditEvent
+from governance.services import audit_record
+from segplatform.errors import ApplicationError
+from segplatform.storage import fernet
+
+from .models import TwoFactor
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def login_failures(*, username: str, request: HttpRequest) -> int:
+    """Failed sign-ins for this username from this address within the lockout window.
+
+    Counted from the audit trail, where every failure is recorded anyway, so the count is shared
+    by every web process and survives a restart.
+    """
+    since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    return AuditEvent.objects.filter(
+        action="auth.login_failed",
+        created_at__gte=since,
+        ip_address=_client_ip(request),
+        details__username=username[:150],
+    ).count()
+
+
+def login_check_not_locked(*, username: str, request: HttpRequest) -> None:
+    """Refuse a sign-in attempt once the failure limit is reached, without checking the password."""
+    if login_failures(username=username, request=request) >= settings.LOGIN_FAILURE_LIMIT:
+        minutes = settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
+        raise ApplicationError(
+            f"Too many failed sign-ins for '{username}' from your address. Wait {minutes} minutes and try "
+            "again, or ask an administrator to reset your password."
+        )
+
+
+def two_factor_begin(*, user: AbstractBaseUser) -> TwoFactor:
+    """A fresh, unconfirmed secret for the user (replacing an unconfirmed one)."""
+    secret = pyotp.random_base32()
+    encrypted = fernet().encrypt(secret.encode()).decode()
+    device, _ = TwoFactor.objects.update_or_create(
+        user=user, defaults={"secret_encrypted": encrypted, "confirmed_at": None}
+    )
+    return device
+
+
+def two_factor_verify(*, device: TwoFactor, code: str) -> bool:
+    code = "".join(ch for ch in code if ch.isdigit())
+    # One step either side tolerates a phone clock off by up to 30 seconds.
+    return len(code) == 6 and pyotp.TOTP(device.secret).verify(code, valid_window=1)
+
+
+@transaction.atomic
+def two_factor_confirm(*, device: TwoFactor, code: str, request: HttpRequest | None = None) -> None:
+    if not two_factor_verify(device=device, code=code):
+        raise ApplicationError("That code is not valid: type the 6 digits your app shows now.", field="code")
+    device.confirmed_at = timezone.now()
+    device.save(update_fields=["confirmed_at"])
+    audit_record(action="auth.two_factor_on", actor=device.user, request=request)
+
+
+@transaction.atomic
+def two_factor_disable(*, user: AbstractBaseUser, request: HttpRequest | None = None) -> None:
+    TwoFactor.objects.filter(user=user).delete()
+    audit_record(action="auth.two_factor_off", actor=user, request=request)
+
+
+def two_factor_device(user: AbstractBaseUser) -> TwoFactor | None:
+    return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).first()
+
+
+def record_failed_second_factor(*, username: str, request: HttpRequest) -> None:
+    # Counted with password failures: a stolen password alone cannot guess codes forever.
+    audit_record(
+        action="auth.login_failed",
+        actor_name=username,
+        request=request,
+        details={"username": username, "step": "second factor"},
+    )
+
+
+@transaction.atomic
+def api_token_rotate(*, user: AbstractBaseUser, request: HttpRequest | None = None) -> str:
+    """A new API token for the user; the previous one stops working at once."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
+    audit_record(action="auth.api_token_rotate", actor=user, request=request)
+    return token.key

@@ -1,0 +1,112 @@
+"""Sign-in with lockout and an optional TOTP second factor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from segplatform.errors import ApplicationError
+
+from . import services
+from .forms import CodeForm, LockoutAuthenticationForm
+
+PENDING = "two_factor_pending"
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LockoutAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if services.two_factor_device(user) is None:
+            return super().form_valid(form)
+        # Password right, second factor still to come: not logged in until the code is checked.
+        self.request.session[PENDING] = {
+            "user": user.pk,
+            "backend": user.backend,
+            "next": self.get_redirect_url(),
+        }
+        return redirect("two_factor_verify")
+
+
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING)
+    if not pending:
+        return redirect("login")
+    user = get_user_model().objects.filter(pk=pending["user"], is_active=True).first()
+    device = services.two_factor_device(user) if user else None
+    if user is None or device is None:
+        request.session.pop(PENDING, None)
+        return redirect("login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.login_check_not_locked(username=user.get_username(), request=request)
+        except ApplicationError as exc:
+            request.session.pop(PENDING, None)
+            messages.error(request, exc.message)
+            return redirect("login")
+        if services.two_factor_verify(device=device, code=form.cleaned_data["code"]):
+            request.session.pop(PENDING, None)
+            login(request, user, backend=pending["backend"])
+            target = pending.get("next") or ""
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = ""
+            return redirect(target or "projects:dashboard")
+        services.record_failed_second_factor(username=user.get_username(), request=request)
+        form.add_error("code", "That code is not valid: type the 6 digits your app shows now.")
+    return render(request, "registration/two_factor_verify.html", {"form": form})
+
+
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Turn the second factor on (secret shown as text, to type into an authenticator app) or off."""
+    active = services.two_factor_device(request.user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "disable" and active:
+        services.two_factor_disable(user=request.user, request=request)
+        messages.success(request, "Two-factor sign-in is off.")
+        return redirect("two_factor_setup")
+    if request.method == "POST" and request.POST.get("action") == "start":
+        services.two_factor_begin(user=request.user)
+        return redirect("two_factor_setup")
+    pending = None if active else getattr(request.user, "two_factor", None)
+    if request.method == "POST" and request.POST.get("action") == "confirm" and pending and form.is_valid():
+        try:
+            services.two_factor_confirm(device=pending, code=form.cleaned_data["code"], request=request)
+        except ApplicationError as exc:
+            form.add_error("code", exc.message)
+        else:
+            messages.success(
+                request, "Two-factor sign-in is on: you will be asked for a code at every login."
+            )
+            return redirect("two_factor_setup")
+    context: dict[str, Any] = {"active": active, "pending": pending, "form": form}
+    if pending:
+        secret = pending.secret
+        context["secret_groups"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+        context["uri"] = services.pyotp.TOTP(secret).provisioning_uri(
+            name=request.user.get_username(), issuer_name="Segplatform"
+        )
+    return render(request, "registration/two_factor_setup.html", context)
+
+
+@login_required
+def api_token(request: HttpRequest) -> HttpResponse:
+    """Create or replace the user's API token (shown on this page, used as ``Token <key>``)."""
+    from rest_framework.authtoken.models import Token
+
+    if request.method == "POST":
+        services.api_token_rotate(user=request.user, request=request)
+        messages.success(request, "A new API token was created; the previous one no longer works.")
+        return redirect("api_token")
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "registration/api_token.html", {"token": token})

@@ -1,0 +1,246 @@
+"""What the API reads and writes. Input serializers validate at the edge; services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from governance.models import AuditEvent, SegmentVersion
+from projects import selectors
+from projects.models import Client, Dataset, Project, SegmentationRun
+from reports.models import Deliverable
+
+
+def _user(serializer: serializers.Serializer) -> Any:
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Client
+        fields = ["id", "name", "created_at"]
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    client = serializers.CharField(source="client.name", read_only=True)
+    client_id = serializers.IntegerField(read_only=True)
+    role = serializers.SerializerMethodField(help_text="Your role in the project.")
+
+    class Meta:
+        model = Project
+        fields = ["id", "client", "client_id", "name", "description", "role", "created_at"]
+
+    def get_role(self, project: Project) -> str | None:
+        return selectors.project_role(user=_user(self), project=project)
+
+
+class ProjectCreateSerializer(serializers.Serializer):
+    client = serializers.CharField(max_length=200, help_text="The client's name; created on first use.")
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class UserProjectField(serializers.PrimaryKeyRelatedField):
+    """A project id among the user's projects: anyone else's is 'does not exist', never 'forbidden'."""
+
+    def get_queryset(self) -> Any:
+        return selectors.projects_for_user(_user(self.parent) if self.parent else None)
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Dataset
+        fields = [
+            "id",
+            "project",
+            "name",
+            "sha256",
+            "size_bytes",
+            "row_count",
+            "id_column",
+            "schema",
+            "uploaded_at",
+        ]
+
+
+class DatasetUploadSerializer(serializers.Serializer):
+    project = UserProjectField(queryset=Project.objects.none())
+    file = serializers.FileField(help_text="A CSV customer table, one row per customer.")
+    id_column = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", help_text="Blank: detected."
+    )
+
+    def validate_file(self, upload: Any) -> Any:
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            raise serializers.ValidationError(
+                f"the file is larger than the {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit"
+            )
+        return upload
+
+
+class RunSerializer(serializers.ModelSerializer):
+    version = serializers.SerializerMethodField(help_text="The segment version a successful run made.")
+
+    class Meta:
+        model = SegmentationRun
+        fields = [
+            "id",
+            "project",
+            "dataset",
+            "spec",
+            "status",
+            "progress",
+            "step",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "version",
+        ]
+
+    def get_version(self, run: SegmentationRun) -> int | None:
+        version = getattr(run, "version", None)
+        return version.pk if version is not None else None
+
+
+class RunStartSerializer(serializers.Serializer):
+    project = UserProjectField(queryset=Project.objects.none())
+    dataset = serializers.IntegerField(help_text="A dataset of the same project.")
+    spec = serializers.DictField(
+        help_text="The run spec: id_column, numeric_columns, k_min, k_max, random_state (see the README)."
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        dataset = data["project"].datasets.filter(pk=data["dataset"]).first()
+        if dataset is None:
+            raise serializers.ValidationError({"dataset": ["the project has no dataset with this id"]})
+        data["dataset"] = dataset
+        return data
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True)
+    segment_names = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = SegmentVersion
+        fields = [
+            "id",
+            "project",
+            "run",
+            "parent",
+            "number",
+            "label",
+            "version_hash",
+            "model_sha256",
+            "data_sha256",
+            "code_version",
+            "spec",
+            "metrics",
+            "profile",
+            "segment_names",
+            "created_at",
+        ]
+
+
+class DeliverableSerializer(serializers.ModelSerializer):
+    filename = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    content_type = serializers.CharField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deliverable
+        fields = [
+            "id",
+            "version",
+            "kind",
+            "filename",
+            "description",
+            "content_type",
+            "sha256",
+            "size_bytes",
+            "created_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, deliverable: Deliverable) -> str:
+        return reverse("api:deliverable-download", args=[deliverable.pk])
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "created_at",
+            "actor_name",
+            "action",
+            "project",
+            "object_type",
+            "object_id",
+            "details",
+            "previous_hash",
+            "hash",
+        ]
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class RecordField(serializers.DictField):
+    """One customer: the model's fields by name (numbers, or null for unknown)."""
+
+
+class ScoreRequestSerializer(serializers.Serializer):
+    records = serializers.ListField(
+        child=RecordField(),
+        allow_empty=False,
+        help_text="Customers to score, each an object of the model's fields (see the version's "
+        "spec.numeric_columns); null is a missing value, imputed as in training.",
+    )
+
+
+class ScoreResultSerializer(serializers.Serializer):
+    customer_id = serializers.JSONField(required=False, help_text="Echoed when the record has the id column.")
+    segment = serializers.IntegerField()
+    segment_name = serializers.CharField()
+    probabilities = serializers.ListField(
+        child=serializers.FloatField(), required=False, help_text="Per segment, where the model has them."
+    )
+
+
+class ScoreResponseSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    version_hash = serializers.CharField()
+    count = serializers.IntegerField()
+    results = ScoreResultSerializer(many=True)
+
+
+class ChangeSerializer(serializers.Serializer):
+    from_ = serializers.JSONField(allow_null=True)
+    to = serializers.JSONField(allow_null=True)
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class VersionDiffSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    against = serializers.IntegerField()
+    same_data = serializers.BooleanField()
+    spec = serializers.DictField(child=ChangeSerializer(), help_text="Every spec key whose value differs.")
+    selected = ChangeSerializer()
+    segments = serializers.ListField(
+        child=serializers.DictField(), help_text="Both profiles, by segment number."
+    )
+    agreement = serializers.FloatField(
+        allow_null=True,
+        help_text="Adjusted Rand index of the labels on the same data; null for different data.",
+    )

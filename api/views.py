@@ -1,0 +1,254 @@
+"""The REST API: parse, call a selector or a service, serialise.
+
+Every queryset starts from ``projects.selectors``, so an object of a project the caller is not a
+member of is a 404 on every route, exactly as in the portal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from governance.models import AuditEvent
+from projects import selectors, services
+from projects.models import Client
+from reports.services import deliverable_read
+from segplatform.errors import ApplicationError
+
+from . import serializers as s
+
+PROJECT_FILTER = OpenApiParameter("project", int, description="Only this project's objects.")
+VERSION_FILTER = OpenApiParameter("version", int, description="Only this version's deliverables.")
+ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        from rest_framework.exceptions import ValidationError
+
+        raise ValidationError({name: [f"must be a whole number, not '{raw}'"]}) from None
+
+
+class ProjectScopedViewSet(viewsets.GenericViewSet):
+    """Lists filterable by ``?project=<id>``; the base queryset is the caller's own."""
+
+    project_lookup = "project"
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        project = _int_param(self.request, "project")
+        if project is not None:
+            queryset = queryset.filter(**{self.project_lookup: project})
+        return queryset
+
+
+@extend_schema_view(list=extend_schema(summary="Clients of your projects"))
+class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.ClientSerializer
+
+    def get_queryset(self) -> Any:
+        return Client.objects.filter(projects__in=selectors.projects_for_user(self.request.user)).distinct()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your projects"),
+    create=extend_schema(request=s.ProjectCreateSerializer, responses={201: s.ProjectSerializer, 400: ERROR}),
+)
+class ProjectViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = s.ProjectSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.projects_for_user(self.request.user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = _valid(s.ProjectCreateSerializer, request)
+        project = services.project_create(
+            client=services.client_get_or_create(name=data["client"]),
+            name=data["name"],
+            description=data["description"],
+            user=request.user,
+        )
+        return Response(self.get_serializer(project).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[PROJECT_FILTER]),
+    create=extend_schema(
+        summary="Upload a customer table (multipart)",
+        request={"multipart/form-data": s.DatasetUploadSerializer},
+        responses={201: s.DatasetSerializer, 400: ERROR},
+    ),
+)
+class DatasetViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProjectScopedViewSet
+):
+    serializer_class = s.DatasetSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self) -> Any:
+        return selectors.datasets_for_user(self.request.user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = _valid(s.DatasetUploadSerializer, request)
+        upload = data["file"]
+        dataset = services.dataset_upload(
+            project=data["project"],
+            name=upload.name,
+            content=upload.read(),
+            id_column=data["id_column"],
+            user=request.user,
+            request=request._request,
+        )
+        return Response(self.get_serializer(dataset).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[PROJECT_FILTER]),
+    retrieve=extend_schema(summary="A run with its status and progress"),
+    create=extend_schema(
+        summary="Start a run on a worker",
+        request=s.RunStartSerializer,
+        responses={201: s.RunSerializer, 400: ERROR},
+    ),
+)
+class RunViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProjectScopedViewSet
+):
+    serializer_class = s.RunSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.runs_for_user(self.request.user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = _valid(s.RunStartSerializer, request)
+        run = services.run_start(
+            project=data["project"],
+            dataset=data["dataset"],
+            spec=data["spec"],
+            user=request.user,
+            request=request._request,
+        )
+        return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Cancel a queued or running run", request=None, responses={200: s.RunSerializer, 400: ERROR}
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        run = self.get_object()
+        services.run_cancel(run=run, user=request.user, request=request._request)
+        run.refresh_from_db()
+        return Response(self.get_serializer(run).data)
+
+
+@extend_schema_view(list=extend_schema(parameters=[PROJECT_FILTER]))
+class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    serializer_class = s.VersionSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.versions_for_user(self.request.user)
+
+    @extend_schema(
+        summary="What changed since another version (by default, its parent)",
+        parameters=[OpenApiParameter("against", int, description="The version to compare with.")],
+        responses={200: s.VersionDiffSerializer, 400: ERROR, 404: ERROR},
+    )
+    @action(detail=True, methods=["get"])
+    def diff(self, request: Request, pk: str | None = None) -> Response:
+        from projects.version_diff import version_diff
+
+        version = self.get_object()
+        against_id = _int_param(request, "against")
+        if against_id is None:
+            if version.parent_id is None:
+                raise ApplicationError(
+                    f"{version.label} is the project's first version: name one to compare with in ?against=",
+                    field="against",
+                )
+            against_id = version.parent_id
+        against = get_object_or_404(self.get_queryset(), pk=against_id)
+        return Response(version_diff(version=version, against=against))
+
+
+@extend_schema_view(list=extend_schema(parameters=[PROJECT_FILTER, VERSION_FILTER]))
+class DeliverableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    serializer_class = s.DeliverableSerializer
+    project_lookup = "version__project"
+
+    def get_queryset(self) -> Any:
+        return selectors.deliverables_for_user(self.request.user)
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)
+        version = _int_param(self.request, "version")
+        return queryset.filter(version=version) if version is not None else queryset
+
+    @extend_schema(
+        summary="Download the file (audited)",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ERROR},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str | None = None) -> HttpResponse:
+        deliverable = self.get_object()
+        data = deliverable_read(deliverable=deliverable, user=request.user, request=request._request)
+        response = HttpResponse(data, content_type=deliverable.content_type)
+        filename = f"{deliverable.version.project.name}-{deliverable.version.label}-{deliverable.filename}"
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
+
+
+@extend_schema_view(list=extend_schema(parameters=[PROJECT_FILTER]))
+class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    """The audit trail of your projects, newest first."""
+
+    serializer_class = s.AuditEventSerializer
+
+    def get_queryset(self) -> Any:
+        projects = selectors.projects_for_user(self.request.user)
+        return AuditEvent.objects.filter(project__in=projects).order_by("-id")
+
+
+@extend_schema(
+    summary="Score customers with a segment version",
+    request=s.ScoreRequestSerializer,
+    responses={200: s.ScoreResponseSerializer, 400: ERROR, 404: ERROR},
+)
+class ScoreView(viewsets.ViewSet):
+    def create(self, request: Request, pk: int) -> Response:
+        from projects.scoring import version_score
+
+        version = get_object_or_404(selectors.versions_for_user(request.user), pk=pk)
+        data = _valid(s.ScoreRequestSerializer, request)
+        results = version_score(
+            version=version, records=data["records"], user=request.user, request=request._request
+        )
+        return Response(
+            {
+                "version": version.pk,
+                "version_hash": version.version_hash,
+                "count": len(results),
+                "results": results,
+            }
+        )
+
+
+def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

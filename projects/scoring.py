@@ -1,0 +1,150 @@
+"""Scoring records with a frozen segment version: the artefact behind the scoring API.
+
+The model is loaded from the version's stored JSON (never pickle), so the API answers with exactly
+the arithmetic of ``predict`` and of the compiled SQL scorers.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import pandas as pd
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+
+from governance.models import SegmentVersion
+from governance.services import audit_record
+from segmentation import SegmentationError, load_model
+from segplatform.errors import ApplicationError
+
+# Versions are immutable, so a loaded model stays valid for as long as it is cached.
+_CACHE: OrderedDict[tuple[int, str], Any] = OrderedDict()
+_CACHE_SIZE = 32
+_CACHE_LOCK = threading.Lock()
+# At most this many problems are listed in one refusal: enough to fix a client's mapping.
+MAX_LISTED_PROBLEMS = 20
+
+
+class ScoringInputError(ApplicationError):
+    """Records that cannot be scored, with the problems per field (``records[3].avg_basket``)."""
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]]) -> None:
+        super().__init__(message, field="records")
+        self.fields = fields
+
+
+def version_model(version: SegmentVersion) -> Any:
+    """The fitted model of a version, loaded once per process.
+
+    The one place the platform turns a stored artefact back into a model: scoring, the charts and
+    run comparison all come through here.
+    """
+    key = (version.pk, version.model_sha256)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    try:
+        model = load_model(version.model)
+    except (SegmentationError, KeyError, TypeError, ValueError) as exc:
+        raise ApplicationError(
+            f"version {version.label} has a model this platform cannot load ({exc}): start a new run"
+        ) from None
+    with _CACHE_LOCK:
+        _CACHE[key] = model
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return model
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check(records: list[Any], features: list[str], categorical: set[str]) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    for i, record in enumerate(records):
+        if len(problems) >= MAX_LISTED_PROBLEMS:
+            break
+        if not isinstance(record, dict):
+            problems[f"records[{i}]"] = ["must be an object of field names and values"]
+            continue
+        for name in features:
+            where = f"records[{i}].{name}"
+            if name not in record:
+                problems[where] = [f"missing: every record needs '{name}' (null if unknown)"]
+            elif record[name] is None:
+                continue  # missing value: filled exactly as in training and in the SQL scorers
+            elif name in categorical:
+                if not isinstance(record[name], str):
+                    problems[where] = [f"must be text or null, not {type(record[name]).__name__}"]
+            elif not _is_number(record[name]):
+                problems[where] = [f"must be a number or null, not {json_type(record[name])}"]
+    return problems
+
+
+def json_type(value: Any) -> str:
+    names = {str: "text", bool: "true/false", list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def version_score(
+    *,
+    version: SegmentVersion,
+    records: list[Any],
+    user: AbstractBaseUser | None,
+    request: HttpRequest | None = None,
+) -> list[dict[str, Any]]:
+    """Segment, segment name and (where the model has them) probabilities for each record.
+
+    Refuses, naming every problem it finds: an empty batch, more records than the batch limit,
+    a record without one of the model's fields, or a value of the wrong type. Null is a missing
+    value and is imputed as in training. Unknown fields are ignored.
+    """
+    limit = settings.SCORING_BATCH_LIMIT
+    if not records:
+        raise ScoringInputError("send at least one record", fields={"records": ["is empty"]})
+    if len(records) > limit:
+        raise ScoringInputError(
+            f"{len(records)} records is more than the batch limit of {limit}: split them into batches",
+            fields={"records": [f"at most {limit} records a request"]},
+        )
+    model = version_model(version)
+    features = list(model.features)
+    preprocessor = getattr(model, "preprocessor", None)
+    categorical = {c.name for c in preprocessor.categorical} if preprocessor is not None else set()
+    problems = _check(records, features, categorical)
+    if problems:
+        raise ScoringInputError(
+            f"{len(problems)} field(s) cannot be scored: see fields; the model reads {', '.join(features)}",
+            fields=problems,
+        )
+    frame = pd.DataFrame.from_records(
+        [{name: r[name] for name in features} for r in records], columns=features
+    )
+    labels = model.predict(frame)
+    predict_proba = getattr(model, "predict_proba", None)
+    probabilities = predict_proba(frame) if callable(predict_proba) else None
+    names = model.names_of(labels) if hasattr(model, "names_of") else [model.segment_names[i] for i in labels]
+    id_column = getattr(model, "id_column", None)
+    results = []
+    for i, label in enumerate(labels):
+        row: dict[str, Any] = {"segment": int(label), "segment_name": names[i]}
+        if id_column and id_column in records[i]:
+            row["customer_id"] = records[i][id_column]
+        if probabilities is not None:
+            row["probabilities"] = [round(float(p), 6) for p in probabilities[i]]
+        results.append(row)
+    audit_record(
+        action="version.score",
+        actor=user,
+        project=version.project,
+        obj=version,
+        request=request,
+        details={"version": version.label, "records": len(records)},
+    )
+    return results

@@ -1,0 +1,92 @@
+// Draws the results charts with plotly.js (served by the platform) from JSON blocks on the page.
+// Each slot <div class="chart" data-chart="KIND" data-source="ID"> names its kind and its data.
+(function () {
+  "use strict";
+  if (!window.Plotly) { return; }
+  var PALETTE = ["#1d4ed8", "#ea580c", "#059669", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d"];
+  var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+  var LAYOUT = {
+    margin: { l: 48, r: 16, t: 8, b: 40 }, height: 300, font: { family: "system-ui, sans-serif", size: 12 },
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", legend: { orientation: "h", y: -0.2 }
+  };
+
+  function layout(extra) { return Object.assign({}, LAYOUT, extra || {}); }
+  function colour(i) { return PALETTE[i % PALETTE.length]; }
+
+  var draw = {
+    map: function (el, d) {
+      var traces = d.names.map(function (name, s) {
+        var x = [], y = [];
+        d.map.segment.forEach(function (label, i) { if (label === s) { x.push(d.map.x[i]); y.push(d.map.y[i]); } });
+        return { type: "scatter", mode: "markers", name: name, x: x, y: y,
+                 marker: { size: 5, opacity: 0.7, color: colour(s) }, hovertemplate: name + "<extra></extra>" };
+      });
+      Plotly.newPlot(el, traces, layout({ height: 380, xaxis: { title: { text: "PC 1" }, zeroline: false }, yaxis: { title: { text: "PC 2" }, zeroline: false } }), CONFIG);
+    },
+    sizes: function (el, d) {
+      var labels = d.names.map(function (n, i) { return i + ": " + n; });
+      var traces = [{ type: "bar", name: "customers", x: labels, y: d.shares.map(function (s) { return 100 * s; }),
+                      marker: { color: d.names.map(function (_, i) { return colour(i); }) }, hovertemplate: "%{y:.1f}% of customers<extra></extra>" }];
+      if (d.value) {
+        traces.push({ type: "bar", name: d.value.feature, x: labels, y: d.value.shares.map(function (s) { return 100 * s; }),
+                      marker: { color: "rgba(15,23,42,0.35)" }, hovertemplate: "%{y:.1f}% of " + d.value.feature + "<extra></extra>" });
+      }
+      Plotly.newPlot(el, traces, layout({ barmode: "group", showlegend: !!d.value, yaxis: { title: { text: "% of total" }, ticksuffix: "%" }, xaxis: { showticklabels: false } }), CONFIG);
+    },
+    heatmap: function (el, d) {
+      var labels = d.names.map(function (n, i) { return i + ": " + n; });
+      Plotly.newPlot(el, [{ type: "heatmap", z: d.heatmap.z, x: d.heatmap.features, y: labels, zmid: 0,
+                            colorscale: "RdBu", reversescale: true, hovertemplate: "%{y}<br>%{x}: " + (d.heatmap.unit === "sd" ? "%{z:+.2f} sd" : "%{z:+.0%} vs the average") + "<extra></extra>" }],
+                     layout({ margin: { l: 160, r: 16, t: 8, b: 40 }, xaxis: { automargin: true, tickangle: -30 }, yaxis: { automargin: true, autorange: "reversed" } }), CONFIG);
+    },
+    silhouette: function (el, d) {
+      var traces = byAlgorithm(d.candidates, "silhouette");
+      var chosen = d.candidates.filter(function (c) {
+        return c.k === d.selected_k && (!d.selected_algorithm || c.algorithm === d.selected_algorithm);
+      })[0];
+      if (chosen) {
+        traces.push({ type: "scatter", mode: "markers", x: [chosen.k], y: [chosen.silhouette], name: "chosen",
+                      marker: { size: 14, symbol: "circle-open", color: "#111827", line: { width: 3 } } });
+      }
+      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 2, xaxis: { title: { text: "segments (k); ringed: the chosen solution" }, dtick: 1 }, yaxis: { title: { text: "silhouette" } } }), CONFIG);
+    },
+    stability: function (el, d) {
+      var traces = d.stability.candidates ? byAlgorithm(d.stability.candidates, "stability")
+        : [{ type: "scatter", mode: "lines+markers", x: d.stability.k, y: d.stability.score, line: { color: PALETTE[2] } }];
+      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 1, xaxis: { title: { text: "segments (k)" }, dtick: 1 }, yaxis: { title: { text: "stability (bootstrap adjusted Rand)" } } }), CONFIG);
+    }
+  };
+
+  // One line per algorithm, in the order the sweep tried them.
+  function byAlgorithm(candidates, metric) {
+    var order = [], groups = {};
+    candidates.forEach(function (c) {
+      var name = c.algorithm || "kmeans";
+      if (!(name in groups)) { groups[name] = []; order.push(name); }
+      if (typeof c[metric] === "number") { groups[name].push(c); }
+    });
+    return order.map(function (name, i) {
+      var points = groups[name].slice().sort(function (a, b) { return a.k - b.k; });
+      return { type: "scatter", mode: "lines+markers", name: name, line: { color: PALETTE[i % PALETTE.length] },
+               x: points.map(function (c) { return c.k; }), y: points.map(function (c) { return c[metric]; }) };
+    });
+  }
+
+  var cache = {};
+  function data(id) {
+    if (!(id in cache)) {
+      var node = document.getElementById(id);
+      cache[id] = node ? JSON.parse(node.textContent) : null;
+    }
+    return cache[id];
+  }
+
+  document.querySelectorAll(".chart[data-chart]").forEach(function (el) {
+    var d = data(el.dataset.source);
+    var kind = el.dataset.chart;
+    if (d && draw[kind]) {
+      try { draw[kind](el, d); el.classList.add("drawn"); }
+      catch (err) { el.textContent = "This chart could not be drawn."; }
+    }
+  });
+})();

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.projects.conftest import finished_run, login  # noqa: F401  (shared fixtures)
+
+
+@pytest.fixture
+def api():  # type: ignore[no-untyped-def]
+    """An API client authenticated with a user's token, as a client's engineer would call it."""
+
+    def as_user(user):  # type: ignore[no-untyped-def]
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return as_user

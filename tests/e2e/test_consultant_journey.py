@@ -1,0 +1,111 @@
+"""The consultant's whole day in a real browser: log in, upload, run on the worker, read, download."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pptx import Presentation
+
+from tests.e2e.conftest import TABLET
+from tests.projects.helpers import upload_csv
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_consultant_goes_from_login_to_a_downloaded_deck(
+    celery_worker, open_session, project, consultant, reviewer, tmp_path
+):
+    me = open_session("consultant")
+    page = me.page
+
+    # A stranger is sent to the login page.
+    page.goto("/")
+    assert "/accounts/login/" in page.url
+    me.shot("01-login")
+    me.login(consultant.username)
+    assert page.locator("h1").inner_text() == "Your projects"
+    me.shot("02-dashboard")
+
+    page.click(f"text={project.name}")
+    page.wait_for_url(f"**/projects/{project.pk}/")
+    me.shot("03-project-empty")
+
+    # Upload with the progress bar, then the run form with its defaults.
+    raw, _ = upload_csv(800, seed=7)
+    csv = tmp_path / "customers.csv"
+    csv.write_bytes(raw)
+    page.click("text=Upload data")
+    picture = tmp_path / "photo.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n")
+    page.set_input_files("#id_file", str(picture))
+    page.click("button:has-text('Upload')")
+    page.wait_for_selector("text=is not a CSV file")  # refused in the page, the form kept
+    page.set_input_files("#id_file", str(csv))
+    me.shot("04-upload")
+    page.click("button:has-text('Upload')")
+    page.wait_for_url(re.compile(r".*/runs/new/\?dataset=\d+$"))
+    assert "Uploaded customers.csv: 800 rows" in page.content()
+    page.fill("#id_k_max", "4")
+    me.shot("05-run-form")
+    page.click("button:has-text('Start run')")
+
+    # Live progress from the worker, then the results.
+    page.wait_for_url(re.compile(r".*/runs/\d+/$"))
+    me.shot("06-run-progress", full_page=False)
+    page.wait_for_selector("#results", timeout=180_000)
+    page.wait_for_selector(".chart.drawn")
+    page.locator(".chart.drawn").nth(3).wait_for()
+    cards = page.locator(".segment h3").all_inner_texts()
+    assert len(cards) >= 2
+    assert page.locator(".js-plotly-plot").count() >= 4
+    me.shot("07-results")
+
+    # Download the deck and check that it names every segment.
+    with page.expect_download() as download:
+        page.click("#downloads >> text=deck.pptx")
+    deck = tmp_path / "deck.pptx"
+    download.value.save_as(deck)
+    text = " ".join(
+        shape.text_frame.text
+        for slide in Presentation(str(deck)).slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    )
+    for name in cards:
+        assert name in text
+
+    # A second run with fewer segments, compared side by side with the first.
+    first_run = page.url
+    page.goto(f"/projects/{project.pk}/runs/new/")
+    page.fill("#id_k_max", "3")
+    page.fill("#id_random_state", "1")
+    page.click("button:has-text('Start run')")
+    page.wait_for_selector("#results", timeout=180_000)
+    page.goto(first_run)
+    page.click("button:has-text('Compare')")
+    page.wait_for_url(re.compile(r".*/runs/compare/\?a=\d+&b=\d+$"))
+    page.locator(".chart.drawn").nth(7).wait_for()
+    me.shot("08-compare")
+
+    page.goto(f"/projects/{project.pk}/")
+    assert "deliverable.download" in page.content()
+    me.shot("09-project-with-results")
+    page.goto("/")
+    assert page.locator(".project-card li").count() == 2  # the latest runs, on the dashboard
+    me.shot("10-dashboard-with-runs")
+    assert not [e for e in me.errors if "Content Security Policy" in e or "Refused" in e], me.errors
+
+    # The reviewer reads the same version, on a tablet.
+    rita = open_session("reviewer", viewport=TABLET)
+    rita.login(reviewer.username)
+    rita.page.click(f"text={project.name}")
+    assert "you are reviewer" in rita.page.content()
+    rita.page.click("table >> text=/^#\\d+$/")
+    rita.page.wait_for_selector("#results")
+    rita.page.locator(".chart.drawn").nth(3).wait_for()
+    assert rita.page.locator(".segment h3").all_inner_texts() == cards
+    rita.shot("01-results-tablet")
+    width = rita.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= TABLET["width"], "the results page scrolls sideways on a tablet"
+    assert not rita.errors, rita.errors

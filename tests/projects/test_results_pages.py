@@ -1,0 +1,123 @@
+"""The results page and the side-by-side comparison: segment cards and charts served locally."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def chart_data(html: str, element_id: str) -> dict:
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
+    assert match, f"no {element_id} block"
+    return json.loads(match.group(1))
+
+
+def test_the_results_page_shows_cards_and_the_data_of_every_chart(finished_run, login):
+    html = (
+        login(finished_run.created_by)
+        .get(reverse("projects:run_detail", args=[finished_run.pk]))
+        .content.decode()
+    )
+    version = finished_run.version
+    for name in version.segment_names:
+        assert name in html
+    assert "vs avg" in html  # key figures against the average
+    data = chart_data(html, "charts-data")
+    assert data["names"] == version.segment_names
+    assert sum(data["sizes"]) == version.metrics["customers"]
+    assert len(data["map"]["x"]) == len(data["map"]["segment"]) == 300
+    assert set(data["map"]["segment"]) <= set(range(len(version.segment_names)))
+    assert {(c["algorithm"], c["k"]) for c in data["candidates"] if c["algorithm"] == "kmeans"} == {
+        ("kmeans", 2),
+        ("kmeans", 3),
+        ("kmeans", 4),
+    }
+    assert data["selected_algorithm"] == version.metrics["selected"]["algorithm"]
+    assert len(data["heatmap"]["z"]) == len(version.segment_names)
+    assert data["value"]["feature"] == "avg basket"
+    assert abs(sum(data["value"]["shares"]) - 1) < 1e-9
+    for slot in ("map", "sizes", "heatmap", "silhouette"):
+        assert f'data-chart="{slot}"' in html
+
+
+def test_plotly_is_served_by_the_platform_not_a_cdn(finished_run, login, client):
+    html = (
+        login(finished_run.created_by)
+        .get(reverse("projects:run_detail", args=[finished_run.pk]))
+        .content.decode()
+    )
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    assert "/static/vendor/plotly/plotly.min.js" in scripts
+    assert all(src.startswith("/static/") for src in scripts)
+    asset = client.get("/static/vendor/plotly/plotly.min.js")
+    assert asset.status_code == 200
+    assert b"plotly.js" in b"".join(asset.streaming_content)[:2000]
+
+
+def test_the_pca_map_matches_scikit_learns_projection(finished_run):
+    import io
+
+    import numpy as np
+    from sklearn.decomposition import PCA
+
+    from projects.charts import version_charts
+    from segmentation import load_model, read_csv_bytes
+
+    version = finished_run.version
+    model = load_model(version.model)
+    with finished_run.dataset.file.open("rb") as handle:
+        frame = read_csv_bytes(io.BytesIO(handle.read()).getvalue(), name="c")
+    expected = PCA(n_components=2).fit_transform(model.transform(frame))
+    got = np.column_stack([version_charts(version)["map"]["x"], version_charts(version)["map"]["y"]])
+    # Principal axes are defined up to sign.
+    for j in range(2):
+        assert np.allclose(np.abs(got[:, j]), np.abs(expected[:, j]), atol=1e-3)
+
+
+def test_two_runs_are_compared_side_by_side(finished_run, login):
+    from projects import services
+
+    spec = {**finished_run.spec, "k_min": 2, "k_max": 2}
+    other = services.run_start(
+        project=finished_run.project,
+        dataset=finished_run.dataset,
+        spec=spec,
+        user=finished_run.created_by,
+        enqueue=False,
+    )
+    services.run_execute(run_id=other.pk)
+    client = login(finished_run.created_by)
+    detail = client.get(reverse("projects:detail", args=[finished_run.project.pk])).content.decode()
+    assert "Compare side by side" in detail
+    response = client.get(reverse("projects:run_compare") + f"?a={finished_run.pk}&b={other.pk}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert chart_data(html, "charts-a")["label"] == "v1" and chart_data(html, "charts-b")["label"] == "v2"
+    assert f"Run #{finished_run.pk}" in html and f"Run #{other.pk}" in html
+    assert re.search(r'<strong id="agreement">(1\.00|0\.\d\d)</strong>', html)
+
+
+def test_it_refuses_to_compare_with_another_projects_run(finished_run, outsider, login):
+    response = login(outsider).get(
+        reverse("projects:run_compare") + f"?a={finished_run.pk}&b={finished_run.pk}"
+    )
+    assert response.status_code == 404
+
+
+def test_the_heatmap_falls_back_to_relative_differences_without_centroids():
+    from types import SimpleNamespace
+
+    from projects.charts import _heatmap
+
+    version = SimpleNamespace(
+        model={"format": "some-other-model"},
+        metrics={"population_means": {"spend": 100.0, "visits": 10.0}},
+        profile=[{"spend_mean": 150.0, "visits_mean": 5.0}, {"spend_mean": 50.0, "visits_mean": 15.0}],
+    )
+    heatmap = _heatmap(version, ["spend", "visits"])
+    assert heatmap == {"z": [[0.5, -0.5], [-0.5, 0.5]], "features": ["spend", "visits"], "unit": "relative"}
