@@ -113,7 +113,11 @@ def ordered_statistics(events: pd.DataFrame) -> dict[str, np.ndarray]:
         by_time = np.argsort(t, kind="stable")
         customer, t, month = customer[by_time], t[by_time], month[by_time]
     order = _partition(customer)
-    customer, t, month = customer[order], t[order], month[order]
+    # After a stable partition the codes are runs of each code: rebuild them rather than
+    # gathering 10M values at random.
+    counts = np.bincount(customer, minlength=size)
+    customer = np.repeat(np.arange(size, dtype=np.int32), counts)
+    t, month = t[order], month[order]
     same = customer[1:] == customer[:-1]
     gaps = (t[1:] - t[:-1])[same].astype(np.float64)
     gap_sq = np.bincount(customer[1:][same], weights=gaps * gaps, minlength=size)

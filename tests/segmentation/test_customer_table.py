@@ -91,3 +91,11 @@ def test_an_as_of_before_every_event_is_a_clear_error(messy_log):
     spec = SegmentationSpec.from_dict({**LOG_SPEC, "as_of": "2001-01-01"})
     with pytest.raises(SegmentationError, match="no event happens before 'as_of'"):
         segment(messy_log, spec)
+
+
+def test_the_same_log_and_spec_give_the_same_model_and_labels(messy_log):
+    spec = SegmentationSpec.from_dict(LOG_SPEC)
+    first, second = segment(messy_log, spec), segment(messy_log.sample(frac=1.0, random_state=4), spec)
+    assert first.model.sha256 == second.model.sha256
+    pd.testing.assert_frame_equal(first.labels, second.labels)
+    pd.testing.assert_frame_equal(first.features, second.features, check_exact=True)
