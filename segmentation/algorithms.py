@@ -278,7 +278,11 @@ class HDBSCANClusterer(ExemplarClusterer):
 
         size = self.min_cluster_size or default_min_cluster_size(len(X))
         samples = min(self.min_samples or size, len(X) - 1)
-        model = hdbscan.HDBSCAN(min_cluster_size=max(2, size), min_samples=max(1, samples))
+        # One core: joblib's worker pool for core distances costs more than it saves at 20k rows
+        # and fights the sweep's other work for the machine's two cores.
+        model = hdbscan.HDBSCAN(
+            min_cluster_size=max(2, size), min_samples=max(1, samples), core_dist_n_jobs=1
+        )
         labels = model.fit(X).labels_.astype(np.int64)
         self.probabilities_ = model.probabilities_
         return labels
@@ -369,6 +373,7 @@ class GowerClusterer(_MixedBase):
                 metric="precomputed",
                 min_cluster_size=default_min_cluster_size(len(rows)),
                 min_samples=min(10, len(rows) - 1),
+                core_dist_n_jobs=1,
             ).fit(distances)
         fitted = model.labels_.astype(np.int64)
         self._keep_exemplars(X[rows], fitted, distances)

@@ -88,7 +88,15 @@ def segment(
     # Until the model offers each algorithm's own assignment, the winner is delivered as a
     # nearest-centroid model over its segment means: a valid assignment for any algorithm.
     model, labels = _ordered_model(base, _segment_means(z, swept.labels), frame.loc[values.index])
-    profile = profile_segments(filled, z, labels, model.n_segments)
+    rows = frame.loc[values.index]
+    profile = profile_segments(
+        filled,
+        z,
+        labels,
+        model.n_segments,
+        categorical=_columns(rows, spec, "categorical_columns"),
+        outcomes=_columns(rows, spec, "outcome_columns"),
+    )
     model = replace(model, segment_names=tuple(profile["name"]))
 
     noise = int((swept.labels < 0).sum())
@@ -182,6 +190,12 @@ def _sweep(z: np.ndarray, rows: pd.DataFrame, spec: SegmentationSpec, progress: 
         selection=getattr(spec, "selection", None) or "combined",
         progress=lambda step, fraction: progress(step, 0.1 + 0.7 * fraction),
     )
+
+
+def _columns(rows: pd.DataFrame, spec: SegmentationSpec, key: str) -> pd.DataFrame | None:
+    """The spec's columns under ``key`` that the data has, or None (keys read with getattr, as above)."""
+    names = [c for c in (getattr(spec, key, None) or ()) if c in rows.columns]
+    return rows[names] if names else None
 
 
 def _segment_means(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
