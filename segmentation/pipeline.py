@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import SegmentationError
+from .external import outcome_association
 from .model import CLIP_SCALES, CentroidModel, coerce_numeric
 from .profile import profile_segments
 from .spec import SegmentationSpec
@@ -89,13 +90,14 @@ def segment(
     # nearest-centroid model over its segment means: a valid assignment for any algorithm.
     model, labels = _ordered_model(base, _segment_means(z, swept.labels), frame.loc[values.index])
     rows = frame.loc[values.index]
+    outcomes = _columns(rows, spec, "outcome_columns")
     profile = profile_segments(
         filled,
         z,
         labels,
         model.n_segments,
         categorical=_columns(rows, spec, "categorical_columns"),
-        outcomes=_columns(rows, spec, "outcome_columns"),
+        outcomes=outcomes,
     )
     model = replace(model, segment_names=tuple(profile["name"]))
 
@@ -120,6 +122,11 @@ def segment(
         },
         "silhouette_sample_size": min(n, SILHOUETTE_SAMPLE),
     }
+    if outcomes is not None:
+        metrics["outcomes"] = [
+            outcome_association(labels, coerce_numeric(outcomes[c]).to_numpy(), name=str(c))
+            for c in outcomes.columns
+        ]
     progress("done", 1.0)
     label_frame = pd.DataFrame({"customer_id": ids.to_numpy(), "segment": labels})
     return SegmentationResult(spec=spec, model=model, labels=label_frame, profile=profile, metrics=metrics)
