@@ -47,6 +47,7 @@ CONSENSUS_RESAMPLES = 20
 # mixture otherwise crawls through 20 EM steps): stability asks how the partition moves with the
 # data, and the reference is the full fit.
 REFIT_INITS = 3
+FIT_FAILURES = (ValueError, np.linalg.LinAlgError)
 REFIT_GMM_TOL = 1e-2
 # Every fit runs on one thread: the sweep works on at most SWEEP_ROWS rows, where OpenMP/BLAS
 # thread start-up and spinning cost more than they save. Measured on this 2-core machine under
@@ -103,8 +104,13 @@ class _Fitter:
             estimator.set_params(n_init=REFIT_INITS)
         elif self.name == "gmm":
             estimator.set_params(tol=REFIT_GMM_TOL)
-        with threadpool_limits(limits=1):
-            estimator.fit(rows)
+        try:
+            with threadpool_limits(limits=1):
+                estimator.fit(rows)
+        except FIT_FAILURES:
+            # A resample the algorithm cannot fit (a mixture component collapsing onto repeated
+            # rows) counts as a resample that did not reproduce the segments: all noise.
+            return np.full(len(rows), -1, dtype=np.int64)
         labels = estimator.labels_ if hasattr(estimator, "labels_") else estimator.predict(rows)
         return np.asarray(labels, dtype=np.int64)
 
@@ -196,7 +202,20 @@ def _sweep(
         progress(f"clustering {name}" + (f" k={k}" if k else ""), step / len(jobs))
         fitter = _Fitter(name, k, numeric.shape[1], random_state)
         data = mixed_matrix if name in MIXED else space
-        estimator, labels, note = fitter.fit(data, random_state)
+        try:
+            estimator, labels, note = fitter.fit(data, random_state)
+        except FIT_FAILURES as error:
+            candidates.append(
+                {
+                    "algorithm": name,
+                    "k": k or 0,
+                    "stability": None,
+                    "eligible": False,
+                    "note": f"could not be fitted: {error}",
+                }
+            )
+            fitted.append((None, np.full(n, -1, dtype=np.int64), fitter))
+            continue
         segments = np.unique(labels[labels >= 0])
         candidate: dict[str, Any] = {
             "algorithm": name,
