@@ -297,10 +297,13 @@ class _MixedBase(ClusterMixin, BaseEstimator):
 
 
 class KPrototypesClusterer(_MixedBase):
-    """K-Prototypes (Huang 1998, ``kmodes``): means for numbers, modes for categories."""
+    """K-Prototypes (Huang 1998, ``kmodes``): means for numbers, modes for categories.
+
+    Initialised with Cao et al.'s density-based method, which is deterministic, so one start suffices.
+    """
 
     def __init__(
-        self, n_clusters: int = 2, *, n_numeric: int = 0, n_init: int = 4, random_state: int = 0
+        self, n_clusters: int = 2, *, n_numeric: int = 0, n_init: int = 1, random_state: int = 0
     ) -> None:
         self.n_clusters = n_clusters
         self.n_numeric = n_numeric
@@ -394,6 +397,9 @@ class GowerClusterer(_MixedBase):
             medoid = members[np.argmin(distances[np.ix_(members, members)].sum(axis=1))]
             others = rng.permutation(members[members != medoid])[: EXEMPLARS_PER_SEGMENT - 1]
             chosen.extend([medoid, *others])
+        if not chosen:  # everything is noise: one exemplar that labels newcomers noise too
+            self.exemplars_, self.exemplar_labels_ = rows[:1], np.array([-1])
+            return
         chosen_index = np.array(sorted(chosen), dtype=int)
         self.exemplars_, self.exemplar_labels_ = rows[chosen_index], labels[chosen_index]
 
