@@ -69,7 +69,8 @@ def main() -> None:
         "",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average before the run {os.getloadavg()[0]:.1f} (other jobs share the cores)",
-        f"- wall {wall:.1f} s (CPU time {cpu:.1f} s over both cores), peak memory {peak:.2f} GiB (max RSS, includes the 13 MB input)",
+        f"- wall {wall:.1f} s (CPU time {cpu:.1f} s over both cores), peak memory {peak:.2f} GiB "
+        f"(max RSS, includes the {X.nbytes / 2**20:.0f} MiB input)",
         f"- selected {result.selected['algorithm']} k = {result.selected['k']}, adjusted Rand vs planted "
         f"segments {ari:.3f}",
         "- time per step: " + ", ".join(f"{k} {v:.1f} s" for k, v in by_algorithm.items()),

@@ -278,7 +278,11 @@ class HDBSCANClusterer(ExemplarClusterer):
 
         size = self.min_cluster_size or default_min_cluster_size(len(X))
         samples = min(self.min_samples or size, len(X) - 1)
-        model = hdbscan.HDBSCAN(min_cluster_size=max(2, size), min_samples=max(1, samples))
+        # One core: joblib's worker pool for core distances costs more than it saves at 20k rows
+        # and fights the sweep's other work for the machine's two cores.
+        model = hdbscan.HDBSCAN(
+            min_cluster_size=max(2, size), min_samples=max(1, samples), core_dist_n_jobs=1
+        )
         labels = model.fit(X).labels_.astype(np.int64)
         self.probabilities_ = model.probabilities_
         return labels
@@ -293,10 +297,13 @@ class _MixedBase(ClusterMixin, BaseEstimator):
 
 
 class KPrototypesClusterer(_MixedBase):
-    """K-Prototypes (Huang 1998, ``kmodes``): means for numbers, modes for categories."""
+    """K-Prototypes (Huang 1998, ``kmodes``): means for numbers, modes for categories.
+
+    Initialised with Cao et al.'s density-based method, which is deterministic, so one start suffices.
+    """
 
     def __init__(
-        self, n_clusters: int = 2, *, n_numeric: int = 0, n_init: int = 4, random_state: int = 0
+        self, n_clusters: int = 2, *, n_numeric: int = 0, n_init: int = 1, random_state: int = 0
     ) -> None:
         self.n_clusters = n_clusters
         self.n_numeric = n_numeric
@@ -369,6 +376,7 @@ class GowerClusterer(_MixedBase):
                 metric="precomputed",
                 min_cluster_size=default_min_cluster_size(len(rows)),
                 min_samples=min(10, len(rows) - 1),
+                core_dist_n_jobs=1,
             ).fit(distances)
         fitted = model.labels_.astype(np.int64)
         self._keep_exemplars(X[rows], fitted, distances)
@@ -389,6 +397,9 @@ class GowerClusterer(_MixedBase):
             medoid = members[np.argmin(distances[np.ix_(members, members)].sum(axis=1))]
             others = rng.permutation(members[members != medoid])[: EXEMPLARS_PER_SEGMENT - 1]
             chosen.extend([medoid, *others])
+        if not chosen:  # everything is noise: one exemplar that labels newcomers noise too
+            self.exemplars_, self.exemplar_labels_ = rows[:1], np.array([-1])
+            return
         chosen_index = np.array(sorted(chosen), dtype=int)
         self.exemplars_, self.exemplar_labels_ = rows[chosen_index], labels[chosen_index]
 

@@ -43,10 +43,25 @@ def is_binary(values: np.ndarray) -> bool:
 
 
 def outcome_association(labels: np.ndarray, outcome: np.ndarray, *, name: str = "outcome") -> dict[str, Any]:
-    """Per-segment outcome figures, a test of association and an effect size (JSON-ready).
+    """Per-segment outcome figures, a test of association and an effect size (JSON-ready:
+    an undefined figure, such as the interval of a one-customer segment, is None, never NaN).
 
     Rows with a missing outcome or a noise label (``-1``) are left out and counted.
     """
+    return _finite(_association(labels, outcome, name))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _association(labels: np.ndarray, outcome: np.ndarray, name: str) -> dict[str, Any]:
     labels = np.asarray(labels)
     values = np.asarray(outcome, dtype=float)
     keep = ~np.isnan(values) & (labels >= 0)

@@ -14,6 +14,7 @@ import pandas as pd
 from . import __version__
 from .customer_table import build_customer_table
 from .errors import SegmentationError
+from .external import outcome_association
 from .model import SegmentationModel, coerce_numeric
 from .model_assign import NearestExemplars
 from .model_preprocess import Preprocessor
@@ -95,7 +96,16 @@ def segment(
         frame.loc[values.index],
         algorithm=str(swept.selected["algorithm"]),
     )
-    profile = profile_segments(filled, z, labels, model.n_segments)
+    rows = frame.loc[values.index]
+    outcomes = _columns(rows, spec, "outcome_columns")
+    profile = profile_segments(
+        filled,
+        z,
+        labels,
+        model.n_segments,
+        categorical=_columns(rows, spec, "categorical_columns"),
+        outcomes=outcomes,
+    )
     model = replace(model, segment_names=tuple(profile["name"]))
 
     noise = int((swept.labels < 0).sum())
@@ -121,6 +131,11 @@ def segment(
         },
         "silhouette_sample_size": min(n, SILHOUETTE_SAMPLE),
     }
+    if outcomes is not None:
+        metrics["outcomes"] = [
+            outcome_association(labels, coerce_numeric(outcomes[c]).to_numpy(), name=str(c))
+            for c in outcomes.columns
+        ]
     progress("done", 1.0)
     label_frame = pd.DataFrame({"customer_id": ids.to_numpy(), "segment": labels})
     return SegmentationResult(
@@ -208,6 +223,12 @@ def _sweep(z: np.ndarray, rows: pd.DataFrame, spec: SegmentationSpec, progress: 
         selection=getattr(spec, "selection", None) or "combined",
         progress=lambda step, fraction: progress(step, 0.1 + 0.7 * fraction),
     )
+
+
+def _columns(rows: pd.DataFrame, spec: SegmentationSpec, key: str) -> pd.DataFrame | None:
+    """The spec's columns under ``key`` that the data has, or None (keys read with getattr, as above)."""
+    names = [c for c in (getattr(spec, key, None) or ()) if c in rows.columns]
+    return rows[names] if names else None
 
 
 def _segment_means(z: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -124,8 +124,8 @@ def select(candidates: list[dict[str, Any]], rule: str = "combined") -> tuple[in
         gaps = {key: scores[order[0]][key] - scores[runner][key] for key, _, _ in CRITERIA}
         key = max(gaps, key=lambda k: gaps[k])
         name = next(n for k, n, _ in CRITERIA if k == key)
-        why = f"worse {name} ({_value(candidates[runner], key):.3g} against {_value(winner, key):.3g})"
-        if scores[runner]["penalty"] > scores[order[0]]["penalty"]:
+        why = f"worse {name} ({_value(candidates[runner], key):.4g} against {_value(winner, key):.4g})"
+        if scores[runner]["penalty"] >= scores[order[0]]["penalty"] + 0.005:
             why += (
                 f" and a penalty of {scores[runner]['penalty']:.2f} ({_penalty_reason(candidates[runner])})"
             )

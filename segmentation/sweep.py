@@ -4,7 +4,8 @@ All candidates are measured in one space so they can be compared: the standardis
 columns, plus for categorical columns a one-hot block scaled by 1/√2 (two customers with
 different levels then differ by 1 in squared distance, as a one-standard-deviation numeric gap
 does). Silhouette uses one shared 10,000-row sample for every candidate; Davies–Bouldin and
-Calinski–Harabasz use every row; stability refits on resamples of at most 2,000 rows.
+Calinski–Harabasz use every row; stability refits on resamples of at most 2,000 rows. Above
+``SWEEP_ROWS`` customers all of this runs on a seeded sample and only the winner labels everyone.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ from .validation import (
 Progress = Callable[[str, float], None]
 NUMERIC_DEFAULT = ("kmeans", "gmm", "hdbscan")
 MIXED_DEFAULT = ("kprototypes", "gower_agglomerative")
-# Centroids and mixture parameters are settled long before 50,000 rows; fitting on more only
-# costs time (per k: K-Means with 10 starts 0.3 s, a full-covariance mixture 1.3 s per 100k
-# rows, and the sweep fits nine k of each). Every row is then assigned by the model's predict.
-FIT_ROWS = 50_000
-SAMPLED_FITS = frozenset({"kmeans", "gmm"})
+# Candidates are fitted and compared on at most this many customers; only the winner then
+# labels everyone, with its own predict. Centroids, mixture parameters and the validity indices
+# are settled long before 50,000 rows, while fitting nineteen candidates and their stability on
+# 200,000 costs minutes (per 100k rows and k: K-Means 0.3 s, a full-covariance mixture 1.3 s).
+SWEEP_ROWS = 50_000
 CONSENSUS_RESAMPLES = 20
 # Stability refits run twenty times per candidate on a few thousand rows, where thread start-up
 # costs more than it saves (10x slower on a busy two-core machine), so each runs on one thread.
@@ -46,10 +47,11 @@ CONSENSUS_RESAMPLES = 20
 # mixture otherwise crawls through 20 EM steps): stability asks how the partition moves with the
 # data, and the reference is the full fit.
 REFIT_INITS = 3
+FIT_FAILURES = (ValueError, np.linalg.LinAlgError)
 REFIT_GMM_TOL = 1e-2
-# Below this many rows every fit runs on one thread: on small problems thread start-up and
-# contention cost more than they save (measured 10x slower on a busy two-core machine).
-SINGLE_THREAD_ROWS = 50_000
+# Every fit runs on one thread: the sweep works on at most SWEEP_ROWS rows, where OpenMP/BLAS
+# thread start-up and spinning cost more than they save. Measured on this 2-core machine under
+# load: ten-start K-Means on 50k x 8, k = 4 and 8, 0.97 s on one thread against 9.9 s on two.
 
 
 def _no_progress(step: str, fraction: float) -> None:
@@ -91,13 +93,6 @@ class _Fitter:
 
     def fit(self, rows: np.ndarray, seed: int) -> tuple[Any, np.ndarray, str]:
         estimator = make_estimator(self.name, self.k, random_state=seed, n_numeric=self.n_numeric)
-        if self.name in SAMPLED_FITS and len(rows) > FIT_ROWS:
-            estimator.fit(rows[sample_rows(len(rows), FIT_ROWS, seed)])
-            note = (
-                f"fitted on a random sample of {FIT_ROWS:,} of {len(rows):,} customers; "
-                "every customer assigned by the model's own predict"
-            )
-            return estimator, estimator.predict(rows).astype(np.int64), note
         estimator.fit(rows)
         labels = estimator.labels_ if hasattr(estimator, "labels_") else estimator.predict(rows)
         return estimator, np.asarray(labels, dtype=np.int64), getattr(estimator, "note_", "")
@@ -109,8 +104,13 @@ class _Fitter:
             estimator.set_params(n_init=REFIT_INITS)
         elif self.name == "gmm":
             estimator.set_params(tol=REFIT_GMM_TOL)
-        with threadpool_limits(limits=1):
-            estimator.fit(rows)
+        try:
+            with threadpool_limits(limits=1):
+                estimator.fit(rows)
+        except FIT_FAILURES:
+            # A resample the algorithm cannot fit (a mixture component collapsing onto repeated
+            # rows) counts as a resample that did not reproduce the segments: all noise.
+            return np.full(len(rows), -1, dtype=np.int64)
         labels = estimator.labels_ if hasattr(estimator, "labels_") else estimator.predict(rows)
         return np.asarray(labels, dtype=np.int64)
 
@@ -133,8 +133,7 @@ def sweep(
     ``None``/NaN = missing). Raises :class:`SegmentationError` on data that cannot be segmented
     (fewer customers than segments, all customers identical) and on unknown algorithm names.
     """
-    threads = 1 if len(numeric) < SINGLE_THREAD_ROWS else None
-    with threadpool_limits(limits=threads):
+    with threadpool_limits(limits=1):
         return _sweep(
             numeric,
             categorical=categorical,
@@ -178,7 +177,7 @@ def _sweep(
         )
     space = _metric_space(numeric, codes)
     mixed_matrix = numeric if codes is None else np.hstack([numeric, codes])
-    distinct = len(np.unique(space, axis=0)) if n <= 200_000 else len(np.unique(space[:200_000], axis=0))
+    distinct = _distinct_rows(space)
     if distinct < 2:
         raise SegmentationError("every customer has the same values, so there is nothing to segment")
     if n <= k_min:
@@ -192,6 +191,10 @@ def _sweep(
             f"the customers have only {distinct} distinct combination(s) of values, too few to form {k_min} segments"
         )
 
+    everyone_space, everyone_mixed = space, mixed_matrix
+    sweep_rows = sample_rows(n, SWEEP_ROWS, random_state)
+    if n > SWEEP_ROWS:
+        space, mixed_matrix, n = space[sweep_rows], mixed_matrix[sweep_rows], SWEEP_ROWS
     jobs = [(a, None) if a in FINDS_K else (a, k) for a in names for k in ([None] if a in FINDS_K else ks)]
     candidates: list[dict[str, Any]] = []
     fitted: list[tuple[Any, np.ndarray, _Fitter]] = []
@@ -199,7 +202,20 @@ def _sweep(
         progress(f"clustering {name}" + (f" k={k}" if k else ""), step / len(jobs))
         fitter = _Fitter(name, k, numeric.shape[1], random_state)
         data = mixed_matrix if name in MIXED else space
-        estimator, labels, note = fitter.fit(data, random_state)
+        try:
+            estimator, labels, note = fitter.fit(data, random_state)
+        except FIT_FAILURES as error:
+            candidates.append(
+                {
+                    "algorithm": name,
+                    "k": k or 0,
+                    "stability": None,
+                    "eligible": False,
+                    "note": f"could not be fitted: {error}",
+                }
+            )
+            fitted.append((None, np.full(n, -1, dtype=np.int64), fitter))
+            continue
         segments = np.unique(labels[labels >= 0])
         candidate: dict[str, Any] = {
             "algorithm": name,
@@ -210,8 +226,7 @@ def _sweep(
         counts = np.bincount(labels[labels >= 0]) if len(segments) else np.array([0])
         candidate["smallest_share"] = float(counts[counts > 0].min() / n) if len(segments) else 0.0
         if name == "gmm":
-            rows = sample_rows(n, FIT_ROWS, random_state)
-            candidate["bic"] = float(estimator.bic(space[rows]))
+            candidate["bic"] = float(estimator.bic(space))
         if name in FINDS_K:
             candidate["noise_share"] = noise_share(labels)
             candidate["dbcv"] = dbcv(space, labels, random_state=random_state)
@@ -255,6 +270,11 @@ def _sweep(
     }
     if winner.get("note"):
         selected["note"] = winner["note"]
+    if len(everyone_space) > n:
+        selected["sweep_sample"] = (
+            f"candidates were fitted and compared on a random sample of {n:,} of {len(everyone_space):,} "
+            "customers; the winner then labelled every customer with its own predict"
+        )
     if stability_resamples > 0:
         agreement = consensus(
             mixed_matrix if winner["algorithm"] in MIXED else space,
@@ -265,6 +285,11 @@ def _sweep(
         )
         selected["consensus_index"] = agreement.index
         selected["consensus_within"] = {str(s): round(v, 4) for s, v in agreement.within.items()}
+    if len(everyone_space) > n:
+        everyone = everyone_mixed if winner["algorithm"] in MIXED else everyone_space
+        labels = np.asarray(estimator.predict(everyone), dtype=np.int64)
+        labels[sweep_rows] = fitted[winner_index][1]  # the sampled customers keep their fitted labels
+        space = everyone_space
     progress("selected", 1.0)
     # Results are stored as JSON (PostgreSQL's jsonb refuses NaN): an undefined figure is None.
     candidates = [_json_safe(c) for c in candidates]
@@ -280,3 +305,9 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, float | np.floating):
         return float(value) if np.isfinite(value) else None
     return value
+
+
+def _distinct_rows(matrix: np.ndarray) -> int:
+    """Number of distinct rows, comparing each row's bytes (far faster than ``unique(axis=0)``)."""
+    rows = np.ascontiguousarray(matrix + 0.0)  # + 0.0 turns -0.0 into 0.0
+    return len(np.unique(rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()))

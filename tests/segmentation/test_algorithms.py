@@ -164,3 +164,13 @@ def test_an_unknown_algorithm_or_a_missing_k_is_refused_by_name():
         make_estimator("kmedoids", 3)
     with pytest.raises(SegmentationError, match="needs a number of segments"):
         make_estimator("kmeans")
+
+
+def test_gower_hdbscan_finds_groups_planted_in_numbers_and_a_category_without_being_told_k():
+    rng = np.random.default_rng(2)
+    truth = rng.integers(0, 3, 300)
+    numeric = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]])[truth] + rng.normal(0, 0.5, (300, 2))
+    channel = np.array(["web", "store", "phone"])[truth][:, None].astype(object)
+    matrix = np.hstack([numeric, encode_categories(channel)[0]])
+    fitted = make_estimator("gower_hdbscan", random_state=0, n_numeric=2).fit(matrix)
+    assert adjusted_rand_score(truth, fitted.labels_) >= 0.9

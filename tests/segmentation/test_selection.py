@@ -125,3 +125,14 @@ def test_unknown_or_unsuitable_algorithms_are_refused_by_name(planted):
         sweep(X, algorithms=["kprototypes"])
     with pytest.raises(SegmentationError, match="unknown selection rule"):
         sweep(X, algorithms=["kmeans"], k_max=3, stability_resamples=0, selection="aic")
+
+
+def test_above_the_sweep_size_candidates_run_on_a_sample_and_the_winner_labels_everyone(monkeypatch, planted):
+    from segmentation import sweep as sweep_module
+
+    X, truth = planted
+    monkeypatch.setattr(sweep_module, "SWEEP_ROWS", 150)
+    result = sweep(X, algorithms=["kmeans", "hdbscan"], k_min=3, k_max=5, stability_resamples=3)
+    assert len(result.labels) == len(X)
+    assert "random sample of 150 of 400 customers" in result.selected["sweep_sample"]
+    assert adjusted_rand_score(truth, result.labels) >= 0.9
