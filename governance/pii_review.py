@@ -240,7 +240,12 @@ def record_export(
             + (f": no column(s) {', '.join(missing)}" if missing else ""),
             field="quasi_identifiers",
         )
-    labels_file = version.deliverables.get(kind="labels.csv")
+    labels_file = version.deliverables.filter(kind="labels.csv").first()
+    if labels_file is None or not dataset.file:
+        raise ApplicationError(
+            f"{version.label}'s labels or customer table were deleted under the retention policy: "
+            "nothing to export"
+        )
     labels = read_csv_bytes(deliverable_read(deliverable=labels_file, audit=False), name="labels.csv")
     with dataset.file.open("rb") as handle:
         table = read_csv_bytes(handle.read(), name=f"'{dataset.name}'")

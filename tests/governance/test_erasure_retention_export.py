@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from governance.erasure import retention_purge
 from governance.models import AuditEvent
+from governance.pii_review import record_export
 from projects.models import Dataset
 from segmentation import read_csv_bytes
 from segplatform.errors import ApplicationError
@@ -75,6 +76,8 @@ def test_retention_purges_expired_datasets_and_runs_are_then_refused(finished_ru
         services.run_start(
             project=dataset.project, dataset=dataset, spec=finished_run.spec, user=consultant, enqueue=False
         )
+    with pytest.raises(ApplicationError, match="retention"):
+        record_export(version=finished_run.version, user=consultant, quasi_identifiers=["region"])
 
 
 def test_purge_expired_command_runs(db):
