@@ -142,7 +142,9 @@ def test_a_pseudonymised_customer_is_erased_by_their_original_email(
     assert len(labels_of(version)) == 59
 
 
-def test_the_governance_page_offers_each_role_its_actions(finished_run, consultant, reviewer, outsider, login):
+def test_the_governance_page_offers_each_role_its_actions(
+    finished_run, consultant, reviewer, outsider, login
+):
     url = reverse("governance:project", args=[finished_run.project.pk])
     page = login(consultant).get(url).content.decode()
     assert "Erase a customer" in page and "Download PDF" not in page
@@ -150,5 +152,7 @@ def test_the_governance_page_offers_each_role_its_actions(finished_run, consulta
     page = login(reviewer).get(url).content.decode()
     assert "Download PDF" in page and "Erase a customer" not in page
     assert login(outsider).get(url).status_code == 404
-    detail = login(consultant).get(reverse("projects:detail", args=[finished_run.project.pk])).content.decode()
+    detail = (
+        login(consultant).get(reverse("projects:detail", args=[finished_run.project.pk])).content.decode()
+    )
     assert url in detail and reverse("governance:version_detail", args=[finished_run.version.pk]) in detail
