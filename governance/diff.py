@@ -88,8 +88,9 @@ def _migration(old: SegmentVersion, new: SegmentVersion) -> tuple[str, pd.DataFr
         with new.run.dataset.file.open("rb") as handle:
             table = read_input(handle.read(), name=new.run.dataset.name)
         matrix = pd.crosstab(model_a.predict(table), model_b.predict(table))
-    except (SegmentationError, KeyError, OSError):
-        return "the versions scored different data that the older model cannot read", None
+    except (SegmentationError, KeyError, OSError, ValueError):
+        # ValueError: the newer data was deleted under retention (the file field is empty).
+        return "the versions scored different data that cannot be read with both models", None
     return f"both models scored {new.label}'s data", matrix
 
 

@@ -49,7 +49,9 @@ def dp_release_create(
                 field="epsilon",
             )
         dataset = version.run.dataset
-        labels_file = version.deliverables.get(kind="labels.csv")
+        labels_file = version.deliverables.filter(kind="labels.csv").first()
+        if labels_file is None:
+            raise ApplicationError(f"{version.label}'s labels were deleted under the retention policy")
         with labels_file.file.open("rb") as handle:
             labels = read_csv_bytes(handle.read(), name="labels.csv")
         with dataset.file.open("rb") as handle:

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from segmentation import SegmentationError, read_csv_bytes
+from segmentation.generalise import generalise
 from segmentation.pii import ACTIONS, LABELS, anonymise, detect
 from segmentation.privacy import privacy_report, suggest_quasi_identifiers
 from segplatform.errors import ApplicationError
@@ -220,9 +221,15 @@ def record_export(
     version: Any,
     user: AbstractBaseUser | None,
     quasi_identifiers: list[str] | None = None,
+    generalise_to_k: bool = False,
     request: HttpRequest | None = None,
 ) -> bytes:
-    """Labels joined with the quasi-identifiers, as CSV: refused below the project's k."""
+    """Labels joined with the quasi-identifiers, as CSV: refused below the project's k.
+
+    With ``generalise_to_k``, the quasi-identifiers are first coarsened (bands, truncation,
+    grouping, then suppression of at most 5% of rows) with the least information loss that
+    reaches the project's k; what was done is recorded in the audit event.
+    """
     from reports.services import deliverable_read
 
     run = version.run
@@ -240,7 +247,12 @@ def record_export(
             + (f": no column(s) {', '.join(missing)}" if missing else ""),
             field="quasi_identifiers",
         )
-    labels_file = version.deliverables.get(kind="labels.csv")
+    labels_file = version.deliverables.filter(kind="labels.csv").first()
+    if labels_file is None or not dataset.file:
+        raise ApplicationError(
+            f"{version.label}'s labels or customer table were deleted under the retention policy: "
+            "nothing to export"
+        )
     labels = read_csv_bytes(deliverable_read(deliverable=labels_file, audit=False), name="labels.csv")
     with dataset.file.open("rb") as handle:
         table = read_csv_bytes(handle.read(), name=f"'{dataset.name}'")
@@ -250,7 +262,15 @@ def record_export(
         how="left",
     )
     target = policy_for(version.project).target_k
-    k = privacy_report(joined, quasi).k_anonymity
+    generalisation: dict[str, Any] = {}
+    if generalise_to_k:
+        try:
+            result = generalise(joined, quasi, k=target)
+        except SegmentationError as exc:
+            raise ApplicationError(str(exc), field="quasi_identifiers") from None
+        joined = result.frame
+        generalisation = {"levels": result.levels, "suppressed_rows": result.suppressed_rows}
+    k = privacy_report(joined, quasi).k_anonymity if len(joined) else 0
     if k < target:
         audit_record(
             action="export.refused",
@@ -262,7 +282,7 @@ def record_export(
         )
         raise ApplicationError(
             f"the export would be {k}-anonymous on {', '.join(quasi)}, below this project's k of "
-            f"{target}: drop or generalise quasi-identifiers (privacy_report --k {target}) and try again",
+            f"{target}: drop quasi-identifiers, or tick 'generalise to reach k' and try again",
             field="quasi_identifiers",
         )
     audit_record(
@@ -271,7 +291,7 @@ def record_export(
         project=version.project,
         obj=version,
         request=request,
-        details={"quasi_identifiers": quasi, "k": k, "rows": len(joined)},
+        details={"quasi_identifiers": quasi, "k": k, "rows": len(joined), **generalisation},
     )
     return _csv_bytes(joined)
 

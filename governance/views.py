@@ -155,7 +155,11 @@ def version_records_export(request: HttpRequest, pk: int) -> HttpResponse:
     quasi = [c.strip() for c in request.POST.get("quasi_identifiers", "").split(",") if c.strip()]
     try:
         data = record_export(
-            version=version, user=request.user, quasi_identifiers=quasi or None, request=request
+            version=version,
+            user=request.user,
+            quasi_identifiers=quasi or None,
+            generalise_to_k=request.POST.get("generalise") == "1",
+            request=request,
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SegmentationError
-from .privacy import SUPPRESSED, equivalence_classes
+from .privacy import SUPPRESSED, classes_from_codes, equivalence_classes
 
 MAX_COMBINATIONS = 4096
 POSTCODE_NAMES = re.compile(r"post|zip|postal", re.I)
@@ -157,11 +157,11 @@ def generalise(
     ladders = {c: ladder(c, frame[c], k) for c in qis}
     # Each rung's column is computed once and reused by every combination.
     cache = {c: [rung(frame[c]) for _, rung in ladders[c]] for c in qis}
+    codes = {c: [pd.factorize(values)[0].astype(np.int64) for values in cache[c]] for c in qis}
     n = len(frame)
 
     def evaluate(levels: tuple[int, ...]) -> tuple[float, int, np.ndarray]:
-        candidate = pd.DataFrame({c: cache[c][lvl] for c, lvl in zip(qis, levels, strict=True)})
-        classes = equivalence_classes(candidate, qis)
+        classes = classes_from_codes([codes[c][lvl] for c, lvl in zip(qis, levels, strict=True)])
         sizes = np.bincount(classes)
         keep = sizes[classes] >= k
         suppressed = int((~keep).sum())

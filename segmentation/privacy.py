@@ -79,8 +79,21 @@ def equivalence_classes(frame: pd.DataFrame, quasi_identifiers: Sequence[str]) -
     _check_columns(frame, quasi_identifiers, "quasi-identifiers")
     if not quasi_identifiers:
         raise SegmentationError("name at least one quasi-identifier")
-    keys = frame[list(quasi_identifiers)].astype("string").fillna(MISSING)
-    return keys.groupby(list(quasi_identifiers), sort=True).ngroup().to_numpy()
+    return classes_from_codes(
+        [pd.factorize(frame[c].astype("string").fillna(MISSING))[0] for c in quasi_identifiers]
+    )
+
+
+def classes_from_codes(codes: Sequence[np.ndarray]) -> np.ndarray:
+    """Class numbers from per-column integer codes (0..n-1): rows with equal codes share a class.
+
+    The codes are folded into one integer key per row and factorised again, which hashes
+    integers instead of grouping on strings. Class numbers are arbitrary labels.
+    """
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    for column in codes:
+        key = pd.factorize(key * (int(column.max()) + 2) + column)[0].astype(np.int64)
+    return key
 
 
 def k_anonymity(frame: pd.DataFrame, quasi_identifiers: Sequence[str]) -> int:
@@ -97,8 +110,11 @@ def class_size_distribution(frame: pd.DataFrame, quasi_identifiers: Sequence[str
 
 def _class_value_counts(classes: np.ndarray, values: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Counts of each sensitive value (columns, in sorted value order) in each class (rows)."""
-    table = pd.crosstab(classes, values.to_numpy())
-    return table.to_numpy(dtype=float), list(table.columns)
+    # np.unique sorts, so columns come in sorted value order (the numeric order for numbers).
+    uniques, value_codes = np.unique(values.to_numpy(), return_inverse=True)
+    n_classes, m = int(classes.max()) + 1, len(uniques)
+    counts = np.bincount(classes * m + value_codes.reshape(-1), minlength=n_classes * m)
+    return counts.reshape(n_classes, m).astype(float), list(uniques)
 
 
 def _sensitive(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from governance.erasure import retention_purge
 from governance.models import AuditEvent
+from governance.pii_review import record_export
 from projects.models import Dataset
 from segmentation import read_csv_bytes
 from segplatform.errors import ApplicationError
@@ -75,6 +76,8 @@ def test_retention_purges_expired_datasets_and_runs_are_then_refused(finished_ru
         services.run_start(
             project=dataset.project, dataset=dataset, spec=finished_run.spec, user=consultant, enqueue=False
         )
+    with pytest.raises(ApplicationError, match="retention"):
+        record_export(version=finished_run.version, user=consultant, quasi_identifiers=["region"])
 
 
 def test_purge_expired_command_runs(db):
@@ -137,3 +140,19 @@ def test_a_pseudonymised_customer_is_erased_by_their_original_email(
 
     assert counts == {"datasets": 1, "rows": 1, "label_files": 1}
     assert len(labels_of(version)) == 59
+
+
+def test_the_governance_page_offers_each_role_its_actions(
+    finished_run, consultant, reviewer, outsider, login
+):
+    url = reverse("governance:project", args=[finished_run.project.pk])
+    page = login(consultant).get(url).content.decode()
+    assert "Erase a customer" in page and "Download PDF" not in page
+    assert "Target k for record-level exports: <strong>5</strong>" in page
+    page = login(reviewer).get(url).content.decode()
+    assert "Download PDF" in page and "Erase a customer" not in page
+    assert login(outsider).get(url).status_code == 404
+    detail = (
+        login(consultant).get(reverse("projects:detail", args=[finished_run.project.pk])).content.decode()
+    )
+    assert url in detail and reverse("governance:version_detail", args=[finished_run.version.pk]) in detail

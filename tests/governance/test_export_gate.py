@@ -8,9 +8,9 @@ from governance.models import AuditEvent
 from segmentation import read_csv_bytes
 
 
-def export(client, version, quasi):  # type: ignore[no-untyped-def]
+def export(client, version, quasi, **extra):  # type: ignore[no-untyped-def]
     url = reverse("governance:version_records_export", args=[version.pk])
-    return client.post(url, {"quasi_identifiers": quasi}, follow=True)
+    return client.post(url, {"quasi_identifiers": quasi, **extra}, follow=True)
 
 
 def test_an_export_that_is_k_anonymous_is_allowed(finished_run, consultant, login):
@@ -36,3 +36,17 @@ def test_a_reviewer_cannot_export_records(finished_run, reviewer, login):
         {"quasi_identifiers": "region"},
     )
     assert response.status_code == 403
+
+
+def test_generalising_on_request_makes_the_export_k_anonymous(finished_run, consultant, login):
+    from pycanon import anonymity
+
+    response = export(login(consultant), finished_run.version, "region,tenure_months", generalise="1")
+
+    assert response["Content-Type"] == "text/csv"
+    table = read_csv_bytes(response.content)
+    assert anonymity.k_anonymity(table, ["region", "tenure_months"]) >= 5
+    assert len(table) >= 0.95 * 300
+    event = AuditEvent.objects.get(action="export.records")
+    assert set(event.details["levels"]) == {"region", "tenure_months"}
+    assert event.details["suppressed_rows"] == 300 - len(table)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -21,8 +23,6 @@ def drop_guards() -> None:
 
 
 def verify() -> str:
-    from io import StringIO
-
     out = StringIO()
     call_command("verify_audit_log", stdout=out)
     return out.getvalue()
@@ -73,3 +73,14 @@ def test_verify_audit_log_names_the_event_after_a_removed_one(db):
         cursor.execute("DELETE FROM governance_auditevent WHERE id = %s", [events[2].pk])
     with pytest.raises(CommandError, match=rf"#{events[3].pk}\b.*does not follow"):
         verify()
+
+
+def test_an_anchor_catches_events_removed_from_the_end(db):
+    events = [audit_record(action=f"test.e{i}", actor_name="t") for i in range(3)]
+    assert f"head {events[-1].hash}" in verify()
+    drop_guards()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM governance_auditevent WHERE id = %s", [events[-1].pk])
+    assert "intact" in verify()  # the chain alone cannot tell
+    with pytest.raises(CommandError, match=r"anchored event .* is gone"):
+        call_command("verify_audit_log", "--anchor", events[-1].hash, stdout=StringIO())

@@ -150,3 +150,18 @@ def test_the_raw_upload_is_kept_when_the_retention_setting_says_so(project, cons
     review = PrivacyReview.objects.get(dataset=dataset)
     assert review.raw_file and review.raw_delete_after is not None
     assert b"customer0@example.com" in review.raw_file.open("rb").read()
+
+
+def test_an_administrator_edits_the_policy_in_the_admin_without_seeing_the_key(project, admin_client):
+    from governance.pii_review import policy_for
+
+    policy = policy_for(project)
+    url = reverse("admin:governance_projectpolicy_change", args=[policy.pk])
+    page = admin_client.get(url).content.decode()
+    assert "target_k" in page and policy.pseudonym_key_encrypted not in page
+    admin_client.post(
+        url, {"target_k": 10, "keep_raw_days": 0, "retention_days": 90, "dp_budget_per_version": 1.0}
+    )
+    policy.refresh_from_db()
+    assert (policy.target_k, policy.retention_days) == (10, 90)
+    assert admin_client.get(reverse("admin:governance_auditevent_changelist")).status_code == 200

@@ -1,19 +1,38 @@
-"""``manage.py verify_audit_log``: exit 0 if the audit chain is intact, 1 naming the first broken event."""
+"""``manage.py verify_audit_log [--anchor HASH]``: exit 0 if the audit chain is intact, else 1
+naming the first broken event.
+
+Each run prints the chain's head hash. Keeping it outside the database (a ticket, an e-mail)
+and passing it later as ``--anchor`` also catches the one change the chain alone cannot see:
+the removal of the newest events.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from governance.models import AuditEvent
 from governance.selectors import audit_chain_check
 
 
 class Command(BaseCommand):
     help = "Verify the hash chain of the audit trail; report the first broken link if any."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--anchor", action="append", default=[], help="a head hash printed by an earlier run"
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         count, broken = audit_chain_check()
         if broken is not None:
             raise CommandError(f"audit chain BROKEN at event #{broken.event_id}: {broken.reason}")
-        self.stdout.write(f"audit chain intact: {count} events verified")
+        for anchor in options["anchor"]:
+            if not AuditEvent.objects.filter(hash=anchor).exists():
+                raise CommandError(
+                    f"audit chain BROKEN: the anchored event {anchor[:16]}… is gone, so events were "
+                    "removed from the end of the chain"
+                )
+        head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        self.stdout.write(f"audit chain intact: {count} events verified; head {head or '(empty)'}")
