@@ -232,7 +232,9 @@ def run_execute(*, run_id: int) -> SegmentationRun:
                 profile=result.profile.to_dict(orient="records"),
                 user=run.created_by,
             )
-            deliverables_build(version=version, labels=result.labels, features=result.features)
+            deliverables_build(
+                version=version, labels=result.labels, features=result.features, rules=result.rules
+            )
             if not _finish(run, SegmentationRun.Status.SUCCEEDED, step="done"):
                 raise RunCancelled()  # cancelled at the last moment: keep no version
     except RunCancelled:

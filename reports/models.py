@@ -26,6 +26,9 @@ DESCRIPTIONS = {
     "labels.xlsx": "Segment labels (Excel)",
     "profile.xlsx": "Segment profile (Excel)",
     "report.pdf": "Report (PDF)",
+    "rules.txt": "Segment rules (text, with a SQL CASE)",
+    "rules.json": "Segment rules with fidelity (JSON)",
+    "rules.csv": "Segment rules for business users (CSV)",
     "bias.csv": "Bias audit by protected group (CSV)",
     "bias.json": "Bias audit findings (JSON)",
 }

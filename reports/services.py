@@ -19,6 +19,7 @@ from governance.models import SegmentVersion
 from governance.pii_review import manifest_identity
 from governance.services import audit_record
 from segmentation.model import load_model
+from segmentation.rules import RuleSet, rules_csv, rules_json, rules_text
 
 from .content import ReportContent, report_content
 from .models import Deliverable
@@ -71,7 +72,11 @@ def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
 
 @transaction.atomic
 def deliverables_build(
-    *, version: SegmentVersion, labels: pd.DataFrame, features: pd.DataFrame | None = None
+    *,
+    version: SegmentVersion,
+    labels: pd.DataFrame,
+    features: pd.DataFrame | None = None,
+    rules: RuleSet | None = None,
 ) -> list[Deliverable]:
     """Write every deliverable of a freshly created version, and the manifest that hashes them.
 
@@ -96,9 +101,27 @@ def deliverables_build(
         contents[Deliverable.Kind.FEATURES] = csv_bytes(features)
     for dialect in SCORER_DIALECTS:
         contents[f"scorer_{dialect}.sql"] = _scorer_bytes(version, dialect)
+    if rules is not None:
+        contents.update(_rules_files(rules, version.metrics.get("rules", {})))
     contents.update(bias_deliverables(version=version, labels=labels))
     contents[Deliverable.Kind.MANIFEST] = _json_bytes(_manifest(version, contents))
     return [_store(version, kind, data) for kind, data in contents.items()]
+
+
+def _rules_files(rules: RuleSet, stored: dict[str, Any]) -> dict[str, bytes]:
+    """The surrogate rules as text (with the SQL CASE), JSON (with fidelity) and CSV."""
+    text = rules_text(rules)
+    if stored.get("sql_case"):
+        text += (
+            "\nThe same rules as one SQL expression giving the segment number:\n\n"
+            + stored["sql_case"]
+            + "\n"
+        )
+    return {
+        "rules.txt": text.encode(),
+        "rules.json": _json_bytes(stored or rules_json(rules)),
+        "rules.csv": rules_csv(rules).encode(),
+    }
 
 
 def _manifest(version: SegmentVersion, contents: dict[str, bytes]) -> dict[str, Any]:

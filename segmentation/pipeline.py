@@ -19,6 +19,7 @@ from .model import SegmentationModel, coerce_numeric
 from .model_assign import NearestExemplars
 from .model_preprocess import Preprocessor
 from .profile import profile_segments
+from .rules import RuleSet, fit_rules, rules_json, rules_sql
 from .spec import SegmentationSpec
 from .sweep import SweepResult, sweep
 
@@ -47,6 +48,8 @@ class SegmentationResult:
     features: pd.DataFrame | None = None
     # customer_id + protected and outcome columns, kept for bias audits and external validation
     attributes: pd.DataFrame | None = None
+    # the decision-tree surrogate that explains the segments in the customer's own units
+    rules: RuleSet | None = None
 
 
 def segment(
@@ -107,6 +110,8 @@ def segment(
         outcomes=outcomes,
     )
     model = replace(model, segment_names=tuple(profile["name"]))
+    progress("writing rules", 0.88)
+    rules = _surrogate_rules(filled, labels, model, spec)
 
     noise = int((swept.labels < 0).sum())
     metrics = {
@@ -131,6 +136,8 @@ def segment(
         },
         "silhouette_sample_size": min(n, SILHOUETTE_SAMPLE),
     }
+    if rules is not None:
+        metrics["rules"] = {**rules_json(rules), "sql_case": rules_sql(rules)}
     if outcomes is not None:
         metrics["outcomes"] = [
             outcome_association(labels, coerce_numeric(outcomes[c]).to_numpy(), name=str(c))
@@ -146,7 +153,24 @@ def segment(
         metrics=metrics,
         features=table.features,
         attributes=table.attributes,
+        rules=rules,
     )
+
+
+def _surrogate_rules(
+    filled: pd.DataFrame, labels: np.ndarray, model: SegmentationModel, spec: SegmentationSpec
+) -> RuleSet | None:
+    """Readable rules for the segments, or None where a tree cannot be grown (one segment)."""
+    try:
+        return fit_rules(
+            filled,
+            labels,
+            segment_names=list(model.segment_names),
+            random_state=spec.random_state,
+            fill_values={c: float(v) for c, v in filled.median().items()},
+        )
+    except SegmentationError:
+        return None
 
 
 def _data_quality(reading: dict[str, Any], prepared: dict[str, Any]) -> dict[str, Any]:

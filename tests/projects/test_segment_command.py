@@ -43,6 +43,9 @@ FILES = {
     "report.pdf",
     "labels.xlsx",
     "profile.xlsx",
+    "rules.txt",
+    "rules.json",
+    "rules.csv",
 }
 
 
@@ -211,3 +214,24 @@ def test_on_the_command_line_bad_input_prints_a_message_not_a_traceback(tmp_path
     assert result.returncode != 0
     assert "is empty" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_rules_explain_the_segments_and_their_sql_case_agrees_with_the_labels(inputs, tmp_path):
+    data, spec, frame = inputs
+    out = segment(data, spec, tmp_path / "out")
+    rules = json.loads((out / "rules.json").read_text())
+    profile = pd.read_csv(out / "profile.csv")
+    assert 0.8 <= rules["fidelity"] <= 1.0
+    assert {r["segment_name"] for r in rules["rules"]} <= set(profile["name"])
+    text = (out / "rules.txt").read_text()
+    assert f"{rules['fidelity']:.0%}" in text and "CASE" in text
+    assert (out / "rules.csv").read_text().splitlines()[
+        0
+    ] == "segment,segment_name,rule,share_of_customers,precision"
+
+    # The CASE expression, run by SQLite on the customers table, labels like the model.
+    customers = typed_customers(frame, NUMERIC)
+    scored = score_in_sqlite(f"SELECT customer_id, {rules['sql_case']} AS segment FROM customers", customers)
+    labels = labels_of(pd.read_csv(out / "labels.csv", dtype={"customer_id": str}))
+    agreement = sum(labels[c] == s for c, s in labels_of(scored).items()) / len(labels)
+    assert agreement >= rules["fidelity"] - 0.05
