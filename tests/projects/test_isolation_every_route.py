@@ -29,6 +29,8 @@ OBJECTS = {
     "deliverables": "deliverable",
     "audit-events": "event",
 }
+# Route parameters that are not object ids take a representative value.
+VALUES = {"fmt": "csv"}
 
 
 def routes() -> Iterator[tuple[str, list[str]]]:
@@ -50,7 +52,7 @@ def _route_text(pattern) -> str:  # type: ignore[no-untyped-def]
     # RoutePattern: "runs/<int:pk>/"; RegexPattern (DRF routers): "^runs/(?P<pk>[^/.]+)/$".
     text = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", text)
     text = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", text)
-    return text.lstrip("^").rstrip("$")
+    return text.lstrip("^").rstrip("$").replace("\\.", ".")
 
 
 def targets(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -76,6 +78,9 @@ def concrete_urls(run) -> list[str]:  # type: ignore[no-untyped-def]
             continue
         url = template
         for name in params:
+            if name in VALUES:
+                url = url.replace("{" + name + "}", VALUES[name])
+                continue
             word = template.split("{" + name + "}")[0].rstrip("/").rsplit("/", 1)[-1]
             assert word in OBJECTS, f"route {template}: add what '{word}/{{{name}}}' points to in OBJECTS"
             url = url.replace("{" + name + "}", str(ids[OBJECTS[word]]))
