@@ -237,10 +237,19 @@ def csv_cell(value: object) -> object:
 def rules_csv(ruleset: RuleSet) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["segment", "segment_name", "rule", "share_of_customers", "precision"])
+    # Every row repeats the tree's held-out fidelity, so a business user who opens only this
+    # file still sees how far the rules can be trusted.
+    writer.writerow(["segment", "segment_name", "rule", "share_of_customers", "precision", "model_fidelity"])
     for r in ruleset.rules:
         writer.writerow(
-            [r.segment, csv_cell(r.name), csv_cell(r.text()), f"{r.support:.4f}", f"{r.precision:.4f}"]
+            [
+                r.segment,
+                csv_cell(r.name),
+                csv_cell(r.text()),
+                f"{r.support:.4f}",
+                f"{r.precision:.4f}",
+                f"{ruleset.fidelity:.4f}",
+            ]
         )
     return buffer.getvalue()
 

@@ -225,9 +225,16 @@ def test_the_rules_explain_the_segments_and_their_sql_case_agrees_with_the_label
     assert {r["segment_name"] for r in rules["rules"]} <= set(profile["name"])
     text = (out / "rules.txt").read_text()
     assert f"{rules['fidelity']:.0%}" in text and "CASE" in text
-    assert (out / "rules.csv").read_text().splitlines()[
-        0
-    ] == "segment,segment_name,rule,share_of_customers,precision"
+    table = pd.read_csv(out / "rules.csv")
+    assert list(table.columns) == [
+        "segment",
+        "segment_name",
+        "rule",
+        "share_of_customers",
+        "precision",
+        "model_fidelity",
+    ]
+    assert (table["model_fidelity"] - rules["fidelity"]).abs().max() < 1e-4
 
     # The CASE expression, run by SQLite on the customers table, labels like the model.
     customers = typed_customers(frame, NUMERIC)
