@@ -35,6 +35,16 @@ from .reading import (
     population_means,
     selected_solution,
 )
+from .sections import (
+    Section,
+    bias_section,
+    feature_section,
+    fidelity_text,
+    privacy_section,
+    segment_actions,
+    segment_rules,
+    status_section,
+)
 
 # A feature counts as distinguishing when the segment's mean is at least this far from the
 # population mean, relative to it; smaller gaps are noise for a business reader.
@@ -79,6 +89,11 @@ class SegmentContent:
     figures: tuple[FeatureFigure, ...]
     traits: tuple[str, ...]
     headline: str
+    # share of all customers' value (spend), where the data has a value feature
+    value_share: float | None = None
+    rules: tuple[str, ...] = ()
+    rule_note: str = ""
+    actions: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -91,6 +106,13 @@ class SegmentContent:
     @property
     def share_text(self) -> str:
         return format_share(self.share)
+
+    @property
+    def kicker(self) -> str:
+        text = f"{self.label} · {self.size_text} customers · {self.share_text} of all customers"
+        if self.value_share is not None:
+            text += f" · {format_share(self.value_share)} of customer value"
+        return text
 
 
 @dataclass(frozen=True)
@@ -131,6 +153,12 @@ class ReportContent:
     selection: tuple[str, ...]
     segments: tuple[SegmentContent, ...]
     validation: ValidationTable
+    stability: tuple[str, ...] = ()
+    rules_note: str = ""
+    bias: Section | None = None
+    privacy: Section | None = None
+    status_detail: Section | None = None
+    features_detail: Section | None = None
 
     @property
     def status_text(self) -> str:
@@ -147,11 +175,22 @@ def report_content(
     version_hash: str,
     created: datetime,
     status: str = "draft",
+    bias: Mapping[str, Any] | None = None,
+    privacy: Mapping[str, Any] | None = None,
+    lifecycle: Mapping[str, Any] | None = None,
 ) -> ReportContent:
-    """Derive every figure and sentence both documents show from one engine result."""
+    """Derive every figure and sentence both documents show from one engine result.
+
+    ``bias`` (protected_columns, rows, findings), ``privacy`` (risk, quasi_identifiers,
+    decisions, identity, target_k, dp_releases, ...) and ``lifecycle`` (status, history, parent,
+    created_by, ...) are plain values read from the governance records; each may be omitted.
+    """
     features = feature_names(profile, metrics)
     means = population_means(profile, metrics, features)
-    segments = _segments(profile, features, means)
+    rules = mapping(metrics.get("rules"))
+    segments = _segments(profile, features, means, rules)
+    if lifecycle and lifecycle.get("status"):
+        status = str(lifecycle["status"])
     customers = customer_count(metrics, sum(s.size for s in segments))
     selected = selected_solution(metrics)
     hash_prefix = (version_hash or "")[:12]
@@ -180,6 +219,12 @@ def report_content(
         selection=_selection(metrics, selected),
         segments=segments,
         validation=_validation(metrics, selected),
+        stability=_stability(metrics, selected),
+        rules_note=fidelity_text(rules),
+        bias=bias_section(bias, {s.segment: s.name for s in segments}),
+        privacy=privacy_section(privacy),
+        status_detail=status_section(lifecycle, version_id=version_id, version_hash=version_hash or ""),
+        features_detail=feature_section(metrics, features, [means[f] for f in features]),
     )
 
 
@@ -187,7 +232,7 @@ def report_content(
 
 
 def _segments(
-    profile: pd.DataFrame, features: Sequence[str], means: Mapping[str, float]
+    profile: pd.DataFrame, features: Sequence[str], means: Mapping[str, float], rules: Mapping[str, Any]
 ) -> tuple[SegmentContent, ...]:
     ordered = profile.sort_values("segment") if "segment" in profile.columns else profile
     total = float(pd.to_numeric(ordered.get("size", pd.Series(dtype=float)), errors="coerce").sum())
@@ -202,6 +247,7 @@ def _segments(
             share = size / total if total else 0.0
         figures = tuple(_figure(f, row.get(f"{f}_mean"), means[f]) for f in features)
         traits = _traits(figures)
+        rule_lines, rule_note = segment_rules(rules, number)
         segments.append(
             SegmentContent(
                 segment=number,
@@ -212,6 +258,10 @@ def _segments(
                 figures=figures,
                 traits=traits,
                 headline=_headline(figures),
+                value_share=as_float(row.get("value_share")),
+                rules=rule_lines,
+                rule_note=rule_note,
+                actions=segment_actions(row.get("actions")),
             )
         )
     return tuple(segments)
@@ -334,21 +384,60 @@ def _selection(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> tuple
     k = selected.get("k")
     algorithm = algorithm_label(str(selected.get("algorithm") or "clustering"))
     reason = str(selected.get("reason") or "chosen by the engine's selection rule")
-    lines = [f"Selected: {algorithm} with k = {k}, {reason}."]
+    lines = [f"Selected: {algorithm} with k = {k}: {reason}."]
+    runner = _runner_up(metrics, selected)
     silhouette = as_float(selected.get("silhouette"))
+    stability = as_float(selected.get("stability"))
+    if stability is None:
+        stability = next(
+            (as_float(c.get("stability")) for c in candidates(metrics) if is_selected(c, selected)), None
+        )
+    if runner is not None and silhouette is not None:
+        lines.append(
+            f"Runner-up: {algorithm_label(str(runner.get('algorithm') or 'clustering'))} with k = "
+            f"{runner.get('k')}, silhouette {format_metric(as_float(runner.get('silhouette')), 3)} and "
+            f"stability {format_metric(as_float(runner.get('stability')), 2)} against "
+            f"{format_metric(silhouette, 3)} and {format_metric(stability, 2)} "
+            "for the winner."
+        )
+    lines.append("Silhouette rewards tight, well separated segments (higher is better, max 1).")
+    return tuple(lines)
+
+
+def _runner_up(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The second choice: best combined score when the engine scored candidates, else silhouette."""
     others = [
         c
         for c in candidates(metrics)
         if not is_selected(c, selected) and as_float(c.get("silhouette")) is not None
     ]
-    if others and silhouette is not None:
-        runner = max(others, key=lambda c: float(c["silhouette"]))
-        lines.append(
-            f"Runner-up: k = {runner.get('k')} with silhouette "
-            f"{format_metric(as_float(runner.get('silhouette')), 3)} "
-            f"against {format_metric(silhouette, 3)} for the winner."
+    if not others:
+        return None
+    key = "score" if any(as_float(c.get("score")) is not None for c in others) else "silhouette"
+    return max(others, key=lambda c: as_float(c.get(key)) if as_float(c.get(key)) is not None else -1e9)
+
+
+def _stability(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the stability figures mean and how stable the chosen solution is."""
+    stability = as_float(selected.get("stability"))
+    if stability is None:
+        stability = next(
+            (as_float(c.get("stability")) for c in candidates(metrics) if is_selected(c, selected)), None
         )
-    lines.append("Silhouette rewards tight, well separated segments (higher is better, max 1).")
+    if stability is None:
+        return ("Stability was not measured for this version (no bootstrap resamples).",)
+    verdict = "stable" if stability >= 0.75 else "moderately stable" if stability >= 0.6 else "unstable"
+    lines = [
+        f"Stability of the chosen solution: {format_metric(stability, 2)} ({verdict}), the mean adjusted "
+        "Rand index between the segments and those found again on bootstrap resamples (1 = identical; "
+        "below 0.6 segments tend to dissolve)."
+    ]
+    consensus = as_float(selected.get("consensus_index"))
+    if consensus is not None:
+        lines.append(
+            f"Consensus: on re-clustered resamples, customers of the same segment stay together "
+            f"{format_share(consensus)} of the time."
+        )
     return tuple(lines)
 
 

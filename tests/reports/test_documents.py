@@ -48,14 +48,108 @@ SLIDE_W, SLIDE_H = 13.333, 7.5
 FOOTER_TOP = 6.9  # inches: body content must end above the footer rule
 
 
+ACTIONS = "Target promotions and clearance | Test bundle offers that raise basket size"
+
+
 def _profile() -> pd.DataFrame:
     total = sum(size for _, size, _ in SEGMENTS)
+    value = sum(size * means[2] for _, size, means in SEGMENTS)
     rows = []
     for number, (name, size, means) in enumerate(SEGMENTS):
         row = {"segment": number, "name": name, "size": size, "share": size / total}
         row.update({f"{f}_mean": m for f, m in zip(FEATURES, means, strict=True)})
+        row["value_share"] = size * means[2] / value
+        row["actions"] = ACTIONS
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _rules() -> dict:
+    """Two leaves per segment on the tree's features, the larger listed second."""
+    rules = []
+    for number in range(len(SEGMENTS)):
+        for support, threshold in ((0.02, 5.0), (0.1 + number / 100, 20.0 + number)):
+            rules.append(
+                {
+                    "segment": number,
+                    "segment_name": SEGMENTS[number][0],
+                    "conditions": [
+                        {"feature": "recency_days", "op": ">", "threshold": threshold},
+                        {"feature": "recency_days", "op": "<=", "threshold": threshold + 30.25},
+                        {"feature": "monetary", "op": "<=", "threshold": 100.0 * (number + 1)},
+                    ],
+                    "support": support,
+                    "precision": 0.9,
+                }
+            )
+    return {"fidelity": 0.93, "rules": rules, "sql_case": "CASE WHEN ... END"}
+
+
+def rule_text(number: int) -> str:
+    """How the documents must state segment ``number``'s largest rule."""
+    return (
+        f"IF Recency days > {20 + number} and \u2264 {50.25 + number:.4g} and "
+        f"Monetary \u2264 {100 * (number + 1)}"
+    )
+
+
+BIAS = {
+    "protected_columns": ["gender"],
+    "rows": [
+        {
+            "attribute": "gender",
+            "segment": 1,
+            "group": "F",
+            "group_size": 900,
+            "segment_share": 0.1,
+            "demographic_parity_ratio": 0.5,
+            "four_fifths_flag": True,
+        },
+        {
+            "attribute": "gender",
+            "segment": 1,
+            "group": "M",
+            "group_size": 900,
+            "segment_share": 0.2,
+            "demographic_parity_ratio": 0.5,
+            "four_fifths_flag": False,
+        },
+    ],
+    "findings": {
+        "findings": ["gender: segment 1 shows the largest gap between groups."],
+        "mitigation_options": ["Remove or coarsen the strongest proxy features and re-run."],
+        "proxies": {
+            "gender": {"auc": 0.81, "proxies": [{"feature": "avg_basket", "mutual_information": 0.12}]}
+        },
+    },
+}
+PRIVACY = {
+    "reviewed": True,
+    "risk": {"k_anonymity": 7, "rows_in_classes_below": {"5": 0}},
+    "quasi_identifiers": ["age_band", "postcode"],
+    "decisions": {"email": {"action": "pseudonymise"}, "full_name": {"action": "drop"}},
+    "identity": {"column": "email", "pseudonymised": True},
+    "target_k": 5,
+    "dp_budget": 1.0,
+    "dp_releases": [],
+}
+LIFECYCLE = {
+    "status": "draft",
+    "history": [],
+    "parent": "v6",
+    "parent_hash": "ab" * 32,
+    "created_at": datetime(2025, 11, 26, 9, 30, tzinfo=UTC),
+    "created_by": "alice",
+    "code_version": "0.4.0",
+    "built_at": datetime(2025, 11, 26, 9, 31, tzinfo=UTC),
+}
+GOVERNANCE_TITLES = [
+    "Bias audit",
+    "Privacy statement",
+    "Version and approval status",
+    "Appendix: features and data quality",
+    "Appendix: all candidate solutions",
+]
 
 
 def _population_means(profile: pd.DataFrame) -> dict[str, float]:
@@ -102,6 +196,7 @@ def _metrics(profile: pd.DataFrame) -> dict:
         "silhouette_sample_size": 3000,
         "bias": {"note": "later versions add keys"},
         "privacy": {"k_anonymity": 10},
+        "rules": _rules(),
     }
 
 
@@ -116,6 +211,9 @@ def content() -> ReportContent:
         version_id="v7",
         version_hash=HASH,
         created=datetime(2025, 11, 26, 9, 30, tzinfo=UTC),
+        bias=BIAS,
+        privacy=PRIVACY,
+        lifecycle=LIFECYCLE,
     )
 
 
@@ -200,6 +298,7 @@ def test_deck_has_the_expected_slides_in_order(content: ReportContent, deck_path
         "How the segments differ",
         *[name for name, _, _ in SEGMENTS],
         "Validation: how many segments?",
+        *GOVERNANCE_TITLES,
     ]
     assert titles == expected
     for slide in deck.slides:
@@ -305,8 +404,8 @@ def test_deck_text_fits_its_boxes(deck_path: Path) -> None:
 
 
 def test_deck_tables_fit_the_slide(deck_path: Path) -> None:
-    # method, overview, one per segment, validation
-    assert _assert_tables_fit(deck_path) == len(SEGMENTS) + 3
+    # method, overview, one per segment, validation, bias flags, status, features, candidates
+    assert _assert_tables_fit(deck_path) == len(SEGMENTS) + 7
 
 
 def test_deck_builds_fast(content: ReportContent, tmp_path: Path) -> None:
@@ -336,10 +435,17 @@ def test_deck_caps_a_long_candidate_list(content: ReportContent, tmp_path: Path)
     assert len(many.validation.rows) == 21
     path = tmp_path / "many.pptx"
     build_deck(many, path)
-    validation = Presentation(str(path)).slides[-1]
+    slides = list(Presentation(str(path)).slides)
+    titles = [slide.shapes.title.text_frame.text for slide in slides]
+    validation = slides[titles.index("Validation: how many segments?")]
     (table,) = [s.table for s in validation.shapes if s.has_table]
     assert len(table.rows) <= 13
     assert "Selected" in _slide_text(validation) and "PDF report lists all" in _slide_text(validation)
+    # the appendix lists every candidate, over two slides
+    appendix = [s for s, t in zip(slides, titles, strict=True) if t.startswith("Appendix: all candidate")]
+    assert len(appendix) == 2
+    listed = sum(len(s.table.rows) - 1 for slide in appendix for s in slide.shapes if s.has_table)
+    assert listed == 21
     _assert_tables_fit(path)
     _assert_text_fits(path)
 
@@ -425,7 +531,7 @@ def test_rendered_pages_are_not_blank(deck_path: Path, pdf_path: Path, tmp_path:
     deck_pdf = tmp_path / "deck.pdf"
     deck_pages = _render_pngs(deck_pdf, tmp_path)
     report_pages = _render_pngs(pdf_path, tmp_path)
-    assert len(deck_pages) == 5 + len(SEGMENTS) + 1
+    assert len(deck_pages) == 5 + len(SEGMENTS) + 1 + len(GOVERNANCE_TITLES)
     assert len(report_pages) == len(PdfReader(str(pdf_path)).pages)
     for png in deck_pages + report_pages:
         low, high = Image.open(png).convert("L").getextrema()
