@@ -608,3 +608,107 @@ def test_awkward_input_still_renders_and_fits(tmp_path: Path) -> None:
         assert name in text
     html = render_report_html(awkward)
     assert "Big &amp; &lt;loyal&gt;" in html and "<loyal>" not in html
+
+
+# -- what the issue lists, slide by slide ------------------------------------------------------
+
+
+def _deck_texts(path: Path) -> dict[str, str]:
+    return {s.shapes.title.text_frame.text: _slide_text(s) for s in Presentation(str(path)).slides}
+
+
+def _pdf_text(path: Path) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(str(path)).pages)
+
+
+def test_every_segment_slide_names_its_rule_value_and_actions(deck_path: Path) -> None:
+    slides = _deck_texts(deck_path)
+    for number, (name, _, _) in enumerate(SEGMENTS):
+        slide = slides[name]
+        assert rule_text(number) in slide, slide
+        assert "of customer value" in slide
+        assert "Target promotions and clearance." in slide
+        assert "Suggested actions and experiments" in slide
+
+
+def test_the_pdf_names_every_segment_and_its_rule(pdf_path: Path) -> None:
+    text = _pdf_text(pdf_path)
+    for number, (name, _, _) in enumerate(SEGMENTS):
+        assert name in text and rule_text(number) in text
+    assert "Test bundle offers that raise basket size." in text
+    for title in ("Bias audit", "Privacy statement", "Version and approval status", "Appendix"):
+        assert title in text
+
+
+def test_validation_slide_gives_stability_reason_and_runner_up(
+    content: ReportContent, deck_path: Path
+) -> None:
+    slide = _deck_texts(deck_path)["Validation: how many segments?"]
+    assert "Stability" in slide and "0.86 (stable)" in slide
+    assert "highest silhouette (0.550)" in slide
+    # the runner-up by silhouette is k = 5 (0.52)
+    assert "Runner-up: k-means with k = 5" in slide
+
+
+def test_bias_slide_names_flagged_groups_and_proxies(deck_path: Path, pdf_path: Path) -> None:
+    slide = _deck_texts(deck_path)["Bias audit"]
+    assert "gender" in slide and "four-fifths" in slide
+    assert "Lapsed one-off buyers" in slide  # the flagged segment, by name
+    assert "Avg basket (MI 0.12)" in slide and "AUC 0.81" in slide
+    assert "Avg basket (MI 0.12)" in _pdf_text(pdf_path)
+
+
+def test_privacy_and_status_slides_say_what_was_done_and_when(deck_path: Path) -> None:
+    slides = _deck_texts(deck_path)
+    privacy = slides["Privacy statement"]
+    assert "k = 7 on the quasi-identifiers age_band, postcode" in privacy
+    assert "HMAC-SHA256 pseudonym" in privacy and "full_name dropped" in privacy
+    assert "Not assessed" in privacy and "no sensitive attributes" in privacy
+    status = slides["Version and approval status"]
+    assert HASH in status and "v6" in status
+    assert "Draft when this document was built" in status and "alice" in status
+
+
+def _governance_free_content() -> ReportContent:
+    profile = _profile()
+    return report_content(
+        profile=profile,
+        metrics=_metrics(profile),
+        title="T",
+        client="C",
+        version_id="v1",
+        version_hash=HASH,
+        created=datetime(2025, 11, 26),
+    )
+
+
+def test_without_protected_attributes_the_bias_slide_says_so(tmp_path: Path) -> None:
+    plain = _governance_free_content()
+    path = tmp_path / "plain.pptx"
+    build_deck(plain, path)
+    slide = _deck_texts(path)["Bias audit"]
+    assert "No protected attributes declared" in slide
+    assert "nothing here shows the segments are free of bias" in slide
+    privacy = _deck_texts(path)["Privacy statement"]
+    assert "k-anonymity: no quasi-identifiers were marked" in privacy
+    _assert_text_fits(path)
+    _assert_tables_fit(path)
+
+
+def test_every_deck_chart_has_data(deck_path: Path) -> None:
+    charts = [c for slide in Presentation(str(deck_path)).slides for c in _charts(slide)]
+    assert charts
+    for chart in charts:
+        for plot in chart.plots:
+            assert list(plot.categories)
+            for series in plot.series:
+                values = [v for v in series.values if v is not None]
+                assert values and any(v != 0 for v in values), series.name
+
+
+def test_every_pdf_chart_has_data(content: ReportContent) -> None:
+    html = render_report_html(content)
+    for svg in re.findall(r"<svg\b.*?</svg>", html, flags=re.S):
+        heights = [float(h) for h in re.findall(r'class="bar"[^>]*height="([\d.]+)"', svg)]
+        widths = [float(w) for w in re.findall(r'class="bar"[^>]*width="([\d.]+)"', svg)]
+        assert heights and any(h > 0 for h in heights) and any(w > 0 for w in widths)
