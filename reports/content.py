@@ -154,6 +154,8 @@ class ReportContent:
     segments: tuple[SegmentContent, ...]
     validation: ValidationTable
     stability: tuple[str, ...] = ()
+    # the selection in one short sentence, for a slide (``selection`` has the engine's full reason)
+    choice: str = ""
     rules_note: str = ""
     bias: Section | None = None
     privacy: Section | None = None
@@ -220,6 +222,7 @@ def report_content(
         segments=segments,
         validation=_validation(metrics, selected),
         stability=_stability(metrics, selected),
+        choice=_choice(selected),
         rules_note=fidelity_text(rules),
         bias=bias_section(bias, {s.segment: s.name for s in segments}),
         privacy=privacy_section(privacy),
@@ -402,6 +405,17 @@ def _selection(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> tuple
         )
     lines.append("Silhouette rewards tight, well separated segments (higher is better, max 1).")
     return tuple(lines)
+
+
+def _choice(selected: Mapping[str, Any]) -> str:
+    algorithm = algorithm_label(str(selected.get("algorithm") or "clustering"))
+    head = f"Selected: {algorithm} with k = {selected.get('k')}"
+    if selected.get("rule") == "combined":
+        return (
+            f"{head}, the best combined score (mean rank of silhouette, Davies\u2013Bouldin, "
+            "Calinski\u2013Harabasz and stability, minus penalties)."
+        )
+    return f"{head}: {selected.get('reason') or 'chosen by the engine selection rule'}."
 
 
 def _runner_up(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -275,9 +275,9 @@ def _segment_slide(slide: Slide, content: ReportContent, segment: SegmentContent
 def _validation_slide(slide: Slide, content: ReportContent) -> None:
     _heading(slide, "Validation: how many segments?")
     table = content.validation
-    widths = {"Algorithm": 1.9, "k": 0.6, "Silhouette": 1.3, "Stability": 1.2, "Choice": 1.1}
+    widths = {"Algorithm": 1.75, "k": 0.5, "Silhouette": 1.15, "Stability": 1.05, "Choice": 1.0}
     columns = [
-        Column(h, widths.get(h, 1.75), PP_ALIGN.LEFT if h in ("Algorithm", "Choice") else PP_ALIGN.RIGHT)
+        Column(h, widths.get(h, 1.6), PP_ALIGN.LEFT if h in ("Algorithm", "Choice") else PP_ALIGN.RIGHT)
         for h in table.headers
     ]
     rows, highlight = _validation_rows(table.rows, table.selected_row)
@@ -302,7 +302,7 @@ def _validation_slide(slide: Slide, content: ReportContent) -> None:
         slide,
         right,
         [
-            ("Why this solution", content.selection[:2]),
+            ("Why this solution", [content.choice or content.selection[0], *content.selection[1:2]]),
             ("Stability", content.stability),
             ("Reading the table", notes),
         ],

@@ -56,6 +56,9 @@ def stack_sections(
             if len(longest) > 1:
                 longest.pop()
                 continue
+            # Still too tall: share the box out; each text box then drops or cuts what it cannot hold.
+            spare = box.h - len(groups) * (heading_h + gap)
+            heights = [max(spare, 0.3) * h / sum(heights) for h in heights]
         break
     y = box.y
     for (heading, _), lines, height in zip(sections, groups, heights, strict=True):

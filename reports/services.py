@@ -77,12 +77,17 @@ def _privacy_values(version: SegmentVersion) -> dict[str, Any]:
         "sensitive": review.sensitive if review else [],
         "decisions": review.decisions if review else {},
         "identity": manifest_identity(version),
-        "target_k": policy.target_k if policy else None,
-        "dp_budget": policy.dp_budget_per_version if policy else None,
+        # A project without a policy row yet is held to the policy's defaults.
+        "target_k": policy.target_k if policy else _default("target_k"),
+        "dp_budget": policy.dp_budget_per_version if policy else _default("dp_budget_per_version"),
         "dp_releases": [
             {"epsilon": r.epsilon, "at": r.created_at} for r in DPRelease.objects.filter(version=version)
         ],
     }
+
+
+def _default(field: str) -> Any:
+    return ProjectPolicy._meta.get_field(field).default
 
 
 def _user_name(user: Any) -> str:
