@@ -281,9 +281,10 @@ def _validation_slide(slide: Slide, content: ReportContent) -> None:
         for h in table.headers
     ]
     rows, highlight = _validation_rows(table.rows, table.selected_row)
+    height = 0.5
     if rows:
         size = min(_table_size(columns, rows, BODY_BOTTOM - BODY_TOP), 12)
-        add_table(slide, LEFT, BODY_TOP, columns, rows, size=size, highlight=highlight)
+        height = add_table(slide, LEFT, BODY_TOP, columns, rows, size=size, highlight=highlight)
     else:
         add_text(
             slide,
@@ -296,17 +297,21 @@ def _validation_slide(slide: Slide, content: ReportContent) -> None:
     if len(rows) < len(table.rows):
         shown = f"Showing {len(rows)} of {len(table.rows)} candidates; the PDF report lists all"
         notes.insert(0, shown + ", as do the appendix slides.")
+    table_w = max(sum(c.width for c in columns), 6.5)
     right = Box(LEFT + sum(c.width for c in columns) + 0.4, BODY_TOP, 0, RIGHT.h)
     right = Box(max(right.x, RIGHT.x), right.y, LEFT + INNER - max(right.x, RIGHT.x), right.h)
-    stack_sections(
-        slide,
-        right,
-        [
-            ("Why this solution", [content.choice or content.selection[0], *content.selection[1:2]]),
-            ("Stability", content.stability),
-            ("Reading the table", notes),
-        ],
-    )
+    groups = [
+        ("Why this solution", [content.choice or content.selection[0], *content.selection[1:2]]),
+        ("Stability", content.stability),
+    ]
+    below = BODY_BOTTOM - (BODY_TOP + height + 0.15)
+    if below >= 0.6:
+        # The reading notes go under the table, so the reasons beside it keep a readable size.
+        box = Box(LEFT, BODY_TOP + height + 0.15, table_w, min(below, 1.2))
+        add_text(slide, box, notes, max_pt=12, min_pt=9, color=MUTED)
+    else:
+        groups.append(("Reading the table", notes))
+    stack_sections(slide, right, groups)
 
 
 def _section_builder(section: Section):

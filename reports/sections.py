@@ -176,8 +176,11 @@ def privacy_section(privacy: Mapping[str, Any] | None) -> Section:
         lines.append(f"k-anonymity reached: {reached} ({verdict}).")
         below = mapping(risk.get("rows_in_classes_below"))
         if target and str(target) in below:
+            count = as_int(below[str(target)])
             lines.append(
-                f"{format_count(as_int(below[str(target)]))} customers sit in groups smaller than {target}."
+                f"{format_count(count)} customers sit in groups smaller than {target}."
+                if count
+                else f"No customer sits in a group smaller than {target}."
             )
     else:
         not_assessed.append("k-anonymity: no quasi-identifiers were marked for this data.")
