@@ -712,3 +712,11 @@ def test_every_pdf_chart_has_data(content: ReportContent) -> None:
         heights = [float(h) for h in re.findall(r'class="bar"[^>]*height="([\d.]+)"', svg)]
         widths = [float(w) for w in re.findall(r'class="bar"[^>]*width="([\d.]+)"', svg)]
         assert heights and any(h > 0 for h in heights) and any(w > 0 for w in widths)
+
+
+def test_the_report_content_never_imports_django() -> None:
+    code = (
+        "import sys; import reports.content, reports.sections, reports.selection_content; "
+        "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=60).returncode == 0
