@@ -30,11 +30,21 @@ from .reading import (
     candidates,
     customer_count,
     feature_names,
-    is_selected,
     mapping,
     population_means,
     selected_solution,
 )
+from .sections import (
+    Section,
+    bias_section,
+    feature_section,
+    fidelity_text,
+    privacy_section,
+    segment_actions,
+    segment_rules,
+    status_section,
+)
+from .selection_content import ValidationTable, choice, selection, stability, validation
 
 # A feature counts as distinguishing when the segment's mean is at least this far from the
 # population mean, relative to it; smaller gaps are noise for a business reader.
@@ -79,6 +89,11 @@ class SegmentContent:
     figures: tuple[FeatureFigure, ...]
     traits: tuple[str, ...]
     headline: str
+    # share of all customers' value (spend), where the data has a value feature
+    value_share: float | None = None
+    rules: tuple[str, ...] = ()
+    rule_note: str = ""
+    actions: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -92,19 +107,18 @@ class SegmentContent:
     def share_text(self) -> str:
         return format_share(self.share)
 
+    @property
+    def kicker(self) -> str:
+        text = f"{self.label} · {self.size_text} customers · {self.share_text} of all customers"
+        if self.value_share is not None:
+            text += f" · {format_share(self.value_share)} of customer value"
+        return text
+
 
 @dataclass(frozen=True)
 class KeyNumber:
     label: str
     value: str
-    note: str
-
-
-@dataclass(frozen=True)
-class ValidationTable:
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    selected_row: int | None
     note: str
 
 
@@ -131,6 +145,14 @@ class ReportContent:
     selection: tuple[str, ...]
     segments: tuple[SegmentContent, ...]
     validation: ValidationTable
+    stability: tuple[str, ...] = ()
+    # the selection in one short sentence, for a slide (``selection`` has the engine's full reason)
+    choice: str = ""
+    rules_note: str = ""
+    bias: Section | None = None
+    privacy: Section | None = None
+    status_detail: Section | None = None
+    features_detail: Section | None = None
 
     @property
     def status_text(self) -> str:
@@ -147,11 +169,22 @@ def report_content(
     version_hash: str,
     created: datetime,
     status: str = "draft",
+    bias: Mapping[str, Any] | None = None,
+    privacy: Mapping[str, Any] | None = None,
+    lifecycle: Mapping[str, Any] | None = None,
 ) -> ReportContent:
-    """Derive every figure and sentence both documents show from one engine result."""
+    """Derive every figure and sentence both documents show from one engine result.
+
+    ``bias`` (protected_columns, rows, findings), ``privacy`` (risk, quasi_identifiers,
+    decisions, identity, target_k, dp_releases, ...) and ``lifecycle`` (status, history, parent,
+    created_by, ...) are plain values read from the governance records; each may be omitted.
+    """
     features = feature_names(profile, metrics)
     means = population_means(profile, metrics, features)
-    segments = _segments(profile, features, means)
+    rules = mapping(metrics.get("rules"))
+    segments = _segments(profile, features, means, rules)
+    if lifecycle and lifecycle.get("status"):
+        status = str(lifecycle["status"])
     customers = customer_count(metrics, sum(s.size for s in segments))
     selected = selected_solution(metrics)
     hash_prefix = (version_hash or "")[:12]
@@ -177,9 +210,16 @@ def report_content(
         missing=missing,
         missing_total=missing_total,
         method=_method(metrics, features, customers, missing_total),
-        selection=_selection(metrics, selected),
+        selection=selection(metrics, selected),
         segments=segments,
-        validation=_validation(metrics, selected),
+        validation=validation(metrics, selected),
+        stability=stability(metrics, selected),
+        choice=choice(selected),
+        rules_note=fidelity_text(rules),
+        bias=bias_section(bias, {s.segment: s.name for s in segments}),
+        privacy=privacy_section(privacy),
+        status_detail=status_section(lifecycle, version_id=version_id, version_hash=version_hash or ""),
+        features_detail=feature_section(metrics, features, [means[f] for f in features]),
     )
 
 
@@ -187,7 +227,7 @@ def report_content(
 
 
 def _segments(
-    profile: pd.DataFrame, features: Sequence[str], means: Mapping[str, float]
+    profile: pd.DataFrame, features: Sequence[str], means: Mapping[str, float], rules: Mapping[str, Any]
 ) -> tuple[SegmentContent, ...]:
     ordered = profile.sort_values("segment") if "segment" in profile.columns else profile
     total = float(pd.to_numeric(ordered.get("size", pd.Series(dtype=float)), errors="coerce").sum())
@@ -202,6 +242,7 @@ def _segments(
             share = size / total if total else 0.0
         figures = tuple(_figure(f, row.get(f"{f}_mean"), means[f]) for f in features)
         traits = _traits(figures)
+        rule_lines, rule_note = segment_rules(rules, number)
         segments.append(
             SegmentContent(
                 segment=number,
@@ -212,6 +253,10 @@ def _segments(
                 figures=figures,
                 traits=traits,
                 headline=_headline(figures),
+                value_share=as_float(row.get("value_share")),
+                rules=rule_lines,
+                rule_note=rule_note,
+                actions=segment_actions(row.get("actions")),
             )
         )
     return tuple(segments)
@@ -328,59 +373,3 @@ def _method(
     if 0 < sample < customers:
         lines.append(f"Silhouette was measured on a random sample of {format_count(sample)} customers.")
     return tuple(lines)
-
-
-def _selection(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> tuple[str, ...]:
-    k = selected.get("k")
-    algorithm = algorithm_label(str(selected.get("algorithm") or "clustering"))
-    reason = str(selected.get("reason") or "chosen by the engine's selection rule")
-    lines = [f"Selected: {algorithm} with k = {k}, {reason}."]
-    silhouette = as_float(selected.get("silhouette"))
-    others = [
-        c
-        for c in candidates(metrics)
-        if not is_selected(c, selected) and as_float(c.get("silhouette")) is not None
-    ]
-    if others and silhouette is not None:
-        runner = max(others, key=lambda c: float(c["silhouette"]))
-        lines.append(
-            f"Runner-up: k = {runner.get('k')} with silhouette "
-            f"{format_metric(as_float(runner.get('silhouette')), 3)} "
-            f"against {format_metric(silhouette, 3)} for the winner."
-        )
-    lines.append("Silhouette rewards tight, well separated segments (higher is better, max 1).")
-    return tuple(lines)
-
-
-_COLUMNS = (
-    ("silhouette", "Silhouette", 3),
-    ("davies_bouldin", "Davies\u2013Bouldin", 3),
-    ("calinski_harabasz", "Calinski\u2013Harabasz", 1),
-    ("stability", "Stability", 2),
-)
-
-
-def _validation(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> ValidationTable:
-    listed = candidates(metrics)
-    columns = [
-        (key, title, digits)
-        for key, title, digits in _COLUMNS
-        if key != "stability" or any(as_float(c.get(key)) is not None for c in listed)
-    ]
-    show_algorithm = len({c.get("algorithm") for c in listed}) > 1
-    headers = (("Algorithm",) if show_algorithm else ()) + ("k",) + tuple(t for _, t, _ in columns)
-    headers += ("Choice",)
-    rows, selected_row = [], None
-    for index, candidate in enumerate(listed):
-        cells = (algorithm_label(str(candidate.get("algorithm"))),) if show_algorithm else ()
-        cells += (str(candidate.get("k", DASH)),)
-        cells += tuple(format_metric(as_float(candidate.get(key)), d) for key, _, d in columns)
-        chosen = selected_row is None and is_selected(candidate, selected)
-        rows.append((*cells, "Selected" if chosen else ""))
-        if chosen:
-            selected_row = index
-    note = (
-        "Higher silhouette and Calinski\u2013Harabasz are better; lower Davies\u2013Bouldin is better. "
-        "The selected solution is marked."
-    )
-    return ValidationTable(tuple(headers), tuple(rows), selected_row, note)

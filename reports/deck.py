@@ -18,13 +18,10 @@ from pptx.util import Inches
 from .content import TRAIT_THRESHOLD, ReportContent, SegmentContent
 from .deck_parts import (
     ACCENT,
-    BULLET_INDENT,
     MUTED,
     NAVY,
     PANEL,
     RULE,
-    SPACE_AFTER,
-    V_MARGIN,
     WHITE,
     Box,
     Column,
@@ -36,21 +33,28 @@ from .deck_parts import (
     add_tile,
     fill_frame,
     segment_color,
-    table_row_heights,
 )
+from .deck_sections import (
+    BODY_BOTTOM,
+    BODY_TOP,
+    HEIGHT,
+    INNER,
+    LEFT,
+    RIGHT,
+    TABLE_ROWS_PER_SLIDE,
+    WIDTH,
+    fitted_columns,
+    section_body,
+    stack_sections,
+)
+from .deck_sections import rows_that_fit as _rows_that_fit
+from .deck_sections import table_size as _table_size
 from .formatting import format_number
-from .textfit import text_height
+from .sections import Section
 
-WIDTH, HEIGHT = 13.333, 7.5
-LEFT = 0.6
-INNER = WIDTH - 2 * LEFT
-BODY_TOP = 1.55
-BODY_BOTTOM = 6.75
 FOOTER_Y = 7.0
 TITLE_ONLY_LAYOUT = 5
 MAX_SUMMARY_BULLETS = 7
-MAX_TABLE_SIZE = 14
-RIGHT = Box(LEFT + 7.0, BODY_TOP, INNER - 7.0, BODY_BOTTOM - BODY_TOP)
 
 
 def build_deck(content: ReportContent, path: Path) -> None:
@@ -60,6 +64,9 @@ def build_deck(content: ReportContent, path: Path) -> None:
     builders = [_title_slide, _summary_slide, _method_slide, _overview_slide, _compare_slide]
     builders += [_segment_builder(segment) for segment in content.segments]
     builders.append(_validation_slide)
+    sections = [content.bias, content.privacy, content.status_detail, content.features_detail]
+    builders += [_section_builder(section) for section in sections if section is not None]
+    builders += _candidate_builders(content)
     for number, build in enumerate(builders, start=1):
         slide = deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY_LAYOUT])
         build(slide, content)
@@ -183,39 +190,7 @@ def _method_slide(slide: Slide, content: ReportContent) -> None:
         emphasis=[(len(rows) - 1, 0), (len(rows) - 1, 2)],
     )
     sections = [("How the segments were found", content.method), ("Why this solution", content.selection)]
-    _sections(slide, RIGHT, sections)
-
-
-def _sections(slide: Slide, box: Box, sections: Sequence[tuple[str, Sequence[str]]]) -> None:
-    """Headed bullet groups stacked in ``box`` at one shared font size that fits them all."""
-    heading_h, gap = 0.42, 0.15
-    groups = [list(lines) for _, lines in sections]
-    while True:
-        for size in range(14, 9, -1):
-            heights = [_bullets_height(lines, box.w, size) for lines in groups]
-            if sum(heights) + len(groups) * (heading_h + gap) <= box.h:
-                break
-        else:
-            longest = max(groups, key=len)
-            if len(longest) > 1:
-                longest.pop()
-                continue
-        break
-    y = box.y
-    for (heading, _), lines, height in zip(sections, groups, heights, strict=True):
-        add_text(
-            slide, Box(box.x, y, box.w, heading_h), [heading], max_pt=16, min_pt=12, bold=True, color=NAVY
-        )
-        add_text(
-            slide, Box(box.x, y + heading_h, box.w, height), lines, max_pt=size, min_pt=size, bullets=True
-        )
-        y += heading_h + height + gap
-
-
-def _bullets_height(lines: Sequence[str], width: float, size: int) -> float:
-    """Inches a bullet list needs in a box ``width`` inches wide, margins included."""
-    inner = Box(0, 0, width, 0).text_width_pt(BULLET_INDENT)
-    return text_height(lines, inner, size, space_after=SPACE_AFTER) / 72 + 2 * V_MARGIN + 0.02
+    stack_sections(slide, RIGHT, sections)
 
 
 def _overview_slide(slide: Slide, content: ReportContent) -> None:
@@ -259,8 +234,7 @@ def _segment_builder(segment: SegmentContent):
 def _segment_slide(slide: Slide, content: ReportContent, segment: SegmentContent) -> None:
     _heading(slide, segment.name, height=0.95)
     color = segment_color(content.segments.index(segment))
-    kicker = f"{segment.label} · {segment.size_text} customers · {segment.share_text} of all customers"
-    add_text(slide, Box(LEFT, 1.45, INNER, 0.38), [kicker], max_pt=15, min_pt=11, color=MUTED)
+    add_text(slide, Box(LEFT, 1.45, INNER, 0.38), [segment.kicker], max_pt=15, min_pt=11, color=MUTED)
     add_rect(slide, Box(LEFT, 1.92, 6.6, 0.14), PANEL)
     add_rect(slide, Box(LEFT, 1.92, max(6.6 * min(segment.share, 1.0), 0.04), 0.14), color)
     top = 2.35
@@ -286,31 +260,31 @@ def _segment_slide(slide: Slide, content: ReportContent, segment: SegmentContent
         size=size,
         emphasis=emphasis,
     )
-    add_text(
-        slide,
-        Box(RIGHT.x, top - 0.05, RIGHT.w, 0.4),
-        ["What sets them apart"],
-        max_pt=16,
-        min_pt=12,
-        bold=True,
-        color=NAVY,
-    )
-    body = Box(RIGHT.x, top + 0.4, RIGHT.w, BODY_BOTTOM - top - 0.4)
-    add_text(slide, body, list(segment.traits), max_pt=16, min_pt=11, bullets=True)
+    # The deck shows the largest rule; the PDF and rules.txt list every one.
+    rules = [*segment.rules[:1], *([segment.rule_note] if segment.rule_note else [])]
+    if len(segment.rules) > 1 and not segment.rule_note:
+        rules.append(f"{len(segment.rules) - 1} more rule(s) in the PDF report and rules.txt.")
+    groups = [
+        ("What sets them apart", segment.traits[:3]),
+        ("The rule that assigns it", rules[:2]),
+        ("Suggested actions and experiments", segment.actions[:2]),
+    ]
+    stack_sections(slide, Box(RIGHT.x, top - 0.1, RIGHT.w, BODY_BOTTOM - top + 0.1), groups, max_pt=13)
 
 
 def _validation_slide(slide: Slide, content: ReportContent) -> None:
     _heading(slide, "Validation: how many segments?")
     table = content.validation
-    widths = {"Algorithm": 1.9, "k": 0.6, "Silhouette": 1.3, "Stability": 1.2, "Choice": 1.1}
+    widths = {"Algorithm": 1.75, "k": 0.5, "Silhouette": 1.15, "Stability": 1.05, "Choice": 1.0}
     columns = [
-        Column(h, widths.get(h, 1.75), PP_ALIGN.LEFT if h in ("Algorithm", "Choice") else PP_ALIGN.RIGHT)
+        Column(h, widths.get(h, 1.6), PP_ALIGN.LEFT if h in ("Algorithm", "Choice") else PP_ALIGN.RIGHT)
         for h in table.headers
     ]
     rows, highlight = _validation_rows(table.rows, table.selected_row)
+    height = 0.5
     if rows:
         size = min(_table_size(columns, rows, BODY_BOTTOM - BODY_TOP), 12)
-        add_table(slide, LEFT, BODY_TOP, columns, rows, size=size, highlight=highlight)
+        height = add_table(slide, LEFT, BODY_TOP, columns, rows, size=size, highlight=highlight)
     else:
         add_text(
             slide,
@@ -321,10 +295,66 @@ def _validation_slide(slide: Slide, content: ReportContent) -> None:
         )
     notes = [table.note]
     if len(rows) < len(table.rows):
-        notes.append(f"Showing {len(rows)} of {len(table.rows)} candidates; the PDF report lists all.")
+        shown = f"Showing {len(rows)} of {len(table.rows)} candidates; the PDF report lists all"
+        notes.insert(0, shown + ", as do the appendix slides.")
+    table_w = max(sum(c.width for c in columns), 6.5)
     right = Box(LEFT + sum(c.width for c in columns) + 0.4, BODY_TOP, 0, RIGHT.h)
     right = Box(max(right.x, RIGHT.x), right.y, LEFT + INNER - max(right.x, RIGHT.x), right.h)
-    _sections(slide, right, [("Why this solution", content.selection[:2]), ("Reading the table", notes)])
+    groups = [
+        ("Why this solution", [content.choice or content.selection[0], *content.selection[1:2]]),
+        ("Stability", content.stability),
+    ]
+    below = BODY_BOTTOM - (BODY_TOP + height + 0.15)
+    if below >= 0.6:
+        # The reading notes go under the table, so the reasons beside it keep a readable size.
+        box = Box(LEFT, BODY_TOP + height + 0.15, table_w, min(below, 1.2))
+        add_text(slide, box, notes, max_pt=12, min_pt=9, color=MUTED)
+    else:
+        groups.append(("Reading the table", notes))
+    stack_sections(slide, right, groups)
+
+
+def _section_builder(section: Section):
+    def build(slide: Slide, content: ReportContent) -> None:
+        _heading(slide, section.title)
+        section_body(slide, section)
+
+    return build
+
+
+def _candidate_builders(content: ReportContent) -> list:
+    """The full candidate table in the appendix, over as many slides as it needs."""
+    table = content.validation
+    chunks = [
+        table.rows[start : start + TABLE_ROWS_PER_SLIDE]
+        for start in range(0, len(table.rows), TABLE_ROWS_PER_SLIDE)
+    ]
+    builders = []
+    for number, chunk in enumerate(chunks, start=1):
+        suffix = f" ({number} of {len(chunks)})" if len(chunks) > 1 else ""
+
+        def build(slide: Slide, content: ReportContent, chunk=chunk, suffix=suffix, number=number) -> None:
+            _heading(slide, f"Appendix: all candidate solutions{suffix}")
+            numeric = [j for j, h in enumerate(table.headers) if h not in ("Algorithm", "Choice")]
+            columns = fitted_columns(table.headers, chunk, INNER, numeric, fill=False)
+            size = min(_table_size(columns, chunk, BODY_BOTTOM - BODY_TOP), 12)
+            first = (number - 1) * TABLE_ROWS_PER_SLIDE
+            selected = table.selected_row
+            highlight = (
+                selected - first if selected is not None and 0 <= selected - first < len(chunk) else None
+            )
+            add_table(
+                slide,
+                LEFT,
+                BODY_TOP,
+                columns,
+                _rows_that_fit(columns, chunk, size),
+                size=size,
+                highlight=highlight,
+            )
+
+        builders.append(build)
+    return builders
 
 
 def _validation_rows(
@@ -336,28 +366,3 @@ def _validation_rows(
     start = 0 if selected is None else min(max(selected - limit // 2, 0), len(rows) - limit)
     kept = list(rows[start : start + limit])
     return kept, None if selected is None else selected - start
-
-
-# -- table sizing ----------------------------------------------------------------------------
-
-
-def _table_size(columns: Sequence[Column], rows: Sequence[Sequence[str]], height: float) -> int:
-    """Largest font size (14 down to 9) at which header and rows fit ``height`` inches."""
-    header = [c.header for c in columns]
-    for size in range(MAX_TABLE_SIZE, 8, -1):
-        if sum(table_row_heights(columns, [header, *rows], size)) <= height:
-            return size
-    return 9
-
-
-def _rows_that_fit(
-    columns: Sequence[Column],
-    rows: Sequence[Sequence[str]],
-    size: int,
-    height: float = BODY_BOTTOM - BODY_TOP,
-) -> list[Sequence[str]]:
-    kept = list(rows)
-    header = [c.header for c in columns]
-    while kept and sum(table_row_heights(columns, [header, *kept], size)) > height:
-        kept.pop()
-    return kept

@@ -15,6 +15,7 @@ from string import Template
 
 from .content import TRAIT_THRESHOLD, ReportContent, SegmentContent
 from .formatting import DASH, format_count, format_number
+from .sections import Section
 from .svg import comparison_chart, segment_chart, segment_color, size_chart
 
 # Not under templates/: these are string.Template files, never rendered by Django.
@@ -26,7 +27,11 @@ CHAPTERS = (
     ("overview", "Segment overview"),
     ("compare", "How the segments differ"),
     ("segments", "Segment profiles"),
-    ("validation", "Validation"),
+    ("validation", "Validation and stability"),
+    ("bias", "Bias audit"),
+    ("privacy", "Privacy statement"),
+    ("status", "Version and approval status"),
+    ("appendix", "Appendix"),
 )
 
 
@@ -47,6 +52,10 @@ def render_report_html(content: ReportContent) -> str:
         _chapter("compare", _compare(content)),
         _chapter("segments", _segments(content)),
         _chapter("validation", _validation(content)),
+        _chapter("bias", _section(content.bias)),
+        _chapter("privacy", _section(content.privacy)),
+        _chapter("status", _section(content.status_detail)),
+        _chapter("appendix", _appendix(content)),
     ]
     return template.substitute(
         title=escape(content.title),
@@ -212,12 +221,15 @@ def _segments(content: ReportContent) -> str:
             f'<h3 class="segment-title" id="{_segment_anchor(segment)}">'
             f'<span class="swatch" style="background:{color}"></span>'
             f"{escape(segment.name)}</h3>"
-            f'<p class="kicker">{escape(segment.label)} · {segment.size_text} customers · '
-            f"{segment.share_text} of all customers</p>"
+            f'<p class="kicker">{escape(segment.kicker)}</p>'
             f'<div class="share-bar"><span style="width:{min(segment.share, 1.0) * 100:.1f}%;'
             f'background:{color}"></span></div>'
             f"<h3>What sets them apart</h3>{_bullets(segment.traits)}"
-            f"<h3>Key figures against the average</h3>{table}"
+            "<h3>The rule that assigns it</h3>"
+            + _bullets(list(segment.rules) + ([segment.rule_note] if segment.rule_note else []))
+            + f'<p class="note">{escape(content.rules_note)}</p>'
+            + f"<h3>Suggested actions and experiments</h3>{_bullets(segment.actions)}"
+            + f"<h3>Key figures against the average</h3>{table}"
             + _figure(segment_chart(segment, color), "Difference from the customer average, per feature.")
             + "</section>"
         )
@@ -234,4 +246,36 @@ def _validation(content: ReportContent) -> str:
         _table(table.headers, table.rows, numeric=numeric, row_classes=classes)
         + f'<p class="note">{escape(table.note)}</p>'
         + f"<h3>Why this solution</h3>{_bullets(content.selection)}"
+        + f"<h3>Stability</h3>{_bullets(content.stability)}"
+    )
+
+
+def _section(section: Section | None, *, heading: str = "") -> str:
+    """A governance section: its text groups, then its table (numbers right-aligned)."""
+    if section is None:
+        return ""
+    parts = [f"<h3>{escape(heading)}</h3>"] if heading else []
+    for title, lines in section.groups:
+        parts.append(f"<h4>{escape(title)}</h4>{_bullets(lines)}")
+    if section.table is not None and section.table.rows:
+        if section.table.caption:
+            parts.append(f'<p class="note">{escape(section.table.caption)}</p>')
+        parts.append(_table(section.table.headers, section.table.rows, numeric=section.table.numeric))
+    return "".join(parts)
+
+
+def _appendix(content: ReportContent) -> str:
+    table = content.validation
+    numeric = tuple(j for j, h in enumerate(table.headers) if h not in ("Algorithm", "Choice"))
+    classes = ["selected" if i == table.selected_row else "" for i in range(len(table.rows))]
+    candidates = (
+        _table(table.headers, table.rows, numeric=numeric, row_classes=classes)
+        if table.rows
+        else "<p>No candidate solutions were recorded.</p>"
+    )
+    features = content.features_detail
+    return (
+        _section(features, heading="Features and data quality")
+        + "<h3>All candidate solutions</h3>"
+        + candidates
     )

@@ -13,9 +13,18 @@ import pandas as pd
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from governance.bias import bias_deliverables
-from governance.models import SegmentVersion
+from governance.lifecycle import version_status
+from governance.models import (
+    BiasAudit,
+    DPRelease,
+    PrivacyReview,
+    ProjectPolicy,
+    SegmentVersion,
+    VersionStatusChange,
+)
 from governance.pii_review import manifest_identity
 from governance.services import audit_record
 from segmentation.model import load_model
@@ -34,6 +43,7 @@ def _json_bytes(data: Any) -> bytes:
 
 
 def _content(version: SegmentVersion) -> ReportContent:
+    """The report's content, with the governance records read here as plain values."""
     return report_content(
         profile=pd.DataFrame(version.profile),
         metrics=version.metrics,
@@ -42,8 +52,64 @@ def _content(version: SegmentVersion) -> ReportContent:
         version_id=version.label,
         version_hash=version.version_hash,
         created=version.created_at,
-        status="draft",
+        bias=_bias_values(version),
+        privacy=_privacy_values(version),
+        lifecycle=_lifecycle_values(version),
     )
+
+
+def _bias_values(version: SegmentVersion) -> dict[str, Any]:
+    audit = BiasAudit.objects.filter(version=version).first()
+    if audit is None:
+        return {"protected_columns": list(version.spec.get("protected_columns") or [])}
+    return {"protected_columns": audit.protected_columns, "rows": audit.rows, "findings": audit.findings}
+
+
+def _privacy_values(version: SegmentVersion) -> dict[str, Any]:
+    review = None
+    if version.run is not None:
+        review = PrivacyReview.objects.filter(dataset_id=version.run.dataset_id).first()
+    policy = ProjectPolicy.objects.filter(project=version.project).first()
+    return {
+        "reviewed": review is not None and review.is_confirmed,
+        "risk": review.risk if review else {},
+        "quasi_identifiers": review.quasi_identifiers if review else [],
+        "sensitive": review.sensitive if review else [],
+        "decisions": review.decisions if review else {},
+        "identity": manifest_identity(version),
+        # A project without a policy row yet is held to the policy's defaults.
+        "target_k": policy.target_k if policy else _default("target_k"),
+        "dp_budget": policy.dp_budget_per_version if policy else _default("dp_budget_per_version"),
+        "dp_releases": [
+            {"epsilon": r.epsilon, "at": r.created_at} for r in DPRelease.objects.filter(version=version)
+        ],
+    }
+
+
+def _default(field: str) -> Any:
+    return ProjectPolicy._meta.get_field(field).default
+
+
+def _user_name(user: Any) -> str:
+    return user.get_username() if user is not None else ""
+
+
+def _lifecycle_values(version: SegmentVersion) -> dict[str, Any]:
+    history = list(VersionStatusChange.objects.filter(version=version).select_related("actor"))
+    parent = version.parent
+    return {
+        "status": version_status(version),
+        "history": [
+            {"status": h.status, "actor": _user_name(h.actor), "at": h.created_at, "reason": h.reason}
+            for h in history
+        ],
+        "parent": parent.label if parent else None,
+        "parent_hash": parent.version_hash if parent else "",
+        "created_at": version.created_at,
+        "created_by": _user_name(version.created_by),
+        "code_version": version.code_version,
+        "built_at": timezone.now(),
+    }
 
 
 def _document_bytes(build: Callable[[ReportContent, Path], None], content: ReportContent) -> bytes:
@@ -87,6 +153,8 @@ def deliverables_build(
 
     labels = labels[["customer_id", "segment"]]
     profile = pd.DataFrame(version.profile)
+    # The bias audit is stored first so the deck and the report can present it.
+    bias_files = bias_deliverables(version=version, labels=labels)
     content = _content(version)
     contents: dict[str, bytes] = {
         Deliverable.Kind.LABELS: csv_bytes(labels),
@@ -103,7 +171,7 @@ def deliverables_build(
         contents[f"scorer_{dialect}.sql"] = _scorer_bytes(version, dialect)
     if rules is not None:
         contents.update(_rules_files(rules, version.metrics.get("rules", {})))
-    contents.update(bias_deliverables(version=version, labels=labels))
+    contents.update(bias_files)
     contents[Deliverable.Kind.MANIFEST] = _json_bytes(_manifest(version, contents))
     return [_store(version, kind, data) for kind, data in contents.items()]
 

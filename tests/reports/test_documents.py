@@ -48,14 +48,108 @@ SLIDE_W, SLIDE_H = 13.333, 7.5
 FOOTER_TOP = 6.9  # inches: body content must end above the footer rule
 
 
+ACTIONS = "Target promotions and clearance | Test bundle offers that raise basket size"
+
+
 def _profile() -> pd.DataFrame:
     total = sum(size for _, size, _ in SEGMENTS)
+    value = sum(size * means[2] for _, size, means in SEGMENTS)
     rows = []
     for number, (name, size, means) in enumerate(SEGMENTS):
         row = {"segment": number, "name": name, "size": size, "share": size / total}
         row.update({f"{f}_mean": m for f, m in zip(FEATURES, means, strict=True)})
+        row["value_share"] = size * means[2] / value
+        row["actions"] = ACTIONS
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _rules() -> dict:
+    """Two leaves per segment on the tree's features, the larger listed second."""
+    rules = []
+    for number in range(len(SEGMENTS)):
+        for support, threshold in ((0.02, 5.0), (0.1 + number / 100, 20.0 + number)):
+            rules.append(
+                {
+                    "segment": number,
+                    "segment_name": SEGMENTS[number][0],
+                    "conditions": [
+                        {"feature": "recency_days", "op": ">", "threshold": threshold},
+                        {"feature": "recency_days", "op": "<=", "threshold": threshold + 30.25},
+                        {"feature": "monetary", "op": "<=", "threshold": 100.0 * (number + 1)},
+                    ],
+                    "support": support,
+                    "precision": 0.9,
+                }
+            )
+    return {"fidelity": 0.93, "rules": rules, "sql_case": "CASE WHEN ... END"}
+
+
+def rule_text(number: int) -> str:
+    """How the documents must state segment ``number``'s largest rule."""
+    return (
+        f"IF Recency days > {20 + number} and \u2264 {50.25 + number:.4g} and "
+        f"Monetary \u2264 {100 * (number + 1)}"
+    )
+
+
+BIAS = {
+    "protected_columns": ["gender"],
+    "rows": [
+        {
+            "attribute": "gender",
+            "segment": 1,
+            "group": "F",
+            "group_size": 900,
+            "segment_share": 0.1,
+            "demographic_parity_ratio": 0.5,
+            "four_fifths_flag": True,
+        },
+        {
+            "attribute": "gender",
+            "segment": 1,
+            "group": "M",
+            "group_size": 900,
+            "segment_share": 0.2,
+            "demographic_parity_ratio": 0.5,
+            "four_fifths_flag": False,
+        },
+    ],
+    "findings": {
+        "findings": ["gender: segment 1 shows the largest gap between groups."],
+        "mitigation_options": ["Remove or coarsen the strongest proxy features and re-run."],
+        "proxies": {
+            "gender": {"auc": 0.81, "proxies": [{"feature": "avg_basket", "mutual_information": 0.12}]}
+        },
+    },
+}
+PRIVACY = {
+    "reviewed": True,
+    "risk": {"k_anonymity": 7, "rows_in_classes_below": {"5": 0}},
+    "quasi_identifiers": ["age_band", "postcode"],
+    "decisions": {"email": {"action": "pseudonymise"}, "full_name": {"action": "drop"}},
+    "identity": {"column": "email", "pseudonymised": True},
+    "target_k": 5,
+    "dp_budget": 1.0,
+    "dp_releases": [],
+}
+LIFECYCLE = {
+    "status": "draft",
+    "history": [],
+    "parent": "v6",
+    "parent_hash": "ab" * 32,
+    "created_at": datetime(2025, 11, 26, 9, 30, tzinfo=UTC),
+    "created_by": "alice",
+    "code_version": "0.4.0",
+    "built_at": datetime(2025, 11, 26, 9, 31, tzinfo=UTC),
+}
+GOVERNANCE_TITLES = [
+    "Bias audit",
+    "Privacy statement",
+    "Version and approval status",
+    "Appendix: features and data quality",
+    "Appendix: all candidate solutions",
+]
 
 
 def _population_means(profile: pd.DataFrame) -> dict[str, float]:
@@ -102,6 +196,7 @@ def _metrics(profile: pd.DataFrame) -> dict:
         "silhouette_sample_size": 3000,
         "bias": {"note": "later versions add keys"},
         "privacy": {"k_anonymity": 10},
+        "rules": _rules(),
     }
 
 
@@ -116,6 +211,9 @@ def content() -> ReportContent:
         version_id="v7",
         version_hash=HASH,
         created=datetime(2025, 11, 26, 9, 30, tzinfo=UTC),
+        bias=BIAS,
+        privacy=PRIVACY,
+        lifecycle=LIFECYCLE,
     )
 
 
@@ -200,6 +298,7 @@ def test_deck_has_the_expected_slides_in_order(content: ReportContent, deck_path
         "How the segments differ",
         *[name for name, _, _ in SEGMENTS],
         "Validation: how many segments?",
+        *GOVERNANCE_TITLES,
     ]
     assert titles == expected
     for slide in deck.slides:
@@ -305,8 +404,8 @@ def test_deck_text_fits_its_boxes(deck_path: Path) -> None:
 
 
 def test_deck_tables_fit_the_slide(deck_path: Path) -> None:
-    # method, overview, one per segment, validation
-    assert _assert_tables_fit(deck_path) == len(SEGMENTS) + 3
+    # method, overview, one per segment, validation, bias flags, status, features, candidates
+    assert _assert_tables_fit(deck_path) == len(SEGMENTS) + 7
 
 
 def test_deck_builds_fast(content: ReportContent, tmp_path: Path) -> None:
@@ -336,10 +435,17 @@ def test_deck_caps_a_long_candidate_list(content: ReportContent, tmp_path: Path)
     assert len(many.validation.rows) == 21
     path = tmp_path / "many.pptx"
     build_deck(many, path)
-    validation = Presentation(str(path)).slides[-1]
+    slides = list(Presentation(str(path)).slides)
+    titles = [slide.shapes.title.text_frame.text for slide in slides]
+    validation = slides[titles.index("Validation: how many segments?")]
     (table,) = [s.table for s in validation.shapes if s.has_table]
     assert len(table.rows) <= 13
     assert "Selected" in _slide_text(validation) and "PDF report lists all" in _slide_text(validation)
+    # the appendix lists every candidate, over two slides
+    appendix = [s for s, t in zip(slides, titles, strict=True) if t.startswith("Appendix: all candidate")]
+    assert len(appendix) == 2
+    listed = sum(len(s.table.rows) - 1 for slide in appendix for s in slide.shapes if s.has_table)
+    assert listed == 21
     _assert_tables_fit(path)
     _assert_text_fits(path)
 
@@ -425,7 +531,7 @@ def test_rendered_pages_are_not_blank(deck_path: Path, pdf_path: Path, tmp_path:
     deck_pdf = tmp_path / "deck.pdf"
     deck_pages = _render_pngs(deck_pdf, tmp_path)
     report_pages = _render_pngs(pdf_path, tmp_path)
-    assert len(deck_pages) == 5 + len(SEGMENTS) + 1
+    assert len(deck_pages) == 5 + len(SEGMENTS) + 1 + len(GOVERNANCE_TITLES)
     assert len(report_pages) == len(PdfReader(str(pdf_path)).pages)
     for png in deck_pages + report_pages:
         low, high = Image.open(png).convert("L").getextrema()
@@ -502,3 +608,115 @@ def test_awkward_input_still_renders_and_fits(tmp_path: Path) -> None:
         assert name in text
     html = render_report_html(awkward)
     assert "Big &amp; &lt;loyal&gt;" in html and "<loyal>" not in html
+
+
+# -- what the issue lists, slide by slide ------------------------------------------------------
+
+
+def _deck_texts(path: Path) -> dict[str, str]:
+    return {s.shapes.title.text_frame.text: _slide_text(s) for s in Presentation(str(path)).slides}
+
+
+def _pdf_text(path: Path) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(str(path)).pages)
+
+
+def test_every_segment_slide_names_its_rule_value_and_actions(deck_path: Path) -> None:
+    slides = _deck_texts(deck_path)
+    for number, (name, _, _) in enumerate(SEGMENTS):
+        slide = slides[name]
+        assert rule_text(number) in slide, slide
+        assert "of customer value" in slide
+        assert "Target promotions and clearance." in slide
+        assert "Suggested actions and experiments" in slide
+
+
+def test_the_pdf_names_every_segment_and_its_rule(pdf_path: Path) -> None:
+    text = _pdf_text(pdf_path)
+    for number, (name, _, _) in enumerate(SEGMENTS):
+        assert name in text and rule_text(number) in text
+    assert "Test bundle offers that raise basket size." in text
+    for title in ("Bias audit", "Privacy statement", "Version and approval status", "Appendix"):
+        assert title in text
+
+
+def test_validation_slide_gives_stability_reason_and_runner_up(
+    content: ReportContent, deck_path: Path
+) -> None:
+    slide = _deck_texts(deck_path)["Validation: how many segments?"]
+    assert "Stability" in slide and "0.86 (stable)" in slide
+    assert "highest silhouette (0.550)" in slide
+    # the runner-up by silhouette is k = 5 (0.52)
+    assert "Runner-up: k-means with k = 5" in slide
+
+
+def test_bias_slide_names_flagged_groups_and_proxies(deck_path: Path, pdf_path: Path) -> None:
+    slide = _deck_texts(deck_path)["Bias audit"]
+    assert "gender" in slide and "four-fifths" in slide
+    assert "Lapsed one-off buyers" in slide  # the flagged segment, by name
+    assert "Avg basket (MI 0.12)" in slide and "AUC 0.81" in slide
+    assert "Avg basket (MI 0.12)" in _pdf_text(pdf_path)
+
+
+def test_privacy_and_status_slides_say_what_was_done_and_when(deck_path: Path) -> None:
+    slides = _deck_texts(deck_path)
+    privacy = slides["Privacy statement"]
+    assert "k = 7 on the quasi-identifiers age_band, postcode" in privacy
+    assert "HMAC-SHA256 pseudonym" in privacy and "full_name dropped" in privacy
+    assert "Not assessed" in privacy and "no sensitive attributes" in privacy
+    status = slides["Version and approval status"]
+    assert HASH in status and "v6" in status
+    assert "Draft when this document was built" in status and "alice" in status
+
+
+def _governance_free_content() -> ReportContent:
+    profile = _profile()
+    return report_content(
+        profile=profile,
+        metrics=_metrics(profile),
+        title="T",
+        client="C",
+        version_id="v1",
+        version_hash=HASH,
+        created=datetime(2025, 11, 26),
+    )
+
+
+def test_without_protected_attributes_the_bias_slide_says_so(tmp_path: Path) -> None:
+    plain = _governance_free_content()
+    path = tmp_path / "plain.pptx"
+    build_deck(plain, path)
+    slide = _deck_texts(path)["Bias audit"]
+    assert "No protected attributes declared" in slide
+    assert "nothing here shows the segments are free of bias" in slide
+    privacy = _deck_texts(path)["Privacy statement"]
+    assert "k-anonymity: no quasi-identifiers were marked" in privacy
+    _assert_text_fits(path)
+    _assert_tables_fit(path)
+
+
+def test_every_deck_chart_has_data(deck_path: Path) -> None:
+    charts = [c for slide in Presentation(str(deck_path)).slides for c in _charts(slide)]
+    assert charts
+    for chart in charts:
+        for plot in chart.plots:
+            assert list(plot.categories)
+            for series in plot.series:
+                values = [v for v in series.values if v is not None]
+                assert values and any(v != 0 for v in values), series.name
+
+
+def test_every_pdf_chart_has_data(content: ReportContent) -> None:
+    html = render_report_html(content)
+    for svg in re.findall(r"<svg\b.*?</svg>", html, flags=re.S):
+        heights = [float(h) for h in re.findall(r'class="bar"[^>]*height="([\d.]+)"', svg)]
+        widths = [float(w) for w in re.findall(r'class="bar"[^>]*width="([\d.]+)"', svg)]
+        assert heights and any(h > 0 for h in heights) and any(w > 0 for w in widths)
+
+
+def test_the_report_content_never_imports_django() -> None:
+    code = (
+        "import sys; import reports.content, reports.sections, reports.selection_content; "
+        "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=60).returncode == 0

@@ -1,0 +1,71 @@
+"""A real ``manage.py segment`` run: the deck and the report present its stored governance records."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import numpy as np
+import pandas as pd
+from django.core.management import call_command
+from pptx import Presentation
+from pypdf import PdfReader
+
+from reports.sections import rule_sentence
+from segmentation.synthetic import customer_table
+from tests.projects.helpers import NUMERIC
+
+
+def _slides(path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    texts = {}
+    for slide in Presentation(str(path)).slides:
+        parts = []
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                parts.append(shape.text_frame.text)
+            if shape.has_table:
+                parts += [cell.text for row in shape.table.rows for cell in row.cells]
+        texts[slide.shapes.title.text_frame.text] = " ".join(" ".join(parts).split())
+    return texts
+
+
+def test_segment_with_protected_columns_puts_the_audit_in_the_deck(db, tmp_path):
+    # given a customer table with a protected attribute declared in the spec
+    frame, _ = customer_table(300, seed=2)
+    frame["gender"] = np.random.default_rng(1).choice(["F", "M"], len(frame))
+    frame.to_csv(tmp_path / "customers.csv", index=False)
+    spec = {
+        "id_column": "customer_id",
+        "numeric_columns": NUMERIC,
+        "k_min": 2,
+        "k_max": 3,
+        "protected_columns": ["gender"],
+    }
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+
+    # when the command segments it
+    out = tmp_path / "out"
+    call_command(
+        "segment",
+        str(tmp_path / "customers.csv"),
+        "--spec",
+        str(tmp_path / "spec.json"),
+        "--out",
+        str(out),
+        stdout=StringIO(),
+    )
+
+    # then the deck's bias slide names the attribute, and every segment slide its name and rule
+    slides = _slides(out / "deck.pptx")
+    assert "gender" in slides["Bias audit"]
+    assert "No protected attributes declared" not in slides["Bias audit"]
+    assert "Draft when this document was built" in slides["Version and approval status"]
+    profile = pd.read_csv(out / "profile.csv")
+    rules = json.loads((out / "rules.json").read_text())["rules"]
+    pdf = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(str(out / "report.pdf")).pages)
+    for _, row in profile.iterrows():
+        largest = max((r for r in rules if r["segment"] == row["segment"]), key=lambda r: r["support"])
+        assert row["name"] in slides, row["name"]
+        assert rule_sentence(largest) in slides[row["name"]]
+        assert row["name"] in pdf and rule_sentence(largest) in pdf
+    assert "gender" in pdf.split("Bias audit")[-1]
