@@ -34,11 +34,11 @@ def messy_log(n_customers: int, *, seed: int) -> pd.DataFrame:
 
     log.loc[some(0.01), "customer_id"] = None
     log.loc[some(0.005), "customer_id"] = ""
-    padded = some(0.01)
+    padded = some(0.01) & log["customer_id"].notna().to_numpy()
     log.loc[padded, "customer_id"] = " " + log.loc[padded, "customer_id"].astype(str) + " "
     log.loc[some(0.02), "category"] = None
     log.loc[some(0.01), "category"] = ""
-    padded = some(0.01)
+    padded = some(0.01) & log["category"].notna().to_numpy()
     log.loc[padded, "category"] = " " + log.loc[padded, "category"].astype(str)
     log.loc[some(0.005), "amount"] = np.nan
     twins = rng.choice(n, size=n // 50, replace=False)
