@@ -34,6 +34,7 @@ the table (the ``features.csv`` contract), whatever groups are chosen.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -47,6 +48,8 @@ from .spec import FEATURE_GROUPS
 
 EPOCH = dt.date(1970, 1, 1)
 AFFINITY_COMPONENTS = 3
+ENTROPY_BITS = 44  # category entropy is kept in multiples of 2**-44 bits (about 6e-14)
+LN2 = math.log(2.0)
 CORE = ("recency_days", "frequency", "monetary_total", "tenure_days")
 GROUP_COLUMNS = {
     "rfm": ("recency_days", "frequency", "monetary_total", "monetary_mean", "refund_rate"),
@@ -240,12 +243,15 @@ def _diversity(agg: pd.DataFrame, by_category: pd.DataFrame) -> dict[str, np.nda
     cents = by_category["cents"].to_numpy().astype(float)
     total = np.bincount(rows, weights=cents, minlength=size)
     share = cents / np.where(total[rows] > 0, total[rows], 1)
-    terms = np.where(share > 0, -share * np.log2(np.where(share > 0, share, 1)), 0.0)
-    entropy = np.bincount(rows, weights=terms, minlength=size)
+    # Each term in bits, rounded to a multiple of 2**-ENTROPY_BITS: the sums are then exact in
+    # any order, so a database computes the very same entropy (segmentation.features_sql), and
+    # one category gives exactly 0. ln(p) / ln(2) rather than log2: every SQL engine has LN.
+    bits = -(share * (np.log(np.where(share > 0, share, 1.0)) / LN2))
+    terms = np.where(share > 0, np.floor(bits * 2.0**ENTROPY_BITS + 0.5), 0.0)
+    entropy = np.bincount(rows, weights=terms, minlength=size) / 2.0**ENTROPY_BITS
     return {
         "category_count": np.bincount(rows, minlength=size).astype(float),
-        # Entropy of the spend shares; exactly 0 for one category (−0.0 and rounding noise removed).
-        "category_entropy": np.where(total > 0, np.abs(np.round(entropy, 12)), np.nan),
+        "category_entropy": np.where(total > 0, entropy, np.nan),
     }
 
 

@@ -12,11 +12,12 @@ model scorer of :mod:`segmentation.sql`. The arithmetic is that of
   sum, so the database's summation order cannot change a value;
 * each feature is then the same IEEE double division (or ``SQRT``) of those integers that
   Python performs; ``decayed_spend`` rounds ``cents * 1000 * POWER(0.5, age)`` per event, the
-  C library's ``pow`` NumPy calls too.
+  C library's ``pow`` NumPy calls too; ``category_entropy`` rounds each term
+  ``-(p * (LN(p) / ln 2))`` to a multiple of 2**-44 bits, so its sum is exact in any order.
 
-Not compiled (the caller falls back to a scorer over a feature table, and says so):
-``category_entropy`` (a floating sum whose order SQL does not fix, and ``log2``) and the
-``affinity_*`` embedding (a truncated SVD), and models that cluster carried attribute columns.
+Not compiled (the caller falls back to a scorer over a feature table, and says so): the
+``affinity_*`` embedding (a truncated SVD of the whole customer × category matrix, which would
+have to be fitted again on the scored table) and models that cluster carried attribute columns.
 
 Differences from Python a client should know: ids and categories are trimmed of spaces only;
 timestamps are read as UTC (PostgreSQL ``timestamp`` without time zone; ISO text in SQLite);
@@ -33,10 +34,11 @@ from sqlglot import exp
 
 from .aggregate import DECAY_HALF_LIFE_DAYS, DECAY_UNITS, SECONDS_PER_DAY, WINDOWS
 from .errors import SegmentationError
+from .features import ENTROPY_BITS, LN2
 from .model import AnyModel, as_segmentation_model
 from .spec import SegmentationSpec
 from .sql import compile_scorer
-from .sql_literals import sqlglot_dialect
+from .sql_literals import double, sqlglot_dialect
 from .transactions import NO_CATEGORY
 
 EPOCH = dt.date(1970, 1, 1)
@@ -61,6 +63,7 @@ COMPILED = frozenset(
         "q4_share",
         "top_quarter_share",
         "category_count",
+        "category_entropy",
         *INDICATORS,
     }
 )
@@ -116,6 +119,7 @@ def _template(spec: SegmentationSpec, cutoff_day: int, with_category: bool) -> s
     mean_square = "(CAST(gap_sq AS DOUBLE) / CAST(n - 1 AS DOUBLE))"
     mean = "(CAST(spend AS DOUBLE) / CAST(n AS DOUBLE))"
     half = _d(0.5)
+    scale = _d(2**ENTROPY_BITS)
     feature_windows = ",\n".join(
         f"CAST(w{w}_spend AS DOUBLE) / {_d(100)} AS {_q(f'spend_{w}d')}, "
         f"CAST(w{w}_n AS DOUBLE) AS {_q(f'count_{w}d')}"
@@ -152,9 +156,20 @@ WITH _seg_rows AS (
          COUNT(DISTINCT CASE WHEN {p} THEN m END) AS months,
          COUNT(DISTINCT CASE WHEN {p} THEN cat END) AS categories
   FROM _seg_events AS e GROUP BY e.cid
+), _seg_by_category AS (
+  SELECT cid, cat, SUM(cents) AS cents FROM _seg_events WHERE {p} GROUP BY cid, cat
+), _seg_shares AS (
+  SELECT b.cid AS cid, CASE WHEN k.spend > 0 THEN CAST(b.cents AS DOUBLE) / CAST(k.spend AS DOUBLE)
+                            ELSE {_d(0)} END AS share
+  FROM _seg_by_category AS b JOIN _seg_customers AS k ON b.cid = k.cid
+), _seg_entropy AS (
+  SELECT cid, SUM(CASE WHEN share > 0 THEN CAST(FLOOR(-(share * (LN(share) / SEG_LN2())) * {scale} + {half})
+                                           AS BIGINT) ELSE 0 END) AS entropy
+  FROM _seg_shares GROUP BY cid
 ), _seg_joined AS (
-  SELECT c.*, COALESCE(s.gap_sq, 0) AS gap_sq
+  SELECT c.*, COALESCE(s.gap_sq, 0) AS gap_sq, COALESCE(h.entropy, 0) AS entropy
   FROM _seg_customers AS c LEFT JOIN _seg_gap_sums AS s ON c.cid = s.cid
+  LEFT JOIN _seg_entropy AS h ON c.cid = h.cid
 ), {FEATURES_CTE} AS (
   SELECT cid AS "customer_id",
     CASE WHEN n > 0 THEN {_d(cutoff_day)} - {day} END AS "recency_days",
@@ -178,6 +193,7 @@ WITH _seg_rows AS (
     CASE WHEN spend > 0 THEN CAST(GREATEST(q1, q2, q3, q4) AS DOUBLE) / CAST(spend AS DOUBLE) END
       AS "top_quarter_share",
     CAST(categories AS DOUBLE) AS "category_count",
+    CASE WHEN spend > 0 THEN CAST(entropy AS DOUBLE) / {scale} END AS "category_entropy",
     CASE WHEN n = 0 THEN 1 ELSE 0 END AS "no_purchases",
     CASE WHEN n < 2 THEN 1 ELSE 0 END AS "interval_missing",
     CASE WHEN w180_spend = 0 THEN 1 ELSE 0 END AS "momentum_missing",
@@ -226,6 +242,8 @@ def feature_ctes(spec: SegmentationSpec, as_of: dt.date, dialect: str) -> list[t
     functions = _time_functions(dialect)
 
     def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and str(node.this).upper() == "SEG_LN2":
+            return double(LN2, dialect)
         if isinstance(node, exp.Anonymous) and str(node.this).upper() in functions:
             return functions[str(node.this).upper()](node.expressions[0])
         return node

@@ -99,7 +99,7 @@ def test_the_transaction_scorers_label_the_raw_log_exactly_as_segment_does(tmp_p
     text = log.copy()
     text["timestamp"] = text["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")
     text.to_csv(data, index=False)
-    features = ["rfm", "temporal", "windows", "seasonality"]
+    features = ["rfm", "temporal", "windows", "diversity", "seasonality"]
     spec.write_text(json.dumps({**SPEC, "k_max": 4, "as_of": "2025-10-01", "features": features}))
     call_command("segment", str(data), spec=str(spec), out=str(out))
     expected = labels_of(pd.read_csv(out / "labels.csv", dtype={"customer_id": str}))
