@@ -63,24 +63,25 @@ def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
     header = f"-- Segplatform scorer · {version.project.name} {version.label} · version_hash {version.version_hash}\n"
     if version.spec.get("input_kind") != "transactions":
         return (header + compile_scorer(model, dialect).rstrip().rstrip(";") + ";\n").encode()
-    as_of = version.metrics.get("as_of")
-    missing = unsupported_features(model)
+    as_of, affinity = version.metrics.get("as_of"), version.metrics.get("affinity")
+    missing = unsupported_features(model, affinity)
     if as_of and not missing:
-        sql = compile_transaction_scorer(
-            model, dialect, spec=SegmentationSpec.from_dict(version.spec), as_of=dt.date.fromisoformat(as_of)
-        )
+        spec = SegmentationSpec.from_dict(version.spec)
+        as_of_date = dt.date.fromisoformat(as_of)
+        sql = compile_transaction_scorer(model, dialect, spec=spec, as_of=as_of_date, affinity=affinity)
         header += (
             f"-- Input: the transaction log as a table {TABLE} (its own column names; timestamps as the\n"
             f"-- database's timestamp type, ISO text in SQLite); features computed as of {as_of}.\n"
         )
         return (header + sql.rstrip().rstrip(";") + ";\n").encode()
-    # Some feature the model reads has no exact SQL form: the scorer reads a table shaped like
-    # features.csv rather than label customers differently from Python.
+    # Some feature the model reads has no exact SQL form here (a version made before the
+    # affinity projection was stored): the scorer reads a table shaped like features.csv rather
+    # than label customers differently from Python.
     table = TRANSACTION_SCORER_TABLE
     header += (
         f"-- Input: a table {table} with the columns of features.csv (customer_id and the engineered\n"
         f"-- features as of {as_of or 'the as-of date'}), not the transaction log: the model reads\n"
-        f"-- {', '.join(missing) or 'features'} that cannot be computed exactly in SQL.\n"
+        f"-- {', '.join(missing) or 'features'}, which this version cannot compute exactly in SQL.\n"
     )
     return (header + compile_scorer(model, dialect, table=table).rstrip().rstrip(";") + ";\n").encode()
 

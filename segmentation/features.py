@@ -74,6 +74,8 @@ class FeatureTable:
     groups: tuple[str, ...]
     as_of: dt.date
     skipped: dict[str, str] = field(default_factory=dict)
+    # The affinity projection: {"categories": names, "components": one row per affinity_k}.
+    affinity: dict[str, list] | None = None
 
 
 def day_number(day: dt.date) -> int:
@@ -101,7 +103,8 @@ def customer_features(
     # category list and the embedding then cannot depend on the future.
     past = events["t"].to_numpy() < cutoff * SECONDS_PER_DAY
     ids, customer = _codes(events["customer_id"])
-    category = _codes(events["category"])[1] if has_category else None
+    category_names, category = _codes(events["category"]) if has_category else (None, None)
+    affinity: dict[str, list] | None = None
     lean = lean_events(
         customer[past],
         events["t"].to_numpy()[past],
@@ -132,7 +135,12 @@ def customer_features(
                 skipped["affinity"] = "fewer than two categories purchased before as_of"
                 chosen = [g for g in chosen if g != "affinity"]
             else:
-                out.update(_affinity(agg, by_category, categories, random_state))
+                embedding, components = _affinity(agg, by_category, categories, random_state)
+                out.update(embedding)
+                affinity = {
+                    "categories": [str(name) for name in category_names[categories]],
+                    "components": components.tolist(),
+                }
 
     indicators = _indicators(agg)
     frame = pd.DataFrame({"customer_id": agg["customer_id"].to_numpy()})
@@ -151,6 +159,7 @@ def customer_features(
         groups=tuple(chosen),
         as_of=as_of,
         skipped=skipped,
+        affinity=affinity,
     )
 
 
@@ -257,7 +266,13 @@ def _diversity(agg: pd.DataFrame, by_category: pd.DataFrame) -> dict[str, np.nda
 
 def _affinity(
     agg: pd.DataFrame, by_category: pd.DataFrame, categories: np.ndarray, random_state: int
-) -> dict[str, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The embedding and the SVD components (one row per ``affinity_k``, a column per category).
+
+    The embedding is the projection of each customer's shares onto the components, summed
+    category by category in sorted order (``0 + s_1 c_1 + s_2 c_2 + ...``): the order
+    :mod:`segmentation.features_sql` writes, so a database gives the very same doubles.
+    """
     from sklearn.decomposition import TruncatedSVD
 
     rows = _positions(agg, by_category)
@@ -267,8 +282,11 @@ def _affinity(
     shares = cents / np.where(total[rows] > 0, total[rows], 1)
     matrix = sparse.csr_matrix((shares, (rows, cols)), shape=(len(agg), len(categories)))
     k = min(AFFINITY_COMPONENTS, len(categories) - 1)
-    embedding = TruncatedSVD(n_components=k, algorithm="arpack", random_state=random_state).fit_transform(
-        matrix
-    )
+    svd = TruncatedSVD(n_components=k, algorithm="arpack", random_state=random_state).fit(matrix)
+    components = np.asarray(svd.components_, dtype=np.float64)
+    by_column = matrix.tocsc()
+    embedding = np.zeros((len(agg), k))
+    for j in range(len(categories)):
+        embedding += by_column[:, j].toarray() * components[:, j]
     embedding[total == 0] = np.nan
-    return {f"affinity_{i + 1}": embedding[:, i] for i in range(k)}
+    return {f"affinity_{i + 1}": embedding[:, i] for i in range(k)}, components

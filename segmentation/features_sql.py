@@ -15,9 +15,13 @@ model scorer of :mod:`segmentation.sql`. The arithmetic is that of
   C library's ``pow`` NumPy calls too; ``category_entropy`` rounds each term
   ``-(p * (LN(p) / ln 2))`` to a multiple of 2**-44 bits, so its sum is exact in any order.
 
+* ``affinity_k`` projects each customer's spend shares onto the SVD components fitted with the
+  version (stored in its metrics as ``affinity``), summed category by category in sorted order
+  as :func:`segmentation.features._affinity` does; a category unseen at fitting counts for 0.
+
 Not compiled (the caller falls back to a scorer over a feature table, and says so): the
-``affinity_*`` embedding (a truncated SVD of the whole customer × category matrix, which would
-have to be fitted again on the scored table) and models that cluster carried attribute columns.
+affinity features of a version without a stored projection (made before it was stored), and
+models that cluster carried attribute columns.
 
 Differences from Python a client should know: ids and categories are trimmed of spaces only;
 timestamps are read as UTC (PostgreSQL ``timestamp`` without time zone; ISO text in SQLite);
@@ -27,7 +31,8 @@ timestamps are read as UTC (PostgreSQL ``timestamp`` without time zone; ISO text
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -41,6 +46,7 @@ from .sql import compile_scorer
 from .sql_literals import double, sqlglot_dialect
 from .transactions import NO_CATEGORY
 
+Affinity = Mapping[str, Any]  # {"categories": [name, ...], "components": [[c, ...], ...]}
 EPOCH = dt.date(1970, 1, 1)
 TABLE = "transactions"
 FEATURES_CTE = "_seg_features"
@@ -69,10 +75,18 @@ COMPILED = frozenset(
 )
 
 
-def unsupported_features(model: AnyModel) -> list[str]:
-    """The features the model reads that this module cannot compute in SQL (empty: it can)."""
+def _affinity_names(affinity: Affinity | None) -> set[str]:
+    return {f"affinity_{i + 1}" for i in range(len(affinity["components"]))} if affinity else set()
+
+
+def unsupported_features(model: AnyModel, affinity: Affinity | None = None) -> list[str]:
+    """The features the model reads that this module cannot compute in SQL (empty: it can).
+
+    ``affinity`` is the version's stored projection (``metrics["affinity"]``); without it the
+    ``affinity_*`` features cannot be computed."""
     pre = as_segmentation_model(model).preprocessor
-    names = [c.name for c in pre.numeric if c.name not in COMPILED]
+    known = COMPILED | _affinity_names(affinity)
+    names = [c.name for c in pre.numeric if c.name not in known]
     return names + [c.name for c in pre.categorical]
 
 
@@ -86,7 +100,41 @@ def _d(value: float | int) -> str:
     return f"CAST({value!r} AS DOUBLE)"
 
 
-def _template(spec: SegmentationSpec, cutoff_day: int, with_category: bool) -> str:
+def _affinity_sql(affinity: Affinity | None) -> tuple[str, str, str, str]:
+    """(CTEs, join, feature columns, joined columns) projecting shares onto the components;
+    ``SEG_CONST(i)`` stands for the i-th constant of :func:`_affinity_constants`."""
+    if not affinity:
+        return "", "", "", ""
+    names = affinity["categories"]
+    pivot = ", ".join(
+        f"SUM(CASE WHEN cat = '{str(name).replace(chr(39), chr(39) * 2)}' THEN share ELSE {_d(0)} END) AS s{j}"
+        for j, name in enumerate(names)
+    )
+    constant = 0
+    sums = []
+    for i, _row in enumerate(affinity["components"]):
+        total = _d(0)
+        for j in range(len(names)):
+            total = f"({total} + s{j} * SEG_CONST({constant}))"
+            constant += 1
+        sums.append(f"{total} AS a{i}")
+    ctes = (
+        f", _seg_pivot AS (SELECT cid, {pivot} FROM _seg_shares GROUP BY cid)"
+        f", _seg_affinity AS (SELECT cid, {', '.join(sums)} FROM _seg_pivot)"
+    )
+    count = len(affinity["components"])
+    columns = "".join(
+        f"CASE WHEN spend > 0 THEN a{i} END AS {_q(f'affinity_{i + 1}')},\n" for i in range(count)
+    )
+    joined = "".join(f", f.a{i} AS a{i}" for i in range(count))
+    return ctes, "LEFT JOIN _seg_affinity AS f ON c.cid = f.cid", columns, joined
+
+
+def _affinity_constants(affinity: Affinity | None) -> list[float]:
+    return [float(c) for row in affinity["components"] for c in row] if affinity else []
+
+
+def _template(spec: SegmentationSpec, cutoff_day: int, with_category: bool, affinity: Affinity | None) -> str:
     ident, ts = _q(spec.id_column), _q(spec.timestamp_column or "")
     if spec.amount_column:
         amount = f"CAST({_q(spec.amount_column)} AS DOUBLE)"
@@ -101,6 +149,7 @@ def _template(spec: SegmentationSpec, cutoff_day: int, with_category: bool) -> s
     category = "''"
     if with_category and spec.category_column:
         category = f"COALESCE(NULLIF(TRIM(CAST({_q(spec.category_column)} AS TEXT)), ''), '{NO_CATEGORY}')"
+    affinity_ctes, affinity_join, affinity_columns, affinity_joined = _affinity_sql(affinity)
     cutoff = cutoff_day * SECONDS_PER_DAY
     decay_seconds = SECONDS_PER_DAY * DECAY_HALF_LIFE_DAYS
     p = "r = 0"  # a purchase
@@ -159,17 +208,17 @@ WITH _seg_rows AS (
 ), _seg_by_category AS (
   SELECT cid, cat, SUM(cents) AS cents FROM _seg_events WHERE {p} GROUP BY cid, cat
 ), _seg_shares AS (
-  SELECT b.cid AS cid, CASE WHEN k.spend > 0 THEN CAST(b.cents AS DOUBLE) / CAST(k.spend AS DOUBLE)
+  SELECT b.cid AS cid, b.cat AS cat, CASE WHEN k.spend > 0 THEN CAST(b.cents AS DOUBLE) / CAST(k.spend AS DOUBLE)
                             ELSE {_d(0)} END AS share
   FROM _seg_by_category AS b JOIN _seg_customers AS k ON b.cid = k.cid
 ), _seg_entropy AS (
   SELECT cid, SUM(CASE WHEN share > 0 THEN CAST(FLOOR(-(share * (LN(share) / SEG_LN2())) * {scale} + {half})
                                            AS BIGINT) ELSE 0 END) AS entropy
   FROM _seg_shares GROUP BY cid
-), _seg_joined AS (
-  SELECT c.*, COALESCE(s.gap_sq, 0) AS gap_sq, COALESCE(h.entropy, 0) AS entropy
+){affinity_ctes}, _seg_joined AS (
+  SELECT c.*, COALESCE(s.gap_sq, 0) AS gap_sq, COALESCE(h.entropy, 0) AS entropy{affinity_joined}
   FROM _seg_customers AS c LEFT JOIN _seg_gap_sums AS s ON c.cid = s.cid
-  LEFT JOIN _seg_entropy AS h ON c.cid = h.cid
+  LEFT JOIN _seg_entropy AS h ON c.cid = h.cid {affinity_join}
 ), {FEATURES_CTE} AS (
   SELECT cid AS "customer_id",
     CASE WHEN n > 0 THEN {_d(cutoff_day)} - {day} END AS "recency_days",
@@ -194,6 +243,7 @@ WITH _seg_rows AS (
       AS "top_quarter_share",
     CAST(categories AS DOUBLE) AS "category_count",
     CASE WHEN spend > 0 THEN CAST(entropy AS DOUBLE) / {scale} END AS "category_entropy",
+    {affinity_columns}
     CASE WHEN n = 0 THEN 1 ELSE 0 END AS "no_purchases",
     CASE WHEN n < 2 THEN 1 ELSE 0 END AS "interval_missing",
     CASE WHEN w180_spend = 0 THEN 1 ELSE 0 END AS "momentum_missing",
@@ -232,16 +282,24 @@ def _time_functions(dialect: str) -> dict[str, Callable[[exp.Expression], exp.Ex
     }
 
 
-def feature_ctes(spec: SegmentationSpec, as_of: dt.date, dialect: str) -> list[tuple[str, exp.Select]]:
+def feature_ctes(
+    spec: SegmentationSpec, as_of: dt.date, dialect: str, affinity: Affinity | None = None
+) -> list[tuple[str, exp.Select]]:
     """The CTEs ``(name, select)`` computing the features from ``transactions``; the last,
     ``_seg_features``, has ``customer_id`` and every feature of :data:`COMPILED`."""
     sqlglot_dialect(dialect)  # refuses an unknown dialect
     if not spec.timestamp_column:
         raise SegmentationError("a transaction scorer needs the spec's 'timestamp_column'")
-    tree = sqlglot.parse_one(_template(spec, (as_of - EPOCH).days, bool(spec.category_column)), read="duckdb")
+    if affinity and not spec.category_column:
+        raise SegmentationError("the affinity features need the spec's 'category_column'")
+    template = _template(spec, (as_of - EPOCH).days, bool(spec.category_column), affinity)
+    tree = sqlglot.parse_one(template, read="duckdb")
+    constants = _affinity_constants(affinity)
     functions = _time_functions(dialect)
 
     def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and str(node.this).upper() == "SEG_CONST":
+            return double(constants[int(node.expressions[0].this)], dialect)
         if isinstance(node, exp.Anonymous) and str(node.this).upper() == "SEG_LN2":
             return double(LN2, dialect)
         if isinstance(node, exp.Anonymous) and str(node.this).upper() in functions:
@@ -253,17 +311,25 @@ def feature_ctes(spec: SegmentationSpec, as_of: dt.date, dialect: str) -> list[t
 
 
 def compile_transaction_scorer(
-    model: AnyModel, dialect: str, *, spec: SegmentationSpec, as_of: dt.date
+    model: AnyModel,
+    dialect: str,
+    *,
+    spec: SegmentationSpec,
+    as_of: dt.date,
+    affinity: Affinity | None = None,
 ) -> str:
     """One SQL ``SELECT`` labelling every customer of the table ``transactions`` (the log's own
     column names) with an event before ``as_of``, as ``manage.py segment`` labels them.
+    ``affinity`` is the version's stored projection, needed when the model reads ``affinity_*``.
 
     Raises :class:`SegmentationError` when the model reads a feature not compiled to SQL
     (see :func:`unsupported_features`) or for an unknown dialect.
     """
-    missing = unsupported_features(model)
+    missing = unsupported_features(model, affinity)
     if missing:
         raise SegmentationError(
             f"cannot compile the feature(s) {', '.join(missing)} to SQL; score a feature table instead"
         )
-    return compile_scorer(model, dialect, table=FEATURES_CTE, sources=feature_ctes(spec, as_of, dialect))
+    uses_affinity = any(n.startswith("affinity_") for n in as_segmentation_model(model).features)
+    ctes = feature_ctes(spec, as_of, dialect, affinity if uses_affinity else None)
+    return compile_scorer(model, dialect, table=FEATURES_CTE, sources=ctes)

@@ -40,9 +40,12 @@ def log() -> pd.DataFrame:
 
 
 def python_features(log: pd.DataFrame, spec: SegmentationSpec) -> pd.DataFrame:
+    """Python's features, with the affinity projection in ``.attrs["affinity"]``."""
     events = clean_transactions(log, spec)
-    frame = customer_features(events.frame, as_of=AS_OF).frame
-    return frame.set_index("customer_id").sort_index()
+    table = customer_features(events.frame, as_of=AS_OF)
+    frame = table.frame.set_index("customer_id").sort_index()
+    frame.attrs["affinity"] = table.affinity
+    return frame
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +53,9 @@ def expected(log: pd.DataFrame) -> pd.DataFrame:
     return python_features(log, SegmentationSpec.from_dict(SPEC))
 
 
-def features_sql(spec: SegmentationSpec, dialect: str) -> str:
+def features_sql(spec: SegmentationSpec, dialect: str, expected: pd.DataFrame) -> str:
     select = exp.select("*").from_(FEATURES_CTE)
-    for name, body in feature_ctes(spec, AS_OF, dialect):
+    for name, body in feature_ctes(spec, AS_OF, dialect, expected.attrs["affinity"]):
         select = select.with_(name, as_=body, copy=False)
     return select.sql(dialect={"postgresql": "postgres"}.get(dialect, dialect))
 
@@ -60,8 +63,8 @@ def features_sql(spec: SegmentationSpec, dialect: str) -> str:
 def assert_same_features(result: pd.DataFrame, expected: pd.DataFrame) -> None:
     result = result.set_index("customer_id").sort_index()
     assert result.index.tolist() == expected.index.tolist()
-    compared = [c for c in expected.columns if c in COMPILED]
-    assert len(compared) >= 20
+    compared = [c for c in expected.columns if c in COMPILED or c.startswith("affinity_")]
+    assert len(compared) >= 25 and "affinity_3" in compared
     for column in compared:
         want = expected[column].to_numpy(dtype=float)
         got = result[column].to_numpy(dtype=float)
@@ -91,14 +94,14 @@ def test_every_compiled_feature_equals_python_bit_for_bit(
         run = duckdb_runner(log)
     else:
         run = postgres_runner(request.getfixturevalue("postgres"), log)
-    assert_same_features(run(features_sql(SegmentationSpec.from_dict(SPEC), engine)), expected)
+    assert_same_features(run(features_sql(SegmentationSpec.from_dict(SPEC), engine, expected)), expected)
 
 
 @pytest.mark.parametrize("dialect", ["snowflake", "bigquery"])
 def test_snowflake_and_bigquery_sql_transpiled_to_duckdb_gives_the_same_features(
     dialect: str, log: pd.DataFrame, expected: pd.DataFrame
 ) -> None:
-    sql = features_sql(SegmentationSpec.from_dict(SPEC), dialect)
+    sql = features_sql(SegmentationSpec.from_dict(SPEC), dialect, expected)
     transpiled = sqlglot.transpile(sql, read=dialect, write="duckdb")
     assert len(transpiled) == 1
     assert_same_features(duckdb_runner(log)(transpiled[0]), expected)
@@ -116,7 +119,7 @@ def test_quantity_times_unit_price_and_dropped_duplicates_match_python(log: pd.D
         }
     )
     expected = python_features(priced, spec)
-    assert_same_features(duckdb_runner(priced)(features_sql(spec, "duckdb")), expected)
+    assert_same_features(duckdb_runner(priced)(features_sql(spec, "duckdb", expected)), expected)
 
 
 def feature_model(features: list[str]) -> CentroidModel:
@@ -142,7 +145,8 @@ def test_the_scorer_over_transactions_labels_like_the_scorer_over_python_feature
     )
     spec = SegmentationSpec.from_dict(SPEC)
     run = duckdb_runner(log)
-    scored = run(compile_transaction_scorer(model, "duckdb", spec=spec, as_of=AS_OF))
+    affinity = expected.attrs["affinity"]
+    scored = run(compile_transaction_scorer(model, "duckdb", spec=spec, as_of=AS_OF, affinity=affinity))
     assert list(scored.columns) == ["customer_id", "segment", "segment_name"]
     want = pd.Series(model.predict(expected.reset_index()), index=expected.index)
     got = scored.set_index("customer_id")["segment"].sort_index()
@@ -152,6 +156,6 @@ def test_the_scorer_over_transactions_labels_like_the_scorer_over_python_feature
 
 
 def test_it_refuses_a_model_reading_features_without_an_exact_sql_form() -> None:
-    model = feature_model(["recency_days", "category_entropy", "affinity_1"])
+    model = feature_model(["recency_days", "category_entropy", "affinity_1"])  # no stored projection
     with pytest.raises(SegmentationError, match="affinity_1 to SQL"):
         compile_transaction_scorer(model, "sqlite", spec=SegmentationSpec.from_dict(SPEC), as_of=AS_OF)
