@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import tempfile
@@ -120,19 +121,34 @@ def _document_bytes(build: Callable[[ReportContent, Path], None], content: Repor
 
 
 def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
+    from segmentation.features_sql import TABLE, compile_transaction_scorer, unsupported_features
+    from segmentation.spec import SegmentationSpec
     from segmentation.sql import compile_scorer
 
     model = load_model(version.model)  # either format: old versions still get scorers
     header = f"-- Segplatform scorer · {version.project.name} {version.label} · version_hash {version.version_hash}\n"
-    table = "customers"
-    if version.spec.get("input_kind") == "transactions":
-        # The model clusters engineered features: the scorer reads a table shaped like
-        # features.csv, not the raw log (compiling feature engineering to SQL is not done yet).
-        table = TRANSACTION_SCORER_TABLE
+    if version.spec.get("input_kind") != "transactions":
+        return (header + compile_scorer(model, dialect).rstrip().rstrip(";") + ";\n").encode()
+    as_of, affinity = version.metrics.get("as_of"), version.metrics.get("affinity")
+    missing = unsupported_features(model, affinity)
+    if as_of and not missing:
+        spec = SegmentationSpec.from_dict(version.spec)
+        as_of_date = dt.date.fromisoformat(as_of)
+        sql = compile_transaction_scorer(model, dialect, spec=spec, as_of=as_of_date, affinity=affinity)
         header += (
-            f"-- Input: a table {table} with the columns of features.csv (customer_id and the engineered\n"
-            f"-- features as of {version.metrics.get('as_of', 'the as-of date')}), not the transaction log.\n"
+            f"-- Input: the transaction log as a table {TABLE} (its own column names; timestamps as the\n"
+            f"-- database's timestamp type, ISO text in SQLite); features computed as of {as_of}.\n"
         )
+        return (header + sql.rstrip().rstrip(";") + ";\n").encode()
+    # Some feature the model reads has no exact SQL form here (a version made before the
+    # affinity projection was stored): the scorer reads a table shaped like features.csv rather
+    # than label customers differently from Python.
+    table = TRANSACTION_SCORER_TABLE
+    header += (
+        f"-- Input: a table {table} with the columns of features.csv (customer_id and the engineered\n"
+        f"-- features as of {as_of or 'the as-of date'}), not the transaction log: the model reads\n"
+        f"-- {', '.join(missing) or 'features'}, which this version cannot compute exactly in SQL.\n"
+    )
     return (header + compile_scorer(model, dialect, table=table).rstrip().rstrip(";") + ";\n").encode()
 
 

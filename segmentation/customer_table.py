@@ -137,6 +137,8 @@ def _from_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerT
         "engineered_features": [c for c in features.columns if c != FEATURE_ID],
         "features_left_out": left_out,
     }
+    if table.affinity is not None:
+        details["affinity"] = table.affinity  # what an SQL scorer projects the shares onto
     return CustomerTable(
         frame=clustering_frame,
         clustering_spec=clustering_spec,

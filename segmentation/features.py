@@ -34,6 +34,7 @@ the table (the ``features.csv`` contract), whatever groups are chosen.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -47,6 +48,8 @@ from .spec import FEATURE_GROUPS
 
 EPOCH = dt.date(1970, 1, 1)
 AFFINITY_COMPONENTS = 3
+ENTROPY_BITS = 44  # category entropy is kept in multiples of 2**-44 bits (about 6e-14)
+LN2 = math.log(2.0)
 CORE = ("recency_days", "frequency", "monetary_total", "tenure_days")
 GROUP_COLUMNS = {
     "rfm": ("recency_days", "frequency", "monetary_total", "monetary_mean", "refund_rate"),
@@ -71,6 +74,8 @@ class FeatureTable:
     groups: tuple[str, ...]
     as_of: dt.date
     skipped: dict[str, str] = field(default_factory=dict)
+    # The affinity projection: {"categories": names, "components": one row per affinity_k}.
+    affinity: dict[str, list] | None = None
 
 
 def day_number(day: dt.date) -> int:
@@ -98,7 +103,8 @@ def customer_features(
     # category list and the embedding then cannot depend on the future.
     past = events["t"].to_numpy() < cutoff * SECONDS_PER_DAY
     ids, customer = _codes(events["customer_id"])
-    category = _codes(events["category"])[1] if has_category else None
+    category_names, category = _codes(events["category"]) if has_category else (None, None)
+    affinity: dict[str, list] | None = None
     lean = lean_events(
         customer[past],
         events["t"].to_numpy()[past],
@@ -129,7 +135,12 @@ def customer_features(
                 skipped["affinity"] = "fewer than two categories purchased before as_of"
                 chosen = [g for g in chosen if g != "affinity"]
             else:
-                out.update(_affinity(agg, by_category, categories, random_state))
+                embedding, components = _affinity(agg, by_category, categories, random_state)
+                out.update(embedding)
+                affinity = {
+                    "categories": [str(name) for name in category_names[categories]],
+                    "components": components.tolist(),
+                }
 
     indicators = _indicators(agg)
     frame = pd.DataFrame({"customer_id": agg["customer_id"].to_numpy()})
@@ -148,6 +159,7 @@ def customer_features(
         groups=tuple(chosen),
         as_of=as_of,
         skipped=skipped,
+        affinity=affinity,
     )
 
 
@@ -240,18 +252,27 @@ def _diversity(agg: pd.DataFrame, by_category: pd.DataFrame) -> dict[str, np.nda
     cents = by_category["cents"].to_numpy().astype(float)
     total = np.bincount(rows, weights=cents, minlength=size)
     share = cents / np.where(total[rows] > 0, total[rows], 1)
-    terms = np.where(share > 0, -share * np.log2(np.where(share > 0, share, 1)), 0.0)
-    entropy = np.bincount(rows, weights=terms, minlength=size)
+    # Each term in bits, rounded to a multiple of 2**-ENTROPY_BITS: the sums are then exact in
+    # any order, so a database computes the very same entropy (segmentation.features_sql), and
+    # one category gives exactly 0. ln(p) / ln(2) rather than log2: every SQL engine has LN.
+    bits = -(share * (np.log(np.where(share > 0, share, 1.0)) / LN2))
+    terms = np.where(share > 0, np.floor(bits * 2.0**ENTROPY_BITS + 0.5), 0.0)
+    entropy = np.bincount(rows, weights=terms, minlength=size) / 2.0**ENTROPY_BITS
     return {
         "category_count": np.bincount(rows, minlength=size).astype(float),
-        # Entropy of the spend shares; exactly 0 for one category (−0.0 and rounding noise removed).
-        "category_entropy": np.where(total > 0, np.abs(np.round(entropy, 12)), np.nan),
+        "category_entropy": np.where(total > 0, entropy, np.nan),
     }
 
 
 def _affinity(
     agg: pd.DataFrame, by_category: pd.DataFrame, categories: np.ndarray, random_state: int
-) -> dict[str, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The embedding and the SVD components (one row per ``affinity_k``, a column per category).
+
+    The embedding is the projection of each customer's shares onto the components, summed
+    category by category in sorted order (``0 + s_1 c_1 + s_2 c_2 + ...``): the order
+    :mod:`segmentation.features_sql` writes, so a database gives the very same doubles.
+    """
     from sklearn.decomposition import TruncatedSVD
 
     rows = _positions(agg, by_category)
@@ -261,8 +282,11 @@ def _affinity(
     shares = cents / np.where(total[rows] > 0, total[rows], 1)
     matrix = sparse.csr_matrix((shares, (rows, cols)), shape=(len(agg), len(categories)))
     k = min(AFFINITY_COMPONENTS, len(categories) - 1)
-    embedding = TruncatedSVD(n_components=k, algorithm="arpack", random_state=random_state).fit_transform(
-        matrix
-    )
+    svd = TruncatedSVD(n_components=k, algorithm="arpack", random_state=random_state).fit(matrix)
+    components = np.asarray(svd.components_, dtype=np.float64)
+    by_column = matrix.tocsc()
+    embedding = np.zeros((len(agg), k))
+    for j in range(len(categories)):
+        embedding += by_column[:, j].toarray() * components[:, j]
     embedding[total == 0] = np.nan
-    return {f"affinity_{i + 1}": embedding[:, i] for i in range(k)}
+    return {f"affinity_{i + 1}": embedding[:, i] for i in range(k)}, components

@@ -32,6 +32,7 @@ exponentially, and PostgreSQL's JIT once spent a quarter of an hour on such a qu
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from sqlglot import exp
@@ -352,7 +353,13 @@ def _sum(terms: list[exp.Expression]) -> exp.Expression:
     return total
 
 
-def compile_scorer(model: AnyModel, dialect: str, *, table: str = "customers") -> str:
+def compile_scorer(
+    model: AnyModel,
+    dialect: str,
+    *,
+    table: str = "customers",
+    sources: Sequence[tuple[str, exp.Select]] = (),
+) -> str:
     """One SQL ``SELECT`` that labels every row of ``table`` exactly as ``model.predict`` does.
 
     ``table`` is a table reference in the target dialect (it may be qualified, e.g.
@@ -360,6 +367,10 @@ def compile_scorer(model: AnyModel, dialect: str, *, table: str = "customers") -
     numeric columns, categories in text columns, and blank cells are NULL. The statement
     returns the columns ``customer_id`` (the model's ``id_column``, unchanged), ``segment``
     (the 0-based integer label, ``-1`` for noise) and ``segment_name``, in no particular order.
+
+    ``sources`` are CTEs ``(name, select)`` put before the model's steps, each reading the
+    earlier ones; ``table`` then names one of them (how :mod:`segmentation.features_sql`
+    feeds features computed from a transaction log). Without them the statement is unchanged.
 
     Raises :class:`SegmentationError` for a dialect not in :data:`DIALECTS`, for a model with
     non-finite constants, or for one whose bounds could make a value overflow.
@@ -394,6 +405,13 @@ def compile_scorer(model: AnyModel, dialect: str, *, table: str = "customers") -
     if isinstance(general.assigner, NearestExemplars) and general.assigner.noise_radius_sq is not None:
         name.append("ifs", exp.If(this=exp.Literal.number(-1), true=exp.Literal.string(general.noise_name)))
     final = exp.select(cid, segment, named(name, "segment_name"))
+    for cte_name, body in sources:
+        final = final.with_(
+            exp.to_identifier(cte_name),  # unquoted, as the sources refer to each other
+            as_=body,
+            materialized=dialect in MATERIALIZED or None,
+            copy=False,
+        )
     source: exp.Expression = start
     for cte_name, columns in compiler.steps:
         body = exp.select(cid.copy(), *columns, copy=False).from_(source, copy=False)

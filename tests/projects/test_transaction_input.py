@@ -9,12 +9,17 @@ import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
+from governance.models import SegmentVersion
 from projects import services
 from projects.models import Dataset
+from reports.services import _scorer_bytes
 from segmentation.synthetic_log import transaction_log
+from tests.conftest import services_required
 from tests.projects.helpers import labels_of, upload_csv
+from tests.segmentation.log_databases import duckdb_runner, messy_log, postgres_runner, sqlite_runner
 
 pytestmark = pytest.mark.django_db
 
@@ -70,21 +75,61 @@ def test_segment_on_a_transaction_log_writes_features_and_labels_one_row_per_cus
     assert "features.csv" in manifest["files"]
 
 
-def test_the_transaction_scorer_labels_the_feature_table_as_python_does(tmp_path):
+def test_a_version_without_a_stored_affinity_projection_gets_a_scorer_over_the_feature_table(tmp_path):
+    # Given a version whose model reads affinity features but whose metrics lack the projection
+    # (versions made before it was stored)
     raw, _ = messy_log_csv(150)
     data, spec, out = tmp_path / "log.csv", tmp_path / "spec.json", tmp_path / "out"
     data.write_bytes(raw)
     spec.write_text(json.dumps(SPEC))
     call_command("segment", str(data), spec=str(spec), out=str(out))
+    version = SegmentVersion.objects.latest("created_at")
+    assert "affinity" in version.metrics
+    del version.metrics["affinity"]
 
-    sql = (out / "scorer_sqlite.sql").read_text()
-    assert "customer_features" in sql.splitlines()[1]
+    # When its scorer is compiled
+    sql = _scorer_bytes(version, "sqlite").decode()
+
+    # Then it reads customer_features, says why, and labels features.csv as Python does
+    assert "customer_features" in sql.splitlines()[1] and "affinity_1" in sql.splitlines()[3]
     features = pd.read_csv(out / "features.csv", dtype={"customer_id": str})
     connection = sqlite3.connect(":memory:")
     features.to_sql("customer_features", connection, index=False)
     scored = pd.read_sql_query(sql, connection)
     connection.close()
     assert labels_of(scored) == labels_of(pd.read_csv(out / "labels.csv", dtype={"customer_id": str}))
+
+
+def test_the_transaction_scorers_label_the_raw_log_exactly_as_segment_does(tmp_path):
+    # Given a messy generated log (2,000 customers, about 27,000 rows, refunds, rows without
+    # an id, duplicates, NULL categories, events after as_of) segmented by manage.py segment
+    log = messy_log(2000, seed=31)
+    data, spec, out = tmp_path / "log.csv", tmp_path / "spec.json", tmp_path / "out"
+    text = log.copy()
+    text["timestamp"] = text["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    text.to_csv(data, index=False)
+    spec.write_text(json.dumps({**SPEC, "k_max": 4, "as_of": "2025-10-01"}))  # every group, affinity too
+    call_command("segment", str(data), spec=str(spec), out=str(out))
+    expected = labels_of(pd.read_csv(out / "labels.csv", dtype={"customer_id": str}))
+    profile = pd.read_csv(out / "profile.csv")
+    names = dict(zip(profile["segment"], profile["name"], strict=True))
+    assert len(expected) > 1500 and len(set(expected.values())) > 1
+    assert "affinity_1" in json.loads((out / "metrics.json").read_text())["features"]
+
+    runners = {"sqlite": sqlite_runner(log), "duckdb": duckdb_runner(log)}
+    if connection.vendor == "postgresql":  # the test database itself (a TEMPORARY table)
+        connection.ensure_connection()
+        runners["postgresql"] = postgres_runner(connection.connection, log)
+    elif services_required():
+        pytest.fail("REQUIRE_SERVICES=1 but the test database is not PostgreSQL")
+    for engine, run in runners.items():
+        # When each engine runs its scorer over the log loaded as a table transactions
+        sql = (out / f"scorer_{engine}.sql").read_text()
+        assert "2025-10-01" in sql and "customer_features" not in sql
+        scored = run(sql)
+        # Then every customer gets the label of labels.csv, and that segment's name
+        assert labels_of(scored) == expected, engine
+        assert all(names[s] == n for s, n in zip(scored["segment"], scored["segment_name"], strict=True))
 
 
 def test_segment_reads_a_parquet_log(tmp_path):
