@@ -48,12 +48,12 @@
         traces.push({ type: "scatter", mode: "markers", x: [chosen.k], y: [chosen.silhouette], name: "chosen",
                       marker: { size: 14, symbol: "circle-open", color: "#111827", line: { width: 3 } } });
       }
-      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 2, xaxis: { title: { text: "segments (k); ringed: the chosen solution" }, dtick: 1 }, yaxis: { title: { text: "silhouette" } } }), CONFIG);
+      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 2, xaxis: { title: { text: "segments (k); ringed: the chosen solution" }, dtick: 1 }, yaxis: { title: { text: "silhouette" }, automargin: true } }), CONFIG);
     },
     stability: function (el, d) {
       var traces = d.stability.candidates ? byAlgorithm(d.stability.candidates, "stability")
         : [{ type: "scatter", mode: "lines+markers", x: d.stability.k, y: d.stability.score, line: { color: PALETTE[2] } }];
-      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 1, xaxis: { title: { text: "segments (k)" }, dtick: 1 }, yaxis: { title: { text: "stability (bootstrap adjusted Rand)" } } }), CONFIG);
+      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 1, xaxis: { title: { text: "segments (k)" }, dtick: 1 }, yaxis: { title: { text: "stability (bootstrap adjusted Rand)" }, automargin: true } }), CONFIG);
     }
   };
 
@@ -81,15 +81,17 @@
       { type: "scatter", mode: "markers", x: order.map(function (n) { return x[n]; }), y: order.map(function () { return 0; }),
         marker: { size: 6, color: "#1d4ed8" }, showlegend: false,
         text: order.map(function (n) { return t.leaf_sizes[n]; }), hovertemplate: "%{text} rows<extra></extra>" },
-      { type: "scatter", mode: "lines", x: [-0.5, leaves - 0.5], y: [t.cut, t.cut], name: d.selected_k + " segments",
+      { type: "scatter", mode: "lines", x: [-0.5, leaves - 0.5], y: [t.cut, t.cut], showlegend: false,
         line: { color: "#dc2626", dash: "dash", width: 1.5 }, hovertemplate: "cut into " + d.selected_k + " segments<extra></extra>" }
     ];
     Plotly.newPlot(el, traces, layout({
-      showlegend: true,
+      showlegend: false,
+      annotations: [{ x: leaves - 0.5, y: t.cut, xanchor: "right", yanchor: "bottom", showarrow: false,
+                      text: "cut: " + d.selected_k + " segments", font: { color: "#dc2626", size: 11 } }],
       xaxis: { title: { text: "clusters before the top " + t.merges.length + " merges (rows under each)" },
                tickvals: order.map(function (n) { return x[n]; }), ticktext: order.map(function (n) { return String(t.leaf_sizes[n]); }),
                tickangle: -90, tickfont: { size: 9 }, zeroline: false },
-      yaxis: { title: { text: t.linkage + " merge height" }, rangemode: "tozero" }
+      yaxis: { title: { text: t.linkage + " merge height" }, rangemode: "tozero", automargin: true }
     }), CONFIG);
   }
   draw.dendrogram = dendrogram;
