@@ -277,7 +277,8 @@ def _sweep(
             estimator.children_,
             estimator.distances_,
             n_clusters=int(winner["k"]),
-            linkage=str(getattr(estimator, "linkage", "ward")),
+            # The Gower clusterer has no linkage parameter: it always uses average linkage.
+            linkage=str(getattr(estimator, "linkage", "average")),
         )
     if len(everyone_space) > n:
         selected["sweep_sample"] = (
