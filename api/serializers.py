@@ -127,6 +127,7 @@ class RunStartSerializer(serializers.Serializer):
 class VersionSerializer(serializers.ModelSerializer):
     label = serializers.CharField(read_only=True)
     segment_names = serializers.ListField(child=serializers.CharField(), read_only=True)
+    status = serializers.SerializerMethodField(help_text="draft, in_review, approved, rejected or retired.")
 
     class Meta:
         model = SegmentVersion
@@ -145,8 +146,14 @@ class VersionSerializer(serializers.ModelSerializer):
             "metrics",
             "profile",
             "segment_names",
+            "status",
             "created_at",
         ]
+
+    def get_status(self, version: SegmentVersion) -> str:
+        from governance.lifecycle import version_status
+
+        return version_status(version)
 
 
 class DeliverableSerializer(serializers.ModelSerializer):
@@ -244,3 +251,22 @@ class VersionDiffSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Adjusted Rand index of the labels on the same data; null for different data.",
     )
+
+
+class VersionTransitionSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Why: required to reject or retire, optional to submit or approve; kept in the audit trail.",
+    )
+
+
+class VersionStatusChangeSerializer(serializers.Serializer):
+    version = serializers.IntegerField(source="version_id")
+    label = serializers.CharField(source="version.label")
+    status = serializers.CharField(help_text="The version's status after this step.")
+    actor = serializers.CharField(source="actor.username", help_text="Who took the step.")
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField(help_text="When.")

@@ -30,6 +30,10 @@ from . import serializers as s
 PROJECT_FILTER = OpenApiParameter("project", int, description="Only this project's objects.")
 VERSION_FILTER = OpenApiParameter("version", int, description="Only this version's deliverables.")
 ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+TRANSITION: dict[str, Any] = {
+    "request": s.VersionTransitionSerializer,
+    "responses": {200: s.VersionStatusChangeSerializer, 400: ERROR, 404: ERROR},
+}
 
 
 def _int_param(request: Request, name: str) -> int | None:
@@ -184,6 +188,37 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
             against_id = version.parent_id
         against = get_object_or_404(self.get_queryset(), pk=against_id)
         return Response(version_diff(version=version, against=against))
+
+    def _transition(self, request: Request, step: str) -> Response:
+        """Take one lifecycle step through the governance service, which holds every rule."""
+        from governance.lifecycle import version_transition
+
+        version = self.get_object()  # 404 for a version of a project the caller is not in
+        data = _valid(s.VersionTransitionSerializer, request)
+        change = version_transition(
+            version=version, action=step, user=request.user, reason=data["reason"], request=request._request
+        )
+        return Response(s.VersionStatusChangeSerializer(change).data)
+
+    @extend_schema(summary="Submit a draft or rejected version for review (consultant)", **TRANSITION)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        return self._transition(request, "submit")
+
+    @extend_schema(summary="Approve a version in review (a reviewer other than its author)", **TRANSITION)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        return self._transition(request, "approve")
+
+    @extend_schema(summary="Reject a version in review, saying why (reviewer)", **TRANSITION)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        return self._transition(request, "reject")
+
+    @extend_schema(summary="Retire an approved version, saying why (reviewer)", **TRANSITION)
+    @action(detail=True, methods=["post"])
+    def retire(self, request: Request, pk: str | None = None) -> Response:
+        return self._transition(request, "retire")
 
 
 @extend_schema_view(list=extend_schema(parameters=[PROJECT_FILTER, VERSION_FILTER]))

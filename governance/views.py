@@ -108,6 +108,9 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "status": status,
         "status_label": VersionStatusChange.Status(status).label,
         "history": version.status_changes.select_related("actor"),
+        "latest_change": version.status_changes.select_related("actor")
+        .order_by("-created_at", "-id")
+        .first(),
         "bias": getattr(version, "bias_audit", None),
         "others": others,
         "diff": diff,

@@ -82,6 +82,8 @@ def _charts(version: SegmentVersion) -> dict[str, Any]:
     if stability:
         charts["stability"] = stability
     charts["map"] = _map(version)
+    # Only hierarchical winners carry one (see segmentation.dendrogram).
+    charts["dendrogram"] = version.metrics.get("selected", {}).get("dendrogram")
     return charts
 
 

@@ -7,7 +7,13 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from segmentation.algorithms import ALGORITHMS, MIXED
+from segmentation.sweep import default_algorithms
+
 from .models import Dataset
+
+# The portal clusters numeric columns: the mixed-type algorithms are for specs with categories.
+NUMERIC_ALGORITHMS = [a for a in ALGORITHMS if a not in MIXED]
 
 
 class ProjectForm(forms.Form):
@@ -46,6 +52,14 @@ class RunForm(forms.Form):
         label="Cluster on",
         help_text="Numeric columns used as features.",
     )
+    algorithms = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(a, a.replace("_", " ")) for a in NUMERIC_ALGORITHMS],
+        initial=default_algorithms(False),
+        required=False,
+        help_text="Tried side by side; the best by silhouette and stability wins (none ticked: "
+        "the defaults). Agglomerative also draws a dendrogram.",
+    )
     k_min = forms.IntegerField(label="Fewest segments", min_value=2, max_value=30, initial=2)
     k_max = forms.IntegerField(label="Most segments", min_value=2, max_value=30, initial=6)
     random_state = forms.IntegerField(label="Random seed", min_value=0, max_value=2**32 - 1, initial=0)
@@ -72,10 +86,16 @@ class RunForm(forms.Form):
         return data
 
     def spec(self) -> dict[str, Any]:
-        return {
+        spec = {
             "id_column": self.dataset.id_column,
             "numeric_columns": list(self.cleaned_data["numeric_columns"]),
             "k_min": self.cleaned_data["k_min"],
             "k_max": self.cleaned_data["k_max"],
             "random_state": self.cleaned_data["random_state"],
         }
+        ticked = self.cleaned_data.get("algorithms") or default_algorithms(False)
+        chosen = [a for a in NUMERIC_ALGORITHMS if a in ticked]
+        # The engine's default is left implicit, so a default run's spec (and hash) is unchanged.
+        if set(chosen) != set(default_algorithms(False)):
+            spec["algorithms"] = chosen
+        return spec

@@ -18,6 +18,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .algorithms import ALGORITHMS, FINDS_K, MIXED, make_estimator
+from .dendrogram import dendrogram_summary
 from .errors import SegmentationError
 from .gower import encode_categories
 from .selection import select
@@ -270,6 +271,15 @@ def _sweep(
     }
     if winner.get("note"):
         selected["note"] = winner["note"]
+    if getattr(estimator, "children_", None) is not None:
+        # A hierarchy: keep the top of its merge tree so the results page can draw it.
+        selected["dendrogram"] = dendrogram_summary(
+            estimator.children_,
+            estimator.distances_,
+            n_clusters=int(winner["k"]),
+            # The Gower clusterer has no linkage parameter: it always uses average linkage.
+            linkage=str(getattr(estimator, "linkage", "average")),
+        )
     if len(everyone_space) > n:
         selected["sweep_sample"] = (
             f"candidates were fitted and compared on a random sample of {n:,} of {len(everyone_space):,} "

@@ -48,14 +48,53 @@
         traces.push({ type: "scatter", mode: "markers", x: [chosen.k], y: [chosen.silhouette], name: "chosen",
                       marker: { size: 14, symbol: "circle-open", color: "#111827", line: { width: 3 } } });
       }
-      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 2, xaxis: { title: { text: "segments (k); ringed: the chosen solution" }, dtick: 1 }, yaxis: { title: { text: "silhouette" } } }), CONFIG);
+      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 2, xaxis: { title: { text: "segments (k); ringed: the chosen solution" }, dtick: 1 }, yaxis: { title: { text: "silhouette" }, automargin: true } }), CONFIG);
     },
     stability: function (el, d) {
       var traces = d.stability.candidates ? byAlgorithm(d.stability.candidates, "stability")
         : [{ type: "scatter", mode: "lines+markers", x: d.stability.k, y: d.stability.score, line: { color: PALETTE[2] } }];
-      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 1, xaxis: { title: { text: "segments (k)" }, dtick: 1 }, yaxis: { title: { text: "stability (bootstrap adjusted Rand)" } } }), CONFIG);
+      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 1, xaxis: { title: { text: "segments (k)" }, dtick: 1 }, yaxis: { title: { text: "stability (bootstrap adjusted Rand)" }, automargin: true } }), CONFIG);
     }
   };
+
+  // The top of the merge tree: leaves are the clusters left before the kept merges (their size
+  // in rows below them); the dashed line cuts the tree into the chosen segments.
+  function dendrogram(el, d) {
+    var t = d.dendrogram, leaves = t.leaf_sizes.length, x = [], h = [], order = [];
+    for (var i = 0; i < leaves; i++) { h[i] = 0; }
+    t.merges.forEach(function (m, j) { h[leaves + j] = m[2]; });
+    var root = leaves + t.merges.length - 1;
+    (function place(node) {  // leaves left to right in the tree's own order
+      if (node < leaves) { x[node] = order.length; order.push(node); return; }
+      var m = t.merges[node - leaves];
+      place(m[0]); place(m[1]);
+      x[node] = (x[m[0]] + x[m[1]]) / 2;
+    })(root);
+    var lx = [], ly = [];
+    t.merges.forEach(function (m, j) {
+      var top = m[2];
+      lx.push(x[m[0]], x[m[0]], x[m[1]], x[m[1]], null);
+      ly.push(h[m[0]], top, top, h[m[1]], null);
+    });
+    var traces = [
+      { type: "scatter", mode: "lines", x: lx, y: ly, line: { color: "#334155", width: 1.5 }, hoverinfo: "skip", showlegend: false },
+      { type: "scatter", mode: "markers", x: order.map(function (n) { return x[n]; }), y: order.map(function () { return 0; }),
+        marker: { size: 6, color: "#1d4ed8" }, showlegend: false,
+        text: order.map(function (n) { return t.leaf_sizes[n]; }), hovertemplate: "%{text} rows<extra></extra>" },
+      { type: "scatter", mode: "lines", x: [-0.5, leaves - 0.5], y: [t.cut, t.cut], showlegend: false,
+        line: { color: "#dc2626", dash: "dash", width: 1.5 }, hovertemplate: "cut into " + d.selected_k + " segments<extra></extra>" }
+    ];
+    Plotly.newPlot(el, traces, layout({
+      showlegend: false,
+      annotations: [{ x: leaves - 0.5, y: t.cut, xanchor: "right", yanchor: "bottom", showarrow: false,
+                      text: "cut: " + d.selected_k + " segments", font: { color: "#dc2626", size: 11 } }],
+      xaxis: { title: { text: "clusters before the top " + t.merges.length + " merges (rows under each)" },
+               tickvals: order.map(function (n) { return x[n]; }), ticktext: order.map(function (n) { return String(t.leaf_sizes[n]); }),
+               tickangle: -90, tickfont: { size: 9 }, zeroline: false },
+      yaxis: { title: { text: t.linkage + " merge height" }, rangemode: "tozero", automargin: true }
+    }), CONFIG);
+  }
+  draw.dendrogram = dendrogram;
 
   // One line per algorithm, in the order the sweep tried them.
   function byAlgorithm(candidates, metric) {

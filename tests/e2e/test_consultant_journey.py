@@ -75,13 +75,25 @@ def test_a_consultant_goes_from_login_to_a_downloaded_deck(
     for name in cards:
         assert name in text
 
-    # A second run with fewer segments, compared side by side with the first.
+    # A second run, agglomerative only with fewer segments, compared side by side with the first.
     first_run = page.url
     page.goto(f"/projects/{project.pk}/runs/new/")
     page.fill("#id_k_max", "3")
     page.fill("#id_random_state", "1")
+    for name in ("kmeans", "gmm", "hdbscan"):
+        page.uncheck(f"input[name=algorithms][value={name}]")
+    page.check("input[name=algorithms][value=agglomerative]")
     page.click("button:has-text('Start run')")
     page.wait_for_selector("#results", timeout=180_000)
+    page.wait_for_selector(".chart[data-chart=dendrogram].drawn")
+    assert (
+        page.locator(
+            ".chart[data-chart=dendrogram] .js-plotly-plot path, "
+            ".chart[data-chart=dendrogram] .scatterlayer .trace"
+        ).count()
+        >= 1
+    )
+    me.shot("07b-results-dendrogram")
     page.goto(first_run)
     page.click("button:has-text('Compare')")
     page.wait_for_url(re.compile(r".*/runs/compare/\?a=\d+&b=\d+$"))
@@ -109,4 +121,39 @@ def test_a_consultant_goes_from_login_to_a_downloaded_deck(
     rita.shot("01-results-tablet")
     width = rita.page.evaluate("document.documentElement.scrollWidth")
     assert width <= TABLET["width"], "the results page scrolls sideways on a tablet"
+    assert not rita.errors, rita.errors
+
+    # The consultant submits the first version for review; they never see an approve button.
+    page.goto(f"/projects/{project.pk}/")
+    page.get_by_role("link", name="v1", exact=True).click()
+    page.wait_for_url(re.compile(r".*/versions/\d+/$"))
+    version_page = page.url
+    assert page.locator("button[value=approve]").count() == 0
+    page.click("button[value=submit]")
+    page.wait_for_selector(".badge.in_review")
+    assert "Waiting for a reviewer" in page.content()
+    assert page.locator("button[value=approve]").count() == 0
+    me.shot("11-version-submitted")
+
+    # The reviewer reads the version's bias and privacy sections, then approves with a reason.
+    rita.page.goto(version_page)
+    for heading in ("Bias audit", "Differentially private profile"):
+        assert rita.page.locator(f"h2:has-text('{heading}')").is_visible()
+    rita.shot("02-version-in-review-tablet")
+    rita.page.fill("input[name=reason]", "Stable segments, no bias flags.")
+    rita.page.click("button[value=approve]")
+    rita.page.wait_for_selector(".badge.approved")
+    line = rita.page.locator("#status-line").inner_text()
+    assert line.startswith("Approved by rita on ") and "Stable segments, no bias flags." in line
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", line)
+    rita.shot("03-version-approved-tablet")
+    width = rita.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= TABLET["width"], "the version page scrolls sideways on a tablet"
+
+    # The author sees the approval too, and still no approve button.
+    page.goto(version_page)
+    assert page.locator(".badge.approved").is_visible()
+    assert "Approved by rita" in page.locator("#status-line").inner_text()
+    assert page.locator("button[value=approve]").count() == 0
+    me.shot("12-version-approved")
     assert not rita.errors, rita.errors

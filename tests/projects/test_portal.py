@@ -129,3 +129,19 @@ def test_a_cancelled_run_is_not_executed(project, consultant, login):
     run = services.run_execute(run_id=run.pk)
     assert run.status == "cancelled"
     assert not hasattr(run, "version") or run.version is None
+
+
+def test_the_run_form_puts_chosen_algorithms_in_the_spec_and_leaves_the_default_implicit(
+    project, consultant, login
+):
+    client = login(consultant)
+    upload(client, project, "small.csv", b"customer_id,spend\n1,2\n2,5\n3,9\n4,1\n5,3\n6,8\n")
+    dataset = Dataset.objects.get()
+    form = {"dataset": dataset.pk, "numeric_columns": ["spend"], "k_min": 2, "k_max": 3, "random_state": 0}
+    url = reverse("projects:run_new", args=[project.pk])
+    assert 'value="agglomerative"' in client.get(url + f"?dataset={dataset.pk}").content.decode()
+    client.post(url, {**form, "algorithms": ["agglomerative", "kmeans"]})
+    client.post(url, {**form, "algorithms": ["kmeans", "gmm", "hdbscan"]})
+    first, default = SegmentationRun.objects.order_by("id")
+    assert first.spec["algorithms"] == ["kmeans", "agglomerative"]
+    assert "algorithms" not in default.spec

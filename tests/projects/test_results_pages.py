@@ -121,3 +121,28 @@ def test_the_heatmap_falls_back_to_relative_differences_without_centroids():
     )
     heatmap = _heatmap(version, ["spend", "visits"])
     assert heatmap == {"z": [[0.5, -0.5], [-0.5, 0.5]], "features": ["spend", "visits"], "unit": "relative"}
+
+
+def test_an_agglomerative_run_carries_its_dendrogram_to_the_results_page(finished_run, login):
+    # given a run restricted to agglomerative clustering
+    from projects import services
+
+    spec = {**finished_run.spec, "algorithms": ["agglomerative"], "k_min": 3, "k_max": 3}
+    run = services.run_start(
+        project=finished_run.project,
+        dataset=finished_run.dataset,
+        spec=spec,
+        user=finished_run.created_by,
+        enqueue=False,
+    )
+    version = services.run_execute(run_id=run.pk).version
+    # then its metrics keep the top of the merge tree, and the results page hands it to the chart
+    stored = version.metrics["selected"]["dendrogram"]
+    assert stored["linkage"] == "ward" and len(stored["merges"]) == 30 and stored["rows"] == 300
+    html = login(run.created_by).get(reverse("projects:run_detail", args=[run.pk])).content.decode()
+    assert chart_data(html, "charts-data")["dendrogram"] == stored
+    assert 'data-chart="dendrogram"' in html
+    # and a k-means winner has none
+    assert "dendrogram" not in finished_run.version.metrics["selected"]
+    first = login(run.created_by).get(reverse("projects:run_detail", args=[finished_run.pk])).content
+    assert b'data-chart="dendrogram"' not in first
