@@ -64,6 +64,7 @@ def _platform(log_path: Path) -> dict:
             "k_max": 10,
             "stability_resamples": RESAMPLES,
             "random_state": SEED,
+            "selection": os.environ.get("BENCH_SELECTION", "combined"),
         }
     )
     steps: list[tuple[str, float]] = []

@@ -84,7 +84,10 @@ def segment(
 
     # The model reads the same columns the spec names; the prepared values carry the parsed
     # numbers, so the preprocessor sees what the checks above saw.
-    preprocessor = Preprocessor.fit(values, numeric=spec.numeric_columns)
+    # The spec's per-column transforms (log1p for skewed money and counts…); a column the spec
+    # names but the data did not yield (an engineered feature left out) is skipped.
+    transforms = {c: t for c, t in getattr(spec, "transforms", ()) if c in spec.numeric_columns}
+    preprocessor = Preprocessor.fit(values, numeric=spec.numeric_columns, transforms=transforms)
     filled = values.fillna(pd.Series({c.name: c.fill for c in preprocessor.numeric}))
     z = preprocessor.transform(frame.loc[values.index])
     # PCA and the Mahalanobis whitening are one linear projection the model carries, so the

@@ -28,7 +28,15 @@ def correlated(rows: int = 300, seed: int = 0) -> np.ndarray:
 
 
 def spec(**overrides):  # type: ignore[no-untyped-def]
-    data = {"id_column": "customer_id", "numeric_columns": NUMERIC, "k_min": 2, "k_max": 5}
+    # One algorithm, few k, no resamples: these tests are about the space, not the sweep.
+    data = {
+        "id_column": "customer_id",
+        "numeric_columns": NUMERIC,
+        "k_min": 2,
+        "k_max": 4,
+        "algorithms": ["kmeans"],
+        "stability_resamples": 0,
+    }
     return SegmentationSpec.from_dict({**data, **overrides})
 
 
