@@ -150,7 +150,14 @@ def segment(
         },
         "silhouette_sample_size": min(n, SILHOUETTE_SAMPLE),
         "space": _space(projection, spec),
-        "maps": exploration_maps(z, labels, ids.to_numpy(), random_state=spec.random_state),
+        # t-SNE (~6 s of CPU) only when the spec asks for a reduction: the default run stays fast.
+        "maps": exploration_maps(
+            z,
+            labels,
+            ids.to_numpy(),
+            random_state=spec.random_state,
+            tsne=getattr(spec, "reduction", "none") != "none",
+        ),
     }
     if rules is not None:
         metrics["rules"] = {**rules_json(rules), "sql_case": rules_sql(rules)}

@@ -72,14 +72,20 @@ def whitening_matrix(centred: np.ndarray) -> np.ndarray:
 
 
 def exploration_maps(
-    z: np.ndarray, labels: np.ndarray, ids: np.ndarray, *, random_state: int = 0, rows: int = MAP_ROWS
+    z: np.ndarray,
+    labels: np.ndarray,
+    ids: np.ndarray,
+    *,
+    random_state: int = 0,
+    rows: int = MAP_ROWS,
+    tsne: bool = True,
 ) -> dict[str, Any]:
     """2-D maps of a sample of at most ``rows`` customers, JSON-safe, for the portal.
 
     ``{"sample_size", "customer_ids", "segments", "pca": {"x", "y", "explained_variance_ratio"},
     "tsne": {"x", "y", "perplexity", "rows"}}``: t-SNE maps the first ``rows`` (at most
     ``TSNE_ROWS``) customers of the same sample, in the same order; it is null when the sample
-    is too small for it.
+    is too small for it or ``tsne`` is false (t-SNE costs ~6 s of CPU on 1,000 rows).
     """
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
@@ -103,7 +109,7 @@ def exploration_maps(
         "tsne": None,
     }
     tsne_rows = min(len(pick), TSNE_ROWS)
-    if tsne_rows > 10:
+    if tsne and tsne_rows > 10:
         perplexity = float(min(30.0, (tsne_rows - 1) / 3))
         embedded = TSNE(
             n_components=2,

@@ -83,9 +83,9 @@ def test_the_delivered_model_carries_the_projection_and_sql_labels_like_python(o
     assert scored.loc[expected.index, "segment"].tolist() == expected.tolist()
 
 
-def test_metrics_hold_json_safe_pca_and_tsne_maps_of_a_bounded_sample():
+def test_metrics_hold_json_safe_pca_and_tsne_maps_when_a_reduction_is_asked_for():
     frame, _ = customer_table(300, seed=4, messy=False)
-    result = segment(frame, spec())
+    result = segment(frame, spec(reduction="pca"))
     maps = json.loads(json.dumps(result.metrics["maps"]))
     assert maps["sample_size"] == 300
     assert len(maps["pca"]["x"]) == len(maps["tsne"]["y"]) == len(maps["segments"]) == 300
@@ -107,3 +107,8 @@ def test_the_spec_refuses_what_the_scorers_cannot_reproduce_and_names_the_altern
 ):
     with pytest.raises(SpecError, match=alternative):
         spec(**{key: value})
+
+
+def test_the_default_run_stores_the_pca_map_only():
+    maps = exploration_maps(correlated(50), np.zeros(50, dtype=int), np.arange(50), tsne=False)
+    assert maps["tsne"] is None and len(maps["pca"]["x"]) == 50
