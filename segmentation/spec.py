@@ -40,9 +40,9 @@ DISTANCES = ("euclidean", "mahalanobis", "cosine")
 # Values the contract names but this engine refuses, with the reason and the alternative.
 REFUSED = {
     ("reduction", "umap"): (
-        "'reduction': 'umap' is not available: umap-learn is not installed (its numba kernels "
-        "compile for tens of seconds in every new worker); use 'pca' — the run also stores a "
-        "t-SNE map of up to 2,000 customers for exploration"
+        "'reduction': 'umap' is not available: umap-learn is not installed (it compiles numba "
+        "kernels in every new worker); use 'pca', which also stores PCA and t-SNE maps of a "
+        "sample of customers in metrics.json for exploration"
     ),
     ("distance", "cosine"): (
         "'distance': 'cosine' is not available: the model must label customers exactly alike "
