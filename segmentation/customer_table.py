@@ -107,6 +107,12 @@ def _from_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerT
             left_out[column] = "undefined for every customer"
         elif np.all(present == present[0]):
             left_out[column] = "the same for every customer"
+        elif column in INDICATOR_GROUPS and INDICATOR_GROUPS[column] not in table.groups:
+            left_out[column] = f"indicator of the '{INDICATOR_GROUPS[column]}' group, which was not asked for"
+        elif column in INDICATOR_GROUPS and present.mean() < RARE_INDICATOR:
+            # standardised, a flag on 0.6% of customers sits ~13 SD out and dominates every
+            # distance, so the clustering splits on it; it stays in features.csv
+            left_out[column] = "flags fewer than 1% of customers: it would dominate the distances"
         else:
             usable.append(column)
     if not usable:
@@ -148,6 +154,15 @@ def _from_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerT
         details=details,
     )
 
+
+# Missingness indicators and the feature group whose features they explain.
+INDICATOR_GROUPS = {
+    "no_purchases": "rfm",
+    "no_spend": "rfm",
+    "interval_missing": "temporal",
+    "momentum_missing": "windows",
+}
+RARE_INDICATOR = 0.01
 
 _EPOCH = pd.Timestamp("1970-01-01").date()
 

@@ -16,9 +16,10 @@ from .customer_table import build_customer_table
 from .errors import SegmentationError
 from .external import outcome_association
 from .model import SegmentationModel, coerce_numeric
-from .model_assign import NearestExemplars
+from .model_assign import NearestExemplars, Projection
 from .model_preprocess import Preprocessor
 from .profile import profile_segments
+from .reduction import clustering_projection, exploration_maps
 from .rules import RuleSet, fit_rules, rules_json, rules_sql
 from .spec import SegmentationSpec
 from .sweep import SweepResult, sweep
@@ -83,11 +84,23 @@ def segment(
 
     # The model reads the same columns the spec names; the prepared values carry the parsed
     # numbers, so the preprocessor sees what the checks above saw.
-    preprocessor = Preprocessor.fit(values, numeric=spec.numeric_columns)
+    # The spec's per-column transforms (log1p for skewed money and counts…); a column the spec
+    # names but the data did not yield (an engineered feature left out) is skipped.
+    transforms = {c: t for c, t in getattr(spec, "transforms", ()) if c in spec.numeric_columns}
+    preprocessor = Preprocessor.fit(values, numeric=spec.numeric_columns, transforms=transforms)
     filled = values.fillna(pd.Series({c.name: c.fill for c in preprocessor.numeric}))
     z = preprocessor.transform(frame.loc[values.index])
+    # PCA and the Mahalanobis whitening are one linear projection the model carries, so the
+    # scorers compute the very space the clustering saw; profiles stay in standardised units.
+    projection = clustering_projection(
+        z,
+        reduction=getattr(spec, "reduction", "none"),
+        distance=getattr(spec, "distance", "euclidean"),
+        random_state=spec.random_state,
+    )
+    space = z if projection is None else projection.transform(z)
 
-    swept = _sweep(z, frame.loc[values.index], spec, progress)
+    swept = _sweep(space, frame.loc[values.index], spec, progress)
     progress("profiling", 0.85)
 
     # Until the model offers each algorithm's own assignment, the winner is delivered as a
@@ -95,9 +108,10 @@ def segment(
     model, labels = _ordered_model(
         spec.id_column,
         preprocessor,
-        _segment_means(z, swept.labels),
+        _segment_means(space, swept.labels),
         frame.loc[values.index],
         algorithm=str(swept.selected["algorithm"]),
+        projection=projection,
     )
     rows = frame.loc[values.index]
     outcomes = _columns(rows, spec, "outcome_columns")
@@ -135,6 +149,15 @@ def segment(
             ),
         },
         "silhouette_sample_size": min(n, SILHOUETTE_SAMPLE),
+        "space": _space(projection, spec),
+        # t-SNE (~6 s of CPU) only when the spec asks for a reduction: the default run stays fast.
+        "maps": exploration_maps(
+            z,
+            labels,
+            ids.to_numpy(),
+            random_state=spec.random_state,
+            tsne=getattr(spec, "reduction", "none") != "none",
+        ),
     }
     if rules is not None:
         metrics["rules"] = {**rules_json(rules), "sql_case": rules_sql(rules)}
@@ -255,6 +278,16 @@ def _columns(rows: pd.DataFrame, spec: SegmentationSpec, key: str) -> pd.DataFra
     return rows[names] if names else None
 
 
+def _space(projection: Projection | None, spec: SegmentationSpec) -> dict[str, Any]:
+    """What the clustering space is: the reduction, the distance and the projection's width."""
+    return {
+        "reduction": getattr(spec, "reduction", "none"),
+        "distance": getattr(spec, "distance", "euclidean"),
+        "dimensions": len(spec.numeric_columns) if projection is None else len(projection.components),
+        "explained_variance_ratio": [] if projection is None else list(projection.explained_variance_ratio),
+    }
+
+
 def _segment_means(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Mean of each segment's standardised rows, noise (``-1``) left out."""
     segments = np.unique(labels[labels >= 0])
@@ -262,7 +295,13 @@ def _segment_means(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def _ordered_model(
-    id_column: str, preprocessor: Preprocessor, centroids: np.ndarray, frame: pd.DataFrame, *, algorithm: str
+    id_column: str,
+    preprocessor: Preprocessor,
+    centroids: np.ndarray,
+    frame: pd.DataFrame,
+    *,
+    algorithm: str,
+    projection: Projection | None = None,
 ) -> tuple[SegmentationModel, np.ndarray]:
     """Number segments by size, largest first, and label every customer with the model itself.
 
@@ -273,6 +312,7 @@ def _ordered_model(
     unordered = SegmentationModel(
         id_column=id_column,
         preprocessor=preprocessor,
+        projection=projection,
         assigner=NearestExemplars(
             exemplars=tuple(tuple(map(float, row)) for row in centroids),
             segments=tuple(range(k)),

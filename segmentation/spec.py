@@ -36,6 +36,20 @@ ALGORITHMS = (
     "gower_agglomerative",
 )
 REDUCTIONS = ("none", "pca", "umap")
+DISTANCES = ("euclidean", "mahalanobis", "cosine")
+# Values the contract names but this engine refuses, with the reason and the alternative.
+REFUSED = {
+    ("reduction", "umap"): (
+        "'reduction': 'umap' is not available: umap-learn is not installed (it compiles numba "
+        "kernels in every new worker); use 'pca', which also stores PCA and t-SNE maps of a "
+        "sample of customers in metrics.json for exploration"
+    ),
+    ("distance", "cosine"): (
+        "'distance': 'cosine' is not available: the model must label customers exactly alike "
+        "in Python and in the SQL scorers, and SQL cannot normalise a row by its length exactly "
+        "(no portable square root); use 'mahalanobis', or 'euclidean' with 'log1p' transforms"
+    ),
+}
 SELECTIONS = ("combined", "silhouette")
 TRANSFORMS = ("zscore", "robust", "log1p", "quantile")
 DEFAULT_TRANSFORM = "zscore"
@@ -85,7 +99,10 @@ class SegmentationSpec:
         (None): every group the data supports. Ignored for customer tables.
     algorithms : algorithms to run side by side, from ``ALGORITHMS``. Default (None): the engine
         chooses from the data's types.
-    reduction : ``"none"`` (default), ``"pca"`` or ``"umap"``.
+    reduction : ``"none"`` (default) or ``"pca"`` (components explaining 90% of the variance,
+        carried by the model as a projection); ``"umap"`` is refused (see ``REFUSED``).
+    distance : ``"euclidean"`` (default) or ``"mahalanobis"`` (whitening by the inverse Cholesky
+        factor of the covariance, part of the projection); ``"cosine"`` is refused.
     selection : ``"combined"`` (default) or ``"silhouette"``: the rule that picks the winner.
     stability_resamples : bootstrap resamples for stability, 0..200 (default 20).
     drop_duplicates : remove exact duplicate rows of a transaction log (default false: they are
@@ -115,6 +132,7 @@ class SegmentationSpec:
     features: tuple[str, ...] | None = None
     algorithms: tuple[str, ...] | None = None
     reduction: str = "none"
+    distance: str = "euclidean"
     selection: str = "combined"
     stability_resamples: int = 20
     drop_duplicates: bool = False
@@ -233,6 +251,7 @@ class SegmentationSpec:
             features=_names(data, "features", FEATURE_GROUPS),
             algorithms=_names(data, "algorithms", ALGORITHMS),
             reduction=_choice(data, "reduction", REDUCTIONS, cls.reduction),
+            distance=_choice(data, "distance", DISTANCES, cls.distance),
             selection=_choice(data, "selection", SELECTIONS, cls.selection),
             stability_resamples=stability,
             drop_duplicates=_boolean(data, "drop_duplicates", cls.drop_duplicates),
@@ -317,6 +336,8 @@ def _choice(data: Mapping[str, Any], key: str, allowed: tuple[str, ...], default
     value = data.get(key, default)
     if value not in allowed:
         raise SpecError(f"'{key}' must be one of {', '.join(allowed)}, got {value!r}")
+    if (key, value) in REFUSED:
+        raise SpecError(REFUSED[(key, value)])
     return str(value)
 
 

@@ -99,3 +99,14 @@ def test_the_same_log_and_spec_give_the_same_model_and_labels(messy_log):
     assert first.model.sha256 == second.model.sha256
     pd.testing.assert_frame_equal(first.labels, second.labels)
     pd.testing.assert_frame_equal(first.features, second.features, check_exact=True)
+
+
+def test_indicators_of_groups_not_asked_for_stay_in_features_csv_but_out_of_the_distances():
+    log, _ = transaction_log(300, seed=3)
+    spec = SegmentationSpec.from_dict(
+        {**LOG_SPEC, "features": ["rfm"], "algorithms": ["kmeans"], "stability_resamples": 0, "k_max": 3}
+    )
+    result = segment(log, spec)
+    assert "'temporal'" in result.metrics["features_left_out"]["interval_missing"]
+    assert "interval_missing" in result.features.columns
+    assert "interval_missing" not in result.metrics["features"]

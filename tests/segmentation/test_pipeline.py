@@ -128,3 +128,23 @@ def test_it_clips_extreme_values_instead_of_overflowing():
     model = segment(frame, spec(k_max=5)).model
     extreme = pd.DataFrame({"customer_id": ["a", "b"], "x0": [1e308, -1e308], "x1": [0, 0], "x2": [0, 0]})
     assert np.isfinite(model.distances(extreme)).all()
+
+
+def test_the_delivered_model_applies_the_specs_per_column_transforms():
+    frame, _ = customer_table(200, seed=5, messy=False)
+    result = segment(
+        frame,
+        SegmentationSpec.from_dict(
+            {
+                "id_column": "customer_id",
+                "numeric_columns": ["recency_days", "avg_basket"],
+                "k_min": 2,
+                "k_max": 3,
+                "algorithms": ["kmeans"],
+                "stability_resamples": 0,
+                "transforms": {"avg_basket": "log1p"},
+            }
+        ),
+    )
+    transforms = {c.name: c.transform for c in result.model.preprocessor.numeric}
+    assert transforms == {"recency_days": "zscore", "avg_basket": "log1p"}

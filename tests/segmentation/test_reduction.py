@@ -1,0 +1,114 @@
+"""PCA before clustering, Mahalanobis whitening as a projection, and the exploration maps."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.spatial.distance import cdist
+from sklearn.decomposition import PCA
+
+from segmentation import SegmentationSpec, segment
+from segmentation.errors import SegmentationError, SpecError
+from segmentation.reduction import clustering_projection, exploration_maps
+from segmentation.sql import compile_scorer
+from segmentation.synthetic import customer_table
+
+NUMERIC = ["recency_days", "orders_per_year", "avg_basket", "tenure_months"]
+
+
+def correlated(rows: int = 300, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(rows, 4)) @ np.array(
+        [[2.0, 0.5, 0.0, 0.1], [0.0, 1.0, 0.3, 0.0], [0.0, 0.0, 0.5, 0.2], [0.0, 0.0, 0.0, 0.3]]
+    )
+
+
+def spec(**overrides):  # type: ignore[no-untyped-def]
+    # One algorithm, few k, no resamples: these tests are about the space, not the sweep.
+    data = {
+        "id_column": "customer_id",
+        "numeric_columns": NUMERIC,
+        "k_min": 2,
+        "k_max": 4,
+        "algorithms": ["kmeans"],
+        "stability_resamples": 0,
+    }
+    return SegmentationSpec.from_dict({**data, **overrides})
+
+
+def test_mahalanobis_projection_turns_euclidean_distance_into_scipys_mahalanobis():
+    x = correlated()
+    projection = clustering_projection(x, distance="mahalanobis")
+    y = projection.transform(x)
+    inverse = np.linalg.inv(np.cov(x, rowvar=False))
+    expected = cdist(x[:20], x[20:40], metric="mahalanobis", VI=inverse)
+    assert cdist(y[:20], y[20:40]) == pytest.approx(expected, rel=1e-9)
+
+
+def test_pca_projection_keeps_the_components_explaining_ninety_percent_as_sklearn_does():
+    x = correlated()
+    projection = clustering_projection(x, reduction="pca")
+    reference = PCA(n_components=0.9, svd_solver="full").fit(x)
+    assert len(projection.components) == reference.n_components_
+    assert np.abs(projection.transform(x)) == pytest.approx(np.abs(reference.transform(x)), abs=1e-9)
+
+
+def test_pca_then_mahalanobis_whitens_the_kept_components():
+    x = correlated()
+    y = clustering_projection(x, reduction="pca", distance="mahalanobis").transform(x)
+    assert np.cov(y, rowvar=False) == pytest.approx(np.eye(y.shape[1]), abs=1e-9)
+
+
+def test_it_refuses_mahalanobis_when_a_feature_is_a_combination_of_others():
+    x = correlated()
+    with pytest.raises(SegmentationError, match="linear combinations"):
+        clustering_projection(np.column_stack([x, x[:, 0] + x[:, 1]]), distance="mahalanobis")
+
+
+@pytest.mark.parametrize("overrides", [{"reduction": "pca"}, {"distance": "mahalanobis"}])
+def test_the_delivered_model_carries_the_projection_and_sql_labels_like_python(overrides):
+    frame, _ = customer_table(400, seed=3, messy=False)
+    result = segment(frame, spec(**overrides))
+    assert result.model.projection is not None
+    assert result.metrics["space"]["dimensions"] == len(result.model.projection.components)
+    connection = sqlite3.connect(":memory:")
+    frame[["customer_id", *NUMERIC]].astype({c: float for c in NUMERIC}).to_sql("customers", connection)
+    rows = connection.execute(compile_scorer(result.model, "sqlite")).fetchall()
+    scored = pd.DataFrame(rows, columns=["customer_id", "segment", "segment_name"]).set_index("customer_id")
+    expected = result.labels.set_index("customer_id")["segment"]
+    assert scored.loc[expected.index, "segment"].tolist() == expected.tolist()
+
+
+def test_metrics_hold_json_safe_pca_and_tsne_maps_when_a_reduction_is_asked_for():
+    frame, _ = customer_table(300, seed=4, messy=False)
+    result = segment(frame, spec(reduction="pca"))
+    maps = json.loads(json.dumps(result.metrics["maps"]))
+    assert maps["sample_size"] == 300
+    assert len(maps["pca"]["x"]) == len(maps["tsne"]["y"]) == len(maps["segments"]) == 300
+    labels = result.labels.set_index("customer_id")["segment"]
+    assert labels.loc[maps["customer_ids"]].tolist() == maps["segments"]
+
+
+def test_maps_sample_at_most_the_given_number_of_customers():
+    z = correlated(50)
+    maps = exploration_maps(z, np.zeros(50, dtype=int), np.arange(50), rows=20)
+    assert maps["sample_size"] == len(set(maps["customer_ids"])) == 20
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "alternative"), [("reduction", "umap", "'pca'"), ("distance", "cosine", "'mahalanobis'")]
+)
+def test_the_spec_refuses_what_the_scorers_cannot_reproduce_and_names_the_alternative(
+    key, value, alternative
+):
+    with pytest.raises(SpecError, match=alternative):
+        spec(**{key: value})
+
+
+def test_the_default_run_stores_the_pca_map_only():
+    maps = exploration_maps(correlated(50), np.zeros(50, dtype=int), np.arange(50), tsne=False)
+    assert maps["tsne"] is None and len(maps["pca"]["x"]) == 50
