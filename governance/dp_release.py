@@ -18,6 +18,12 @@ from .pii_review import policy_for
 from .services import audit_record
 
 
+def dp_budget(version: SegmentVersion) -> float:
+    """The version's epsilon budget: its spec's ``dp_epsilon``, else the project's policy."""
+    from_spec = version.spec.get("dp_epsilon")
+    return float(from_spec) if from_spec is not None else policy_for(version.project).dp_budget_per_version
+
+
 def dp_budget_spent(version: SegmentVersion) -> float:
     return float(version.dp_releases.aggregate(total=Sum("epsilon"))["total"] or 0.0)
 
@@ -29,7 +35,7 @@ def dp_release_create(
 
     The clamping bounds are the model's own clipping bounds, recorded in the version.
     """
-    budget = policy_for(version.project).dp_budget_per_version
+    budget = dp_budget(version)
     if not epsilon > 0:
         raise ApplicationError("epsilon must be a positive number, e.g. 0.5", field="epsilon")
     try:

@@ -17,7 +17,7 @@ from segplatform.errors import ApplicationError
 from . import access
 from .audit_export import audit_trail_export
 from .diff import version_diff
-from .dp_release import dp_budget_spent, dp_release_create
+from .dp_release import dp_budget, dp_budget_spent, dp_release_create
 from .erasure import customer_erase
 from .lifecycle import version_authors, version_status, version_transition
 from .models import PrivacyReview, SegmentVersion, VersionStatusChange
@@ -124,7 +124,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_author": is_author,
         "dp_releases": version.dp_releases.all(),
         "dp_spent": dp_budget_spent(version),
-        "dp_budget": policy_for(version.project).dp_budget_per_version,
+        "dp_budget": dp_budget(version),
         "can_dp": access.allowed(role, "dp_release"),
         "target_k": policy_for(version.project).target_k,
     }

@@ -80,7 +80,8 @@ def _privacy_values(version: SegmentVersion) -> dict[str, Any]:
         "identity": manifest_identity(version),
         # A project without a policy row yet is held to the policy's defaults.
         "target_k": policy.target_k if policy else _default("target_k"),
-        "dp_budget": policy.dp_budget_per_version if policy else _default("dp_budget_per_version"),
+        "dp_budget": version.spec.get("dp_epsilon")
+        or (policy.dp_budget_per_version if policy else _default("dp_budget_per_version")),
         "dp_releases": [
             {"epsilon": r.epsilon, "at": r.created_at} for r in DPRelease.objects.filter(version=version)
         ],

@@ -95,6 +95,8 @@ class SegmentationSpec:
     protected_columns : attributes kept for bias audits, never features unless
         ``protected_as_features`` is true (default false).
     outcome_columns : outcomes (churn, revenue…) for external validation, never features.
+    dp_epsilon : the differential-privacy budget of the version's profile releases (a positive
+        number up to 10). Default (None): the project's privacy policy sets it.
     features : feature groups to engineer from transactions, from ``FEATURE_GROUPS``. Default
         (None): every group the data supports. Ignored for customer tables.
     algorithms : algorithms to run side by side, from ``ALGORITHMS``. Default (None): the engine
@@ -137,6 +139,7 @@ class SegmentationSpec:
     stability_resamples: int = 20
     drop_duplicates: bool = False
     transforms: tuple[tuple[str, str], ...] = ()
+    dp_epsilon: float | None = None
 
     @property
     def is_transactions(self) -> bool:
@@ -255,6 +258,7 @@ class SegmentationSpec:
             selection=_choice(data, "selection", SELECTIONS, cls.selection),
             stability_resamples=stability,
             drop_duplicates=_boolean(data, "drop_duplicates", cls.drop_duplicates),
+            dp_epsilon=_epsilon(data),
             transforms=_transforms(data),
             **singles,
             **lists,
@@ -339,6 +343,18 @@ def _choice(data: Mapping[str, Any], key: str, allowed: tuple[str, ...], default
     if (key, value) in REFUSED:
         raise SpecError(REFUSED[(key, value)])
     return str(value)
+
+
+MAX_EPSILON = 10.0
+
+
+def _epsilon(data: Mapping[str, Any]) -> float | None:
+    value = data.get("dp_epsilon")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_EPSILON:
+        raise SpecError(f"'dp_epsilon' must be a positive number up to {MAX_EPSILON:g}, got {value!r}")
+    return float(value)
 
 
 def _boolean(data: Mapping[str, Any], key: str, default: bool) -> bool:

@@ -26,3 +26,21 @@ def test_releases_spend_the_budget_and_are_refused_beyond_it(finished_run, consu
 def test_a_reviewer_cannot_request_a_release(finished_run, reviewer, login):
     url = reverse("governance:version_dp_release", args=[finished_run.version.pk])
     assert login(reviewer).post(url, {"epsilon": "0.1"}).status_code == 403
+
+
+def test_the_spec_sets_the_versions_epsilon_budget(finished_run, consultant, login):
+    from projects import services
+
+    spec = {**finished_run.spec, "dp_epsilon": 0.5}
+    run = services.run_start(
+        project=finished_run.project, dataset=finished_run.dataset, spec=spec, user=consultant, enqueue=False
+    )
+    version = services.run_execute(run_id=run.pk).version
+    url = reverse("governance:version_dp_release", args=[version.pk])
+
+    response = login(consultant).post(url, {"epsilon": "0.6"}, follow=True)
+
+    assert "at most ε=0.5 is left" in response.content.decode()
+    assert version.dp_releases.count() == 0
+    page = login(consultant).get(reverse("governance:version_detail", args=[version.pk])).content.decode()
+    assert "ε spent 0.000 of 0.500" in page

@@ -169,3 +169,14 @@ def test_protected_columns_become_features_only_when_the_spec_says_so():
         }
     )
     assert "age" in spec.numeric_columns and spec.protected_columns == ("age",)
+
+
+@pytest.mark.parametrize("epsilon", [0, -1, "0.5", True, 11])
+def test_it_refuses_a_dp_epsilon_that_is_not_a_small_positive_number(epsilon):
+    with pytest.raises(SpecError, match="'dp_epsilon'"):
+        SegmentationSpec.from_dict({**VALID, "dp_epsilon": epsilon})
+
+
+def test_a_dp_epsilon_round_trips_and_its_absence_leaves_the_spec_as_before():
+    assert SegmentationSpec.from_dict({**VALID, "dp_epsilon": 0.5}).to_dict()["dp_epsilon"] == 0.5
+    assert "dp_epsilon" not in SegmentationSpec.from_dict(VALID).to_dict()
