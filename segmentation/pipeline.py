@@ -157,6 +157,7 @@ def segment(
             ids.to_numpy(),
             random_state=spec.random_state,
             tsne=getattr(spec, "reduction", "none") != "none",
+            umap=getattr(spec, "reduction", "none") == "umap",
         ),
     }
     if rules is not None:

@@ -35,8 +35,8 @@ def clustering_projection(
     z: np.ndarray, *, reduction: str = "none", distance: str = "euclidean", random_state: int = 0
 ) -> Projection | None:
     """The projection from standardised features to the clustering space, or None (identity)."""
-    if reduction not in ("none", "pca"):
-        raise SegmentationError(f"reduction '{reduction}' is not available: use 'none' or 'pca'")
+    if reduction not in ("none", "pca", "umap"):
+        raise SegmentationError(f"reduction '{reduction}' is not available: use 'none', 'pca' or 'umap'")
     if distance not in ("euclidean", "mahalanobis"):
         raise SegmentationError(f"distance '{distance}' is not available: use 'euclidean' or 'mahalanobis'")
     projection = (
@@ -79,6 +79,7 @@ def exploration_maps(
     random_state: int = 0,
     rows: int = MAP_ROWS,
     tsne: bool = True,
+    umap: bool = False,
 ) -> dict[str, Any]:
     """2-D maps of a sample of at most ``rows`` customers, JSON-safe, for the portal.
 
@@ -86,6 +87,7 @@ def exploration_maps(
     "tsne": {"x", "y", "perplexity", "rows"}}``: t-SNE maps the first ``rows`` (at most
     ``TSNE_ROWS``) customers of the same sample, in the same order; it is null when the sample
     is too small for it or ``tsne`` is false (t-SNE costs ~6 s of CPU on 1,000 rows).
+    With ``umap``, ``"umap": {"x", "y", "n_neighbors", "rows"}`` maps the same way with UMAP.
     """
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
@@ -107,6 +109,7 @@ def exploration_maps(
             "explained_variance_ratio": [float(v) for v in pca.explained_variance_ratio_],
         },
         "tsne": None,
+        "umap": None,
     }
     tsne_rows = min(len(pick), TSNE_ROWS)
     if tsne and tsne_rows > 10:
@@ -125,7 +128,31 @@ def exploration_maps(
             "perplexity": perplexity,
             "rows": tsne_rows,
         }
+    if umap and tsne_rows > 10:
+        maps["umap"] = _umap_map(sample[:tsne_rows], random_state=random_state)
     return maps
+
+
+def _umap_map(sample: np.ndarray, *, random_state: int) -> dict[str, Any]:
+    """UMAP of the sample, for exploration only.
+
+    UMAP is not a linear map, so no SQL scorer could reproduce it: the segments are never found
+    in this space, only drawn in it. Its numba kernels compile once per machine and are cached
+    under NUMBA_CACHE_DIR (the platform points it at var/numba).
+    """
+    from umap import UMAP  # heavy: numba compiles on first use
+
+    neighbours = int(min(15, len(sample) - 1))
+    # A fixed seed makes UMAP single-threaded anyway; saying so keeps it from warning.
+    embedded = UMAP(
+        n_components=2, n_neighbors=neighbours, random_state=random_state, n_jobs=1
+    ).fit_transform(sample)
+    return {
+        "x": _rounded(embedded[:, 0]),
+        "y": _rounded(embedded[:, 1]),
+        "n_neighbors": neighbours,
+        "rows": len(sample),
+    }
 
 
 def _rounded(values: np.ndarray) -> list[float]:

@@ -39,11 +39,6 @@ REDUCTIONS = ("none", "pca", "umap")
 DISTANCES = ("euclidean", "mahalanobis", "cosine")
 # Values the contract names but this engine refuses, with the reason and the alternative.
 REFUSED = {
-    ("reduction", "umap"): (
-        "'reduction': 'umap' is not available: umap-learn is not installed (it compiles numba "
-        "kernels in every new worker); use 'pca', which also stores PCA and t-SNE maps of a "
-        "sample of customers in metrics.json for exploration"
-    ),
     ("distance", "cosine"): (
         "'distance': 'cosine' is not available: the model must label customers exactly alike "
         "in Python and in the SQL scorers, and SQL cannot normalise a row by its length exactly "
@@ -102,7 +97,8 @@ class SegmentationSpec:
     algorithms : algorithms to run side by side, from ``ALGORITHMS``. Default (None): the engine
         chooses from the data's types.
     reduction : ``"none"`` (default) or ``"pca"`` (components explaining 90% of the variance,
-        carried by the model as a projection); ``"umap"`` is refused (see ``REFUSED``).
+        carried by the model as a projection); ``"umap"`` clusters like ``"none"`` and adds a UMAP map to the exploration maps (UMAP is not
+        linear, so no SQL scorer could reproduce an assignment made in its space).
     distance : ``"euclidean"`` (default) or ``"mahalanobis"`` (whitening by the inverse Cholesky
         factor of the covariance, part of the projection); ``"cosine"`` is refused.
     selection : ``"combined"`` (default) or ``"silhouette"``: the rule that picks the winner.

@@ -29,6 +29,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var").resolve()
 
 DEBUG = env_bool("DEBUG", False)
+# numba (behind UMAP) compiles its kernels on first use: cache them so only the first run pays.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(VAR_DIR / "numba"))
 SECRET_KEY = local_secret("SECRET_KEY", VAR_DIR / "secret_key")
 DATA_ENCRYPTION_KEY = local_secret(
     "DATA_ENCRYPTION_KEY",

@@ -99,9 +99,7 @@ def test_maps_sample_at_most_the_given_number_of_customers():
     assert maps["sample_size"] == len(set(maps["customer_ids"])) == 20
 
 
-@pytest.mark.parametrize(
-    ("key", "value", "alternative"), [("reduction", "umap", "'pca'"), ("distance", "cosine", "'mahalanobis'")]
-)
+@pytest.mark.parametrize(("key", "value", "alternative"), [("distance", "cosine", "'mahalanobis'")])
 def test_the_spec_refuses_what_the_scorers_cannot_reproduce_and_names_the_alternative(
     key, value, alternative
 ):
@@ -112,3 +110,34 @@ def test_the_spec_refuses_what_the_scorers_cannot_reproduce_and_names_the_altern
 def test_the_default_run_stores_the_pca_map_only():
     maps = exploration_maps(correlated(50), np.zeros(50, dtype=int), np.arange(50), tsne=False)
     assert maps["tsne"] is None and len(maps["pca"]["x"]) == 50
+
+
+@pytest.mark.slow
+def test_umap_draws_an_exploration_map_that_keeps_neighbourhoods_but_never_clusters_in_it():
+    from sklearn.manifold import trustworthiness
+
+    from segmentation.synthetic import blobs
+
+    frame, _ = blobs(150, np.array([[0, 0, 0, 0], [6, 6, 0, 0], [0, 6, 6, 0]]), seed=3)
+    result = segment(
+        frame,
+        SegmentationSpec.from_dict(
+            {
+                "id_column": "customer_id",
+                "numeric_columns": ["x0", "x1", "x2", "x3"],
+                "reduction": "umap",
+                "algorithms": ["kmeans"],
+                "k_min": 2,
+                "k_max": 4,
+                "stability_resamples": 0,
+            }
+        ),
+    )
+    maps = result.metrics["maps"]
+    umap_map = maps["umap"]
+    assert umap_map["rows"] == len(umap_map["x"]) == len(umap_map["y"]) == maps["sample_size"]
+    z = frame.set_index("customer_id").loc[maps["customer_ids"], ["x0", "x1", "x2", "x3"]].to_numpy(float)
+    embedded = np.column_stack([umap_map["x"], umap_map["y"]])
+    assert trustworthiness(z, embedded, n_neighbors=5) > 0.9
+    assert result.model.projection is None  # clustered in the original space, scorable in SQL
+    json.dumps(result.metrics)
