@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .algorithms import ALGORITHMS  # the engine's registry is the one list of names
 from .errors import SpecError
 
 MAX_CLUSTERS = 30
@@ -24,17 +25,6 @@ MAX_STABILITY_RESAMPLES = 200
 
 INPUT_KINDS = ("customers", "transactions")
 FEATURE_GROUPS = ("rfm", "temporal", "windows", "diversity", "affinity", "seasonality")
-ALGORITHMS = (
-    "kmeans",
-    "minibatch_kmeans",
-    "agglomerative",
-    "dbscan",
-    "hdbscan",
-    "gmm",
-    "spectral",
-    "kprototypes",
-    "gower_agglomerative",
-)
 REDUCTIONS = ("none", "pca", "umap")
 DISTANCES = ("euclidean", "mahalanobis", "cosine")
 # Values the contract names but this engine refuses, with the reason and the alternative.
