@@ -13,15 +13,23 @@ from segmentation.dp import dp_profile
 from segmentation.model import numeric_bounds
 from segplatform.errors import ApplicationError
 
-from .models import DPRelease, SegmentVersion
-from .pii_review import policy_for
+from .models import DPRelease, ProjectPolicy, SegmentVersion
 from .services import audit_record
 
 
 def dp_budget(version: SegmentVersion) -> float:
-    """The version's epsilon budget: its spec's ``dp_epsilon``, else the project's policy."""
+    """The version's epsilon budget: its spec's ``dp_epsilon``, else the project's policy.
+
+    Read-only: a project without a policy row yet is held to the policy's default budget, and
+    no row is created just to answer (documents ask this while they are being built).
+    """
     from_spec = version.spec.get("dp_epsilon")
-    return float(from_spec) if from_spec is not None else policy_for(version.project).dp_budget_per_version
+    if from_spec is not None:
+        return float(from_spec)
+    policy = ProjectPolicy.objects.filter(project=version.project).first()
+    if policy is not None:
+        return float(policy.dp_budget_per_version)
+    return float(ProjectPolicy._meta.get_field("dp_budget_per_version").default)
 
 
 def dp_budget_spent(version: SegmentVersion) -> float:

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from governance.bias import bias_deliverables
+from governance.dp_release import dp_budget
 from governance.lifecycle import version_status
 from governance.models import (
     BiasAudit,
@@ -80,8 +81,7 @@ def _privacy_values(version: SegmentVersion) -> dict[str, Any]:
         "identity": manifest_identity(version),
         # A project without a policy row yet is held to the policy's defaults.
         "target_k": policy.target_k if policy else _default("target_k"),
-        "dp_budget": version.spec.get("dp_epsilon")
-        or (policy.dp_budget_per_version if policy else _default("dp_budget_per_version")),
+        "dp_budget": dp_budget(version),
         "dp_releases": [
             {"epsilon": r.epsilon, "at": r.created_at} for r in DPRelease.objects.filter(version=version)
         ],

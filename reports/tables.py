@@ -11,13 +11,8 @@ import io
 
 import pandas as pd
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+# The engine's rule list escapes its CSV the same way: one implementation serves both.
+from segmentation.rules import csv_cell as escape_cell
 
 
 def escaped(frame: pd.DataFrame) -> pd.DataFrame:
