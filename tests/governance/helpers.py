@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from io import StringIO
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -26,3 +29,20 @@ def pii_table(n: int = 200, seed: int = 0) -> pd.DataFrame:
 
 def as_csv(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode()
+
+
+def segment_folder(folder: Path, out: str = "out") -> Path:
+    """Run ``manage.py segment`` on ``folder``'s customers.csv and spec.json; return the output folder."""
+    from django.core.management import call_command
+
+    target = folder / out
+    call_command(
+        "segment",
+        str(folder / "customers.csv"),
+        "--spec",
+        str(folder / "spec.json"),
+        "--out",
+        str(target),
+        stdout=StringIO(),
+    )
+    return target

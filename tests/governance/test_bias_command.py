@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 
 import numpy as np
 import pandas as pd
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from fairlearn.metrics import demographic_parity_difference
 
 from governance.models import BiasAudit
 from segmentation.synthetic import customer_table
+from tests.governance.helpers import segment_folder
 from tests.projects.helpers import NUMERIC
 
 
@@ -34,16 +34,7 @@ def write_inputs(tmp_path, protected):  # type: ignore[no-untyped-def]
 
 def test_segment_writes_the_bias_audit_against_fairlearn(db, tmp_path):
     frame = write_inputs(tmp_path, ["gender", "region"])
-    out = tmp_path / "out"
-    call_command(
-        "segment",
-        str(tmp_path / "customers.csv"),
-        "--spec",
-        str(tmp_path / "spec.json"),
-        "--out",
-        str(out),
-        stdout=StringIO(),
-    )
+    out = segment_folder(tmp_path)
 
     bias = pd.read_csv(out / "bias.csv")
     assert list(bias.columns[:7]) == [
@@ -72,28 +63,11 @@ def test_segment_writes_the_bias_audit_against_fairlearn(db, tmp_path):
 
 def test_segment_without_protected_columns_writes_no_bias_files(db, tmp_path):
     write_inputs(tmp_path, [])
-    out = tmp_path / "out"
-    call_command(
-        "segment",
-        str(tmp_path / "customers.csv"),
-        "--spec",
-        str(tmp_path / "spec.json"),
-        "--out",
-        str(out),
-        stdout=StringIO(),
-    )
+    out = segment_folder(tmp_path)
     assert not (out / "bias.csv").exists()
 
 
 def test_a_protected_column_cannot_also_be_a_feature(db, tmp_path):
     write_inputs(tmp_path, ["avg_basket"])
     with pytest.raises(CommandError, match="protected attributes are never features"):
-        call_command(
-            "segment",
-            str(tmp_path / "customers.csv"),
-            "--spec",
-            str(tmp_path / "spec.json"),
-            "--out",
-            str(tmp_path / "o"),
-            stdout=StringIO(),
-        )
+        segment_folder(tmp_path, out="o")

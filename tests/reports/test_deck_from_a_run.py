@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 
 import numpy as np
 import pandas as pd
-from django.core.management import call_command
 from pptx import Presentation
 from pypdf import PdfReader
 
 from reports.sections import rule_sentence
 from segmentation.synthetic import customer_table
+from tests.governance.helpers import segment_folder
 from tests.projects.helpers import NUMERIC
 
 
@@ -44,16 +43,7 @@ def test_segment_with_protected_columns_puts_the_audit_in_the_deck(db, tmp_path)
     (tmp_path / "spec.json").write_text(json.dumps(spec))
 
     # when the command segments it
-    out = tmp_path / "out"
-    call_command(
-        "segment",
-        str(tmp_path / "customers.csv"),
-        "--spec",
-        str(tmp_path / "spec.json"),
-        "--out",
-        str(out),
-        stdout=StringIO(),
-    )
+    out = segment_folder(tmp_path)
 
     # then the deck's bias slide names the attribute, and every segment slide its name and rule
     slides = _slides(out / "deck.pptx")
