@@ -17,9 +17,11 @@ The arithmetic is fixed so SQL can repeat it exactly: every sum runs over its te
 order, starting from the first term, and each term is one IEEE operation per step:
 
 * projection: ``y[k] = sum_j (x[j] - mean[j]) * components[k][j]``;
-* exemplar distance: ``d[e] = sum_j (y[j] - exemplar[e][j]) ** 2``; a segment's distance is the
-  minimum over its exemplars; the label is the first segment with the smallest distance, or
-  ``-1`` when that distance exceeds the segment's squared noise radius;
+* exemplar distance: ``d[e] = sum_j (y[j] - exemplar[e][j]) ** 2`` (``metric="sqeuclidean"``)
+  or ``d[e] = sum_j abs(y[j] - exemplar[e][j])`` (``metric="manhattan"``, for Gower); a
+  segment's distance is the minimum over its exemplars; the label is the first segment with the
+  smallest distance, or ``-1`` when that distance exceeds the segment's noise threshold (a
+  squared radius for ``sqeuclidean``, a plain one for ``manhattan``);
 * mixture: ``w[k][i] = sum_{j, P[k][j][i] != 0} (x[j] - means[k][j]) * P[k][j][i]``,
   ``score[k] = 2 * c[k] - sum_i w[k][i] ** 2`` with ``c[k] = log(weight[k]) +
   sum_i log(P[k][i][i]) - d/2 * log(2 pi)`` computed in Python; the label is the first
@@ -64,6 +66,18 @@ def ordered_square_distance(x: np.ndarray, point: Sequence[float]) -> np.ndarray
         diff = x[:, j] - c
         total = diff * diff if total is None else total + diff * diff
     return total if total is not None else np.zeros(len(x))
+
+
+def ordered_manhattan_distance(x: np.ndarray, point: Sequence[float]) -> np.ndarray:
+    """``sum_j abs(x[:, j] - point[j])``, term by term from ``j = 0``."""
+    total: np.ndarray | None = None
+    for j, c in enumerate(point):
+        term = np.abs(x[:, j] - c)
+        total = term if total is None else total + term
+    return total if total is not None else np.zeros(len(x))
+
+
+METRICS = {"sqeuclidean": ordered_square_distance, "manhattan": ordered_manhattan_distance}
 
 
 def first_argmin(values: np.ndarray) -> np.ndarray:
@@ -135,7 +149,9 @@ class NearestExemplars:
     exemplars: Matrix
     segments: tuple[int, ...]  # segment of each exemplar
     n_segments: int
-    noise_radius_sq: tuple[float, ...] | None = None  # squared radius per segment
+    # Per segment: the largest distance a member may have (a squared radius for sqeuclidean).
+    noise_radius_sq: tuple[float, ...] | None = None
+    metric: str = "sqeuclidean"
 
     kind = "nearest_exemplar"
 
@@ -149,16 +165,19 @@ class NearestExemplars:
         radius = self.noise_radius_sq
         if radius is not None and (len(radius) != self.n_segments or not all(r >= 0 for r in radius)):
             raise SegmentationError("model is inconsistent: one non-negative noise radius per segment")
+        if self.metric not in METRICS:
+            raise SegmentationError(f"unknown exemplar metric {self.metric!r}; known: {', '.join(METRICS)}")
 
     @property
     def dimension(self) -> int:
         return len(self.exemplars[0])
 
     def segment_distances(self, y: np.ndarray) -> np.ndarray:
-        """Squared distance to each segment's nearest exemplar, shape (rows, segments)."""
+        """Distance (``metric``) to each segment's nearest exemplar, shape (rows, segments)."""
+        distance = METRICS[self.metric]
         out = np.full((len(y), self.n_segments), np.inf)
         for exemplar, k in zip(self.exemplars, self.segments, strict=True):
-            out[:, k] = np.minimum(out[:, k], ordered_square_distance(y, exemplar))
+            out[:, k] = np.minimum(out[:, k], distance(y, exemplar))
         return out
 
     def predict(self, y: np.ndarray) -> np.ndarray:
@@ -177,7 +196,7 @@ class NearestExemplars:
         )
         radius = None if self.noise_radius_sq is None else tuple(self.noise_radius_sq[k] for k in order)
         return NearestExemplars(
-            tuple(e for _, e in pairs), tuple(k for k, _ in pairs), self.n_segments, radius
+            tuple(e for _, e in pairs), tuple(k for k, _ in pairs), self.n_segments, radius, self.metric
         )
 
     @classmethod
@@ -217,13 +236,16 @@ class NearestExemplars:
         return cls(tuple(exemplars), tuple(segments), n_segments, radius)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind,
             "exemplars": [list(r) for r in self.exemplars],
             "segments": list(self.segments),
             "n_segments": self.n_segments,
             "noise_radius_sq": None if self.noise_radius_sq is None else list(self.noise_radius_sq),
         }
+        if self.metric != "sqeuclidean":  # written only when needed: older models keep their hash
+            data["metric"] = self.metric
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NearestExemplars:
@@ -233,6 +255,7 @@ class NearestExemplars:
             segments=tuple(int(k) for k in data["segments"]),
             n_segments=int(data["n_segments"]),
             noise_radius_sq=None if radius is None else tuple(float(r) for r in radius),
+            metric=str(data.get("metric", "sqeuclidean")),
         )
 
 

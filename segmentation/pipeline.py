@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .assignment import Assignment, fit_assignment
 from .customer_table import build_customer_table
 from .errors import SegmentationError
 from .external import outcome_association
 from .model import SegmentationModel, coerce_numeric
-from .model_assign import NearestExemplars, Projection
+from .model_assign import Projection
 from .model_preprocess import Preprocessor
 from .profile import profile_segments
 from .reduction import clustering_projection, exploration_maps
@@ -103,17 +104,20 @@ def segment(
     swept = _sweep(space, frame.loc[values.index], spec, progress)
     progress("profiling", 0.85)
 
-    # Until the model offers each algorithm's own assignment, the winner is delivered as a
-    # nearest-centroid model over its segment means: a valid assignment for any algorithm.
-    model, labels = _ordered_model(
-        spec.id_column,
-        preprocessor,
-        _segment_means(space, swept.labels),
-        frame.loc[values.index],
-        algorithm=str(swept.selected["algorithm"]),
-        projection=projection,
-    )
     rows = frame.loc[values.index]
+    algorithm = str(swept.selected["algorithm"])
+    assignment = fit_assignment(
+        algorithm,
+        swept.estimator,
+        space=swept.space,
+        labels=swept.labels,
+        preprocessor=preprocessor,
+        projection=projection,
+        rows=rows,
+        categorical=_categorical_columns(rows, spec),
+        random_state=spec.random_state,
+    )
+    model, labels, agreement = _ordered_model(spec.id_column, assignment, rows, algorithm=algorithm)
     outcomes = _columns(rows, spec, "outcome_columns")
     profile = profile_segments(
         filled,
@@ -127,7 +131,6 @@ def segment(
     progress("writing rules", 0.88)
     rules = _surrogate_rules(filled, labels, model, spec)
 
-    noise = int((swept.labels < 0).sum())
     metrics = {
         **quality,
         **table.details,
@@ -139,14 +142,8 @@ def segment(
         "candidates": swept.candidates,
         "selected": {
             **swept.selected,
-            "assignment": (
-                "nearest segment mean in standardised space, the same arithmetic as the SQL scorers"
-                + (
-                    f"; the {noise} customer(s) the clustering left as noise are assigned too"
-                    if noise
-                    else ""
-                )
-            ),
+            "assignment": _assignment_note(assignment, labels, agreement),
+            "assignment_agreement": agreement,
         },
         "silhouette_sample_size": min(n, SILHOUETTE_SAMPLE),
         "space": _space(projection, spec),
@@ -258,8 +255,7 @@ def _blank(cells: pd.Series) -> pd.Series:
 
 
 def _sweep(z: np.ndarray, rows: pd.DataFrame, spec: SegmentationSpec, progress: Progress) -> SweepResult:
-    # getattr: spec keys added by the engine's spec work, read the same way before and after it.
-    categorical_columns = [c for c in (getattr(spec, "categorical_columns", None) or ()) if c in rows.columns]
+    categorical_columns = _categorical_columns(rows, spec)
     return sweep(
         z,
         categorical=rows[categorical_columns].to_numpy(dtype=object) if categorical_columns else None,
@@ -271,6 +267,11 @@ def _sweep(z: np.ndarray, rows: pd.DataFrame, spec: SegmentationSpec, progress: 
         selection=getattr(spec, "selection", None) or "combined",
         progress=lambda step, fraction: progress(step, 0.1 + 0.7 * fraction),
     )
+
+
+def _categorical_columns(rows: pd.DataFrame, spec: SegmentationSpec) -> list[str]:
+    # getattr: spec keys added by the engine's spec work, read the same way before and after it.
+    return [c for c in (getattr(spec, "categorical_columns", None) or ()) if c in rows.columns]
 
 
 def _columns(rows: pd.DataFrame, spec: SegmentationSpec, key: str) -> pd.DataFrame | None:
@@ -289,43 +290,39 @@ def _space(projection: Projection | None, spec: SegmentationSpec) -> dict[str, A
     }
 
 
-def _segment_means(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Mean of each segment's standardised rows, noise (``-1``) left out."""
-    segments = np.unique(labels[labels >= 0])
-    return np.vstack([z[labels == s].mean(axis=0) for s in segments])
-
-
 def _ordered_model(
-    id_column: str,
-    preprocessor: Preprocessor,
-    centroids: np.ndarray,
-    frame: pd.DataFrame,
-    *,
-    algorithm: str,
-    projection: Projection | None = None,
-) -> tuple[SegmentationModel, np.ndarray]:
+    id_column: str, assignment: Assignment, rows: pd.DataFrame, *, algorithm: str
+) -> tuple[SegmentationModel, np.ndarray, float]:
     """Number segments by size, largest first, and label every customer with the model itself.
 
     Labels come from the model's own predict, not from the clustering's training labels, so
-    the delivered labels are by construction what the scorers and the API compute.
+    the delivered labels are by construction what the scorers and the API compute. Also
+    returns the share of customers the model labels as the clustering did.
     """
-    k = len(centroids)
+    k = assignment.assigner.n_segments
     unordered = SegmentationModel(
         id_column=id_column,
-        preprocessor=preprocessor,
-        projection=projection,
-        assigner=NearestExemplars(
-            exemplars=tuple(tuple(map(float, row)) for row in centroids),
-            segments=tuple(range(k)),
-            n_segments=k,
-        ),
+        preprocessor=assignment.preprocessor,
+        projection=assignment.projection,
+        assigner=assignment.assigner,
         segment_names=tuple(str(i) for i in range(k)),
         metadata={"algorithm": algorithm, "k": k},
     )
-    counts = np.bincount(unordered.predict(frame), minlength=k)
-    order = sorted(range(k), key=lambda i: (-counts[i], tuple(centroids[i])))
+    predicted = unordered.predict(rows)
+    agreement = float(np.mean(predicted == assignment.labels))
+    counts = np.bincount(predicted[predicted >= 0], minlength=k)
+    order = sorted(range(k), key=lambda i: (-counts[i], i))
     model = unordered.reordered(order, segment_names=tuple(str(i) for i in range(k)))
-    return model, model.predict(frame)
+    return model, model.predict(rows), agreement
+
+
+def _assignment_note(assignment: Assignment, labels: np.ndarray, agreement: float) -> str:
+    noise = int((labels < 0).sum())
+    note = (
+        f"new customers are labelled by {assignment.rule}, the same arithmetic as the SQL scorers; "
+        f"it gives {agreement:.1%} of these customers the segment the clustering gave them"
+    )
+    return note + (f"; {noise:,} customer(s) are left unassigned as noise" if noise else "")
 
 
 def version_hash(*, spec: dict[str, Any], model_sha256: str, data_sha256: str) -> str:

@@ -100,8 +100,9 @@ def _check_constants(model: SegmentationModel) -> None:
     assigner = model.assigner
     worst: list[float] = list(bounds)
     if isinstance(assigner, NearestExemplars):
+        power = 2 if assigner.metric == "sqeuclidean" else 1
         worst += [
-            sum((b + abs(e)) ** 2 for b, e in zip(bounds, row, strict=True)) for row in assigner.exemplars
+            sum((b + abs(e)) ** power for b, e in zip(bounds, row, strict=True)) for row in assigner.exemplars
         ]
     else:
         for k, (mean, factor) in enumerate(zip(assigner.means, assigner.precision_cholesky, strict=True)):
@@ -264,6 +265,9 @@ class _Compiler:
             terms = []
             for j, c in enumerate(exemplar):
                 diff = self.minus(f"{prefix}{j}", c)
+                if assigner.metric == "manhattan":
+                    terms.append(exp.Abs(this=diff))
+                    continue
                 term: exp.Expression = exp.paren(exp.Mul(this=diff, expression=diff.copy()))
                 if abs(c) < NO_UNDERFLOW_COORDINATE:
                     term = guarded(diff, SQUARE_NONZERO, term, self.dialect)

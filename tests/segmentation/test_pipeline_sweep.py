@@ -34,7 +34,9 @@ def test_the_silhouette_rule_and_the_chosen_algorithms_are_honoured():
     )
     assert {c["algorithm"] for c in result.metrics["candidates"]} == {"kmeans", "hdbscan"}
     assert result.metrics["selected"]["reason"].startswith("highest silhouette")
-    assert "nearest segment mean" in result.metrics["selected"]["assignment"]
+    selected = result.metrics["selected"]
+    rule = {"kmeans": "nearest cluster centre", "hdbscan": "exemplars per segment"}[selected["algorithm"]]
+    assert rule in selected["assignment"] and 0.9 < selected["assignment_agreement"] <= 1
 
 
 def test_outcome_columns_give_rates_with_intervals_and_a_test_of_association():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
@@ -148,6 +148,11 @@ def build_models() -> tuple[dict[str, SegmentationModel], pd.DataFrame]:
             np.quantile(exemplars.segment_distances(y).min(axis=1), 0.97) for _ in range(4)
         ),
     )
+    # Gower's assignment: Manhattan distance, with the same shared exemplar and a noise threshold.
+    city = replace(tied, metric="manhattan", noise_radius_sq=None)
+    manhattan = replace(
+        city, noise_radius_sq=(float(np.quantile(city.segment_distances(y).min(axis=1), 0.97)),) * 4
+    )
     mixture = GaussianMixtureAssigner.from_sklearn(
         GaussianMixture(n_components=3, covariance_type="full", random_state=0).fit(y)
     )
@@ -164,6 +169,9 @@ def build_models() -> tuple[dict[str, SegmentationModel], pd.DataFrame]:
     base = dict(id_column=ID, preprocessor=pre, metadata={"test": True})
     models = {
         "exemplars": SegmentationModel(**base, assigner=tied, projection=projection, segment_names=names),
+        "manhattan": SegmentationModel(
+            **base, assigner=manhattan, projection=projection, segment_names=names
+        ),
         "mixture": SegmentationModel(**base, assigner=duplicated, projection=projection, segment_names=names),
         "diagonal": SegmentationModel(**base, assigner=diagonal, segment_names=names),
     }
@@ -266,7 +274,7 @@ def assert_parity(result: pd.DataFrame, model: SegmentationModel, table: Table, 
     assert result["segment_name"].tolist() == model.names_of(expected)
 
 
-MODELS = ["exemplars", "mixture", "diagonal"]
+MODELS = ["exemplars", "manhattan", "mixture", "diagonal"]
 
 
 # -- the data really is hostile ---------------------------------------------------------------
@@ -289,7 +297,11 @@ def test_the_hostile_rows_reach_every_edge_the_scorers_must_handle(
     exemplars = models["exemplars"]
     assert exemplars.projection is not None and len(exemplars.projection.components) < len(pre.feature_names)
     labels = expected["exemplars"]
-    assert (labels == -1).sum() > 1000 and set(labels.tolist()) == {-1, 0, 1, 2, 3}
+    assert (
+        (labels == -1).sum() > 1000
+        and (expected["manhattan"] == -1).sum() > 1000
+        and set(labels.tolist()) == {-1, 0, 1, 2, 3}
+    )
     # Exact ties: rows whose nearest exemplar is the one shared by segments 0 and 2.
     distances = exemplars.distances(frame)
     assert ((distances[:, 0] == distances[:, 2]) & (distances.min(axis=1) == distances[:, 0])).sum() > 100
@@ -349,7 +361,7 @@ def test_postgresql_labels_every_row_like_python_with_and_without_jit(
 
 
 @pytest.mark.parametrize("dialect", ["snowflake", "bigquery"])
-@pytest.mark.parametrize("name", ["exemplars", "mixture"])
+@pytest.mark.parametrize("name", ["exemplars", "manhattan", "mixture"])
 def test_snowflake_and_bigquery_sql_parses_back_and_transpiled_to_duckdb_labels_like_python(
     models: dict[str, SegmentationModel],
     table: Table,
