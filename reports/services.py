@@ -168,7 +168,7 @@ def deliverables_build(
     from .deck import build_deck
     from .pdf import build_report_pdf
 
-    labels = labels[["customer_id", "segment"]]
+    labels = labels[[c for c in ("customer_id", "segment", "membership") if c in labels.columns]]
     profile = pd.DataFrame(version.profile)
     # The bias audit is stored first so the deck and the report can present it.
     bias_files = bias_deliverables(version=version, labels=labels)

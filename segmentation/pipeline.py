@@ -43,7 +43,7 @@ class SegmentationResult:
 
     spec: SegmentationSpec
     model: SegmentationModel
-    labels: pd.DataFrame  # customer_id, segment
+    labels: pd.DataFrame  # customer_id, segment (and membership for mixtures)
     profile: pd.DataFrame
     metrics: dict[str, Any]
     # customer_id + every feature before scaling (the features.csv deliverable)
@@ -166,6 +166,11 @@ def segment(
         ]
     progress("done", 1.0)
     label_frame = pd.DataFrame({"customer_id": ids.to_numpy(), "segment": labels})
+    memberships = model.predict_proba(rows)
+    if memberships is not None:
+        # A mixture's soft assignment: how sure the model is of each customer's segment.
+        label_frame["membership"] = np.round(memberships[np.arange(n), labels], 6)
+        metrics["selected"]["memberships"] = _membership_summary(memberships[np.arange(n), labels])
     return SegmentationResult(
         spec=requested,
         model=model,
@@ -314,6 +319,18 @@ def _ordered_model(
     order = sorted(range(k), key=lambda i: (-counts[i], i))
     model = unordered.reordered(order, segment_names=tuple(str(i) for i in range(k)))
     return model, model.predict(rows), agreement
+
+
+UNCERTAIN_MEMBERSHIP = 0.8
+
+
+def _membership_summary(membership: np.ndarray) -> dict[str, float]:
+    return {
+        "mean": float(membership.mean()),
+        "uncertain_threshold": UNCERTAIN_MEMBERSHIP,
+        # Customers the mixture places with less than 80% probability sit between segments.
+        "uncertain_share": float((membership < UNCERTAIN_MEMBERSHIP).mean()),
+    }
 
 
 def _assignment_note(assignment: Assignment, labels: np.ndarray, agreement: float) -> str:

@@ -29,7 +29,8 @@ def test_the_diff_lists_spec_changes_k_and_a_migration_matrix(finished_run, cons
     assert diff["same_data"] is True
     counts = diff["migration"]["counts"]
     assert sum(map(sum, counts)) == 300  # every customer appears once
-    assert len(diff["migration"]["new_segments"]) == 3
+    # A density winner may leave customers unassigned: noise (-1) is a row of its own.
+    assert len([s for s in diff["migration"]["new_segments"] if s != -1]) == 3
     assert len(diff["centroid_changes"]) == 3
     assert set(diff["centroid_changes"][0]["shift"]) == set(NUMERIC[:3])
 
