@@ -19,7 +19,7 @@ from .model import SegmentationModel, coerce_numeric
 from .model_assign import NearestExemplars, Projection
 from .model_preprocess import Preprocessor
 from .profile import profile_segments
-from .reduction import clustering_projection, exploration_maps
+from .reduction import clustering_projection, exploration_maps, uncentred, unit_rows
 from .rules import RuleSet, fit_rules, rules_json, rules_sql
 from .spec import SegmentationSpec
 from .sweep import SweepResult, sweep
@@ -88,6 +88,9 @@ def segment(
     # names but the data did not yield (an engineered feature left out) is skipped.
     transforms = {c: t for c, t in getattr(spec, "transforms", ()) if c in spec.numeric_columns}
     preprocessor = Preprocessor.fit(values, numeric=spec.numeric_columns, transforms=transforms)
+    cosine = getattr(spec, "distance", "euclidean") == "cosine"
+    if cosine:  # angles seen from the zero customer, so mix counts and volume does not
+        preprocessor = uncentred(preprocessor)
     filled = values.fillna(pd.Series({c.name: c.fill for c in preprocessor.numeric}))
     z = preprocessor.transform(frame.loc[values.index])
     # PCA and the Mahalanobis whitening are one linear projection the model carries, so the
@@ -99,6 +102,9 @@ def segment(
         random_state=spec.random_state,
     )
     space = z if projection is None else projection.transform(z)
+    # Cosine clusters unit rows; the model carries the same normalisation for its scorers.
+    normalisation = "l2" if cosine else None
+    space = unit_rows(space) if cosine else space
 
     swept = _sweep(space, frame.loc[values.index], spec, progress)
     progress("profiling", 0.85)
@@ -112,6 +118,7 @@ def segment(
         frame.loc[values.index],
         algorithm=str(swept.selected["algorithm"]),
         projection=projection,
+        normalisation=normalisation,
     )
     rows = frame.loc[values.index]
     outcomes = _columns(rows, spec, "outcome_columns")
@@ -303,6 +310,7 @@ def _ordered_model(
     *,
     algorithm: str,
     projection: Projection | None = None,
+    normalisation: str | None = None,
 ) -> tuple[SegmentationModel, np.ndarray]:
     """Number segments by size, largest first, and label every customer with the model itself.
 
@@ -314,6 +322,7 @@ def _ordered_model(
         id_column=id_column,
         preprocessor=preprocessor,
         projection=projection,
+        normalisation=normalisation,
         assigner=NearestExemplars(
             exemplars=tuple(tuple(map(float, row)) for row in centroids),
             segments=tuple(range(k)),
