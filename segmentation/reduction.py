@@ -119,20 +119,26 @@ def clustering_projection(
 def uncentred_pca(z: np.ndarray, *, variance: float) -> Projection:
     """Principal directions through the origin (an SVD of the rows as they are, not centred).
 
-    Keeps the fewest directions holding at least ``variance`` of the rows' sum of squares, so
-    the angles between rows change as little as possible; ``explained_variance_ratio`` reports
-    those shares. Signs follow scikit-learn's convention (largest loading positive).
+    Rows seen from the origin keep their angles best in the leading singular directions, the
+    first of which mostly points at the average customer. So the count is not a share of the
+    sum of squares (the first direction alone would often pass 90%): it is the fewest
+    directions whose residual is at most ``1 - variance`` of the rows' centred spread, the
+    differences between customers that centred PCA keeps ``variance`` of.
+    ``explained_variance_ratio`` reports each kept direction's share of the sum of squares.
+    Signs follow scikit-learn's convention (largest loading positive).
     """
     _, singular, directions = np.linalg.svd(z, full_matrices=False)
-    energy = singular**2 / float((singular**2).sum())
-    keep = int(min(np.searchsorted(np.cumsum(energy), variance - 1e-12) + 1, len(energy)))
+    energy = singular**2
+    residual = np.append(np.cumsum(energy[::-1])[::-1][1:], 0.0)  # left after keeping 1, 2, ...
+    spread = float(((z - z.mean(axis=0)) ** 2).sum())
+    keep = int(np.argmax(residual <= (1.0 - variance) * spread)) + 1
     directions = directions[:keep]
     largest = np.argmax(np.abs(directions), axis=1)
     directions = directions * np.sign(directions[np.arange(keep), largest])[:, None]
     return Projection(
         mean=(0.0,) * z.shape[1],
         components=tuple(tuple(map(float, row)) for row in directions),
-        explained_variance_ratio=tuple(map(float, energy[:keep])),
+        explained_variance_ratio=tuple(map(float, energy[:keep] / energy.sum())),
     )
 
 
