@@ -60,10 +60,9 @@ def unit_rows(y: np.ndarray) -> np.ndarray:
     add the squares in the same order, reach the very same doubles.
     """
     flushed = np.where(np.abs(y) < UNIT_FLUSH, 0.0, y)
-    total = np.zeros(len(flushed))
+    total = np.zeros(len(flushed))  # 0 + the first square is that square exactly
     for j in range(flushed.shape[1]):
-        square = flushed[:, j] * flushed[:, j]
-        total = square if j == 0 else total + square
+        total = total + flushed[:, j] * flushed[:, j]
     length = np.sqrt(total)[:, None]
     # Dividing a zero row by 1 instead of 0 avoids NaN; its result is replaced by 0 anyway.
     divided = flushed / np.where(length == 0.0, 1.0, length)
