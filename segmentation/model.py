@@ -4,7 +4,9 @@ Two formats load (see :func:`load_model`):
 
 * ``segplatform.model/1`` — :class:`SegmentationModel`: a :class:`~.model_preprocess.Preprocessor`
   (fill, clip, transforms, one-hot/frequency encodings, weights), an optional
-  :class:`~.model_assign.Projection` (PCA) and an assigner, either
+  :class:`~.model_assign.Projection` (PCA), an optional row normalisation (``"l2"``: each row
+  scaled to unit length, for the cosine distance; arithmetic in :mod:`~.reduction`) and an
+  assigner, either
   :class:`~.model_assign.NearestExemplars` (K-Means is one exemplar per segment; density
   methods add a noise radius and label ``-1``) or :class:`~.model_assign.GaussianMixtureAssigner`;
 * ``segplatform.centroid/1`` — :class:`CentroidModel`, the foundation's nearest centroid over
@@ -39,12 +41,15 @@ import pandas as pd
 from .errors import SegmentationError
 from .model_assign import Assigner, NearestExemplars, Projection, assigner_from_dict
 from .model_preprocess import NumericColumn, Preprocessor, coerce_numeric
+from .reduction import unit_rows
 
 __all__ = ["CentroidModel", "SegmentationModel", "as_segmentation_model", "coerce_numeric", "load_model"]
 
 MODEL_FORMAT = "segplatform.centroid/1"
 SEGMENTATION_FORMAT = "segplatform.model/1"
 NOISE_NAME = "Unassigned"
+# Row normalisations a model may apply after its projection: "l2" (unit length, for cosine).
+NORMALISATIONS = ("l2",)
 
 # Standardised values beyond this many scales from the centre are clipped: far outside any
 # real data, yet small enough that squaring them never overflows a double in any database.
@@ -197,6 +202,7 @@ class SegmentationModel:
                           "categorical": [{"name", "encoding", "levels", "shares", "weight"}, ...]},
          "projection": null | {"mean": [...], "components": [[...], ...],
                                "explained_variance_ratio": [...]},
+         "normalisation": "l2",   (only when set: rows scaled to unit length after projection)
          "assigner": {"kind": "nearest_exemplar", "exemplars": [[...]], "segments": [0, ...],
                       "n_segments": k, "noise_radius_sq": null | [...]}
                    | {"kind": "gaussian_mixture", "weights": [...], "means": [[...]],
@@ -204,6 +210,7 @@ class SegmentationModel:
          "metadata": {...}}
 
     ``metadata`` is free JSON (algorithm, k, spec hash…) carried along and hashed.
+    ``normalisation`` is written only when set, so models without one keep their bytes and hash.
     """
 
     id_column: str
@@ -214,8 +221,14 @@ class SegmentationModel:
     noise_name: str = NOISE_NAME
     metadata: dict[str, Any] = field(default_factory=dict)
     format: str = field(default=SEGMENTATION_FORMAT)
+    normalisation: str | None = None
 
     def __post_init__(self) -> None:
+        if self.normalisation is not None and self.normalisation not in NORMALISATIONS:
+            raise SegmentationError(
+                f"model is inconsistent: unknown normalisation {self.normalisation!r}; "
+                f"known: {', '.join(NORMALISATIONS)}"
+            )
         width = len(self.preprocessor.feature_names)
         if self.projection is not None:
             if len(self.projection.mean) != width:
@@ -239,9 +252,11 @@ class SegmentationModel:
 
     # -- scoring ---------------------------------------------------------------------------
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """Preprocessed features, projected when the model has a projection."""
+        """Preprocessed features, projected when the model has a projection, then normalised
+        when it has a normalisation: the space the assigner works in."""
         x = self.preprocessor.transform(frame)
-        return x if self.projection is None else self.projection.transform(x)
+        y = x if self.projection is None else self.projection.transform(x)
+        return y if self.normalisation is None else unit_rows(y)
 
     def distances(self, frame: pd.DataFrame) -> np.ndarray:
         """Squared distance of each row to each segment's nearest exemplar, (rows, segments)."""
@@ -274,7 +289,7 @@ class SegmentationModel:
 
     # -- persistence ----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "format": self.format,
             "id_column": self.id_column,
             "segment_names": list(self.segment_names),
@@ -284,6 +299,9 @@ class SegmentationModel:
             "assigner": self.assigner.to_dict(),
             "metadata": self.metadata,
         }
+        if self.normalisation is not None:
+            data["normalisation"] = self.normalisation
+        return data
 
     def to_json(self) -> bytes:
         """Canonical JSON: the same model always gives the same bytes (and hash)."""
@@ -307,6 +325,7 @@ class SegmentationModel:
                 projection=None if projection is None else Projection.from_dict(projection),
                 noise_name=str(data.get("noise_name", NOISE_NAME)),
                 metadata=dict(data.get("metadata") or {}),
+                normalisation=None if data.get("normalisation") is None else str(data["normalisation"]),
             )
         except (KeyError, TypeError, ValueError) as error:
             if isinstance(error, SegmentationError):

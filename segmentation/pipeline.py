@@ -20,7 +20,7 @@ from .model import SegmentationModel, coerce_numeric
 from .model_assign import Projection
 from .model_preprocess import Preprocessor
 from .profile import profile_segments
-from .reduction import clustering_projection, exploration_maps
+from .reduction import clustering_projection, exploration_maps, uncentred, unit_rows
 from .rules import RuleSet, fit_rules, rules_json, rules_sql
 from .spec import SegmentationSpec
 from .sweep import SweepResult, sweep
@@ -89,6 +89,15 @@ def segment(
     # names but the data did not yield (an engineered feature left out) is skipped.
     transforms = {c: t for c, t in getattr(spec, "transforms", ()) if c in spec.numeric_columns}
     preprocessor = Preprocessor.fit(values, numeric=spec.numeric_columns, transforms=transforms)
+    cosine = getattr(spec, "distance", "euclidean") == "cosine"
+    if cosine and _categorical_columns(frame, spec):
+        raise SegmentationError(
+            "'distance': 'cosine' measures the angle between numeric profiles and cannot take "
+            f"categorical columns ({', '.join(_categorical_columns(frame, spec))}): use 'euclidean' "
+            "or 'mahalanobis' with them"
+        )
+    if cosine:  # angles seen from the zero customer, so mix counts and volume does not
+        preprocessor = uncentred(preprocessor)
     filled = values.fillna(pd.Series({c.name: c.fill for c in preprocessor.numeric}))
     z = preprocessor.transform(frame.loc[values.index])
     # PCA and the Mahalanobis whitening are one linear projection the model carries, so the
@@ -100,6 +109,9 @@ def segment(
         random_state=spec.random_state,
     )
     space = z if projection is None else projection.transform(z)
+    # Cosine clusters unit rows; the model carries the same normalisation for its scorers.
+    normalisation = "l2" if cosine else None
+    space = unit_rows(space) if cosine else space
 
     swept = _sweep(space, frame.loc[values.index], spec, progress)
     progress("profiling", 0.85)
@@ -117,7 +129,9 @@ def segment(
         categorical=_categorical_columns(rows, spec),
         random_state=spec.random_state,
     )
-    model, labels, agreement = _ordered_model(spec.id_column, assignment, rows, algorithm=algorithm)
+    model, labels, agreement = _ordered_model(
+        spec.id_column, assignment, rows, algorithm=algorithm, normalisation=normalisation
+    )
     outcomes = _columns(rows, spec, "outcome_columns")
     profile = profile_segments(
         filled,
@@ -296,7 +310,12 @@ def _space(projection: Projection | None, spec: SegmentationSpec) -> dict[str, A
 
 
 def _ordered_model(
-    id_column: str, assignment: Assignment, rows: pd.DataFrame, *, algorithm: str
+    id_column: str,
+    assignment: Assignment,
+    rows: pd.DataFrame,
+    *,
+    algorithm: str,
+    normalisation: str | None = None,
 ) -> tuple[SegmentationModel, np.ndarray, float]:
     """Number segments by size, largest first, and label every customer with the model itself.
 
@@ -309,6 +328,7 @@ def _ordered_model(
         id_column=id_column,
         preprocessor=assignment.preprocessor,
         projection=assignment.projection,
+        normalisation=normalisation,
         assigner=assignment.assigner,
         segment_names=tuple(str(i) for i in range(k)),
         metadata={"algorithm": algorithm, "k": k},

@@ -19,6 +19,7 @@ from typing import Any
 
 from .algorithms import ALGORITHMS  # the engine's registry is the one list of names
 from .errors import SpecError
+from .reduction import DISTANCES  # the engine's list, as for algorithms
 
 MAX_CLUSTERS = 30
 MAX_STABILITY_RESAMPLES = 200
@@ -26,15 +27,6 @@ MAX_STABILITY_RESAMPLES = 200
 INPUT_KINDS = ("customers", "transactions")
 FEATURE_GROUPS = ("rfm", "temporal", "windows", "diversity", "affinity", "seasonality")
 REDUCTIONS = ("none", "pca", "umap")
-DISTANCES = ("euclidean", "mahalanobis", "cosine")
-# Values the contract names but this engine refuses, with the reason and the alternative.
-REFUSED = {
-    ("distance", "cosine"): (
-        "'distance': 'cosine' is not available: the model must label customers exactly alike "
-        "in Python and in the SQL scorers, and SQL cannot normalise a row by its length exactly "
-        "(no portable square root); use 'mahalanobis', or 'euclidean' with 'log1p' transforms"
-    ),
-}
 SELECTIONS = ("combined", "silhouette")
 TRANSFORMS = ("zscore", "robust", "log1p", "quantile")
 DEFAULT_TRANSFORM = "zscore"
@@ -89,8 +81,11 @@ class SegmentationSpec:
     reduction : ``"none"`` (default) or ``"pca"`` (components explaining 90% of the variance,
         carried by the model as a projection); ``"umap"`` clusters like ``"none"`` and adds a UMAP map to the exploration maps (UMAP is not
         linear, so no SQL scorer could reproduce an assignment made in its space).
-    distance : ``"euclidean"`` (default) or ``"mahalanobis"`` (whitening by the inverse Cholesky
-        factor of the covariance, part of the projection); ``"cosine"`` is refused.
+    distance : ``"euclidean"`` (default), ``"mahalanobis"`` (whitening by the inverse Cholesky
+        factor of the covariance, part of the projection) or ``"cosine"`` (features scaled but
+        not centred, then every row scaled to unit length, so customers group by their mix
+        rather than their volume; the model carries the normalisation and its SQL scorers need
+        ``SQRT``, which SQLite has from 3.35 when built with its math functions).
     selection : ``"combined"`` (default) or ``"silhouette"``: the rule that picks the winner.
     stability_resamples : bootstrap resamples for stability, 0..200 (default 20).
     drop_duplicates : remove exact duplicate rows of a transaction log (default false: they are
@@ -326,8 +321,6 @@ def _choice(data: Mapping[str, Any], key: str, allowed: tuple[str, ...], default
     value = data.get(key, default)
     if value not in allowed:
         raise SpecError(f"'{key}' must be one of {', '.join(allowed)}, got {value!r}")
-    if (key, value) in REFUSED:
-        raise SpecError(REFUSED[(key, value)])
     return str(value)
 
 

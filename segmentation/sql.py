@@ -22,6 +22,9 @@ Portability details the statement takes care of:
 * ``log1p`` is written ``LN(1 + p)``: every engine here calls the C library's ``log``, which the
   model uses too (NumPy's ``log1p`` and ``log`` would differ in the last bit);
 * constants are written so every engine reads back the very same double (see :func:`literal_sql`);
+* the cosine distance's row normalisation flushes coordinates below ``2**-500`` to zero before
+  squaring, so nothing underflows, and uses ``SQRT``, correctly rounded in every engine (SQLite
+  needs its math functions, 3.35+);
 * ties go to the lowest label, like ``numpy.argmin``; no EXP is needed for mixtures.
 
 Each step is a CTE read by name by the next; in PostgreSQL, SQLite and DuckDB it is
@@ -40,26 +43,22 @@ from sqlglot import exp
 from .errors import SegmentationError
 from .model import AnyModel, CentroidModel, SegmentationModel, as_segmentation_model
 from .model_assign import GaussianMixtureAssigner, NearestExemplars
-from .model_preprocess import CategoricalColumn, NumericColumn
+from .model_preprocess import NumericColumn
+from .reduction import UNIT_FLUSH
 from .sql_literals import (
     DIALECTS,
-    DOUBLE,
     MATERIALIZED,
     NO_UNDERFLOW_COORDINATE,
     SQUARE_NONZERO,
-    double,
     guarded,
-    is_missing,
     literal_sql,
-    product_threshold,
     quoted,
-    quotient_threshold,
     sqlglot_dialect,
 )
+from .sql_preprocess import PreprocessingSteps, case, named, sum_terms
 
 __all__ = ["DIALECTS", "compile_scorer", "literal_sql"]
 
-_TEXT = exp.DataType.build("text")
 # Largest magnitude any intermediate value may reach: far from overflow, whatever the rounding.
 _SAFE = 1e300
 
@@ -97,6 +96,12 @@ def _check_constants(model: SegmentationModel) -> None:
             sum((b + abs(m)) * abs(c) for b, m, c in zip(bounds, mean, row, strict=True))
             for row in model.projection.components
         ]
+    if model.normalisation is not None:
+        # The sum of squares must stay finite; after dividing by the length every coordinate
+        # lies in [-1, 1] (the length is at least each coordinate's magnitude).
+        if not sum(b * b for b in bounds) < _SAFE:
+            raise _overflow_error()
+        bounds = [1.0] * len(bounds)
     assigner = model.assigner
     worst: list[float] = list(bounds)
     if isinstance(assigner, NearestExemplars):
@@ -115,137 +120,8 @@ def _check_constants(model: SegmentationModel) -> None:
         raise _overflow_error()
 
 
-class _Compiler:
-    """Builds the steps of one scorer; ``const`` writes a double, ``times`` a guarded product."""
-
-    def __init__(self, model: SegmentationModel, dialect: str) -> None:
-        self.model, self.dialect = model, dialect
-        self.steps: list[tuple[str, list[exp.Expression]]] = []
-
-    def const(self, value: float) -> exp.Expression:
-        return double(value, self.dialect)
-
-    def times(self, value: exp.Expression, constant: float) -> exp.Expression:
-        """``value * constant``, yielding the zero itself where the product underflows."""
-        if constant == 0.0:
-            return self.const(0.0)
-        product = exp.paren(exp.Mul(this=value, expression=self.const(constant)))
-        threshold = product_threshold(constant)
-        return guarded(value, threshold, product, self.dialect) if threshold > 5e-324 else product
-
-    def minus(self, name: str, constant: float) -> exp.Expression:
-        return exp.paren(exp.Sub(this=quoted(name), expression=self.const(constant)))
-
-    def step(self, name: str, columns: list[exp.Expression]) -> None:
-        self.steps.append((name, columns))
-
-    # -- preprocessing ------------------------------------------------------------------------
-    def read(self, table: exp.Table) -> exp.Subquery:
-        pre = self.model.preprocessor
-        columns = [named(quoted(self.model.id_column), "customer_id")]
-        columns += [named(exp.cast(quoted(c.name), DOUBLE), f"x{j}") for j, c in enumerate(pre.numeric)]
-        columns += [named(exp.cast(quoted(c.name), _TEXT), f"c{j}") for j, c in enumerate(pre.categorical)]
-        return exp.select(*columns).from_(table).subquery(exp.to_identifier("_seg_input", True))
-
-    def prepare(self) -> list[str]:
-        """Fill and clip numbers; encode indicators and categories. Returns pass-through names."""
-        pre, columns = self.model.preprocessor, []
-        for j, c in enumerate(pre.numeric):
-            x = quoted(f"x{j}")
-            clipped = case(
-                [
-                    (is_missing(x, self.dialect), self.const(c.fill)),
-                    (exp.GT(this=x.copy(), expression=self.const(c.upper)), self.const(c.upper)),
-                    (exp.LT(this=x.copy(), expression=self.const(c.lower)), self.const(c.lower)),
-                ],
-                x.copy(),
-            )
-            columns.append(named(clipped, f"p{j}"))
-        index = len(pre.numeric)
-        for j, c in enumerate(pre.numeric):
-            if c.indicator:
-                flag = case(
-                    [(is_missing(quoted(f"x{j}"), self.dialect), self.const(c.weight))], self.const(0.0)
-                )
-                columns.append(named(flag, f"f{index}"))
-                index += 1
-        for j, c in enumerate(pre.categorical):
-            for expression in self.encode(c, quoted(f"c{j}")):
-                columns.append(named(expression, f"f{index}"))
-                index += 1
-        self.step("_seg_prepared", columns)
-        return [f"f{i}" for i in range(len(pre.numeric), index)]
-
-    def encode(self, column: CategoricalColumn, c: exp.Expression) -> list[exp.Expression]:
-        absent = exp.or_(
-            exp.Is(this=c.copy(), expression=exp.Null()),
-            exp.EQ(this=c.copy(), expression=exp.Literal.string("")),
-        )
-        zero, weight = self.const(0.0), self.const(column.weight)
-
-        def equals(level: str) -> exp.Expression:
-            return exp.EQ(this=c.copy(), expression=exp.Literal.string(level))
-
-        if column.encoding == "frequency":
-            shares = [s * column.weight for s in column.shares]
-            pairs = [(absent, self.const(shares[-1]))]
-            pairs += [
-                (equals(level), self.const(share))
-                for level, share in zip(column.levels, shares, strict=False)
-            ]
-            return [case(pairs, self.const(shares[-2]))]
-        out: list[exp.Expression] = [
-            case([(equals(level), weight.copy())], zero.copy()) for level in column.levels
-        ]
-        other = [(absent.copy(), zero.copy())]
-        if column.levels:
-            known = exp.In(this=c.copy(), expressions=[exp.Literal.string(v) for v in column.levels])
-            other.append((known, zero.copy()))
-        out.append(case(other, weight.copy()))
-        out.append(case([(absent.copy(), weight.copy())], zero.copy()))
-        return out
-
-    def transform(self, passing: list[str]) -> str:
-        """``t = LN(1 + p)`` or the quantile map where a column needs it; returns the input prefix."""
-        numeric = self.model.preprocessor.numeric
-        if all(c.transform in ("zscore", "robust") for c in numeric):
-            return "p"
-        columns = []
-        for j, c in enumerate(numeric):
-            p: exp.Expression = quoted(f"p{j}")
-            if c.transform == "log1p":
-                p = exp.Ln(this=exp.paren(exp.Add(this=self.const(1.0), expression=p)))
-            elif c.transform == "quantile":
-                pieces = [
-                    exp.paren(
-                        exp.Add(
-                            this=self.const(c.levels[i]), expression=self.times(self.minus(f"p{j}", q), s)
-                        )
-                    )
-                    for i, (q, s) in enumerate(zip(c.knots, c.slopes, strict=False))
-                ]
-                below = [exp.LT(this=quoted(f"p{j}"), expression=self.const(q)) for q in c.knots[1:-1]]
-                p = (
-                    case(list(zip(below, pieces[:-1], strict=True)), pieces[-1])
-                    if len(pieces) > 1
-                    else pieces[0]
-                )
-            columns.append(named(p, f"t{j}"))
-        self.step("_seg_transformed", columns + [quoted(name) for name in passing])
-        return "t"
-
-    def standardise(self, prefix: str, passing: list[str]) -> None:
-        columns = []
-        for j, c in enumerate(self.model.preprocessor.numeric):
-            offset = self.minus(f"{prefix}{j}", c.center)
-            z: exp.Expression = exp.Div(this=offset, expression=self.const(c.scale), typed=True)
-            threshold = quotient_threshold(c.scale)
-            if threshold > 5e-324:
-                z = guarded(offset, threshold, z, self.dialect)
-            if c.weight != 1.0:
-                z = self.times(exp.paren(z), c.weight)
-            columns.append(named(z, f"f{j}"))
-        self.step("_seg_standardised", columns + [quoted(name) for name in passing])
+class _Compiler(PreprocessingSteps):
+    """All the steps of one scorer: the preprocessing, then the space and the assignment."""
 
     def project(self) -> str:
         projection = self.model.projection
@@ -254,9 +130,45 @@ class _Compiler:
         columns = []
         for k, row in enumerate(projection.components):
             terms = [self.times(self.minus(f"f{j}", projection.mean[j]), c) for j, c in enumerate(row)]
-            columns.append(named(_sum(terms), f"y{k}"))
+            columns.append(named(sum_terms(terms), f"y{k}"))
         self.step("_seg_projected", columns)
         return "y"
+
+    def normalise(self, prefix: str) -> str:
+        """Rows scaled to unit length (:mod:`segmentation.reduction` fixes the arithmetic).
+
+        Three steps so no expression is repeated: coordinates below ``UNIT_FLUSH`` become 0
+        (no square or quotient can then underflow, which PostgreSQL would report as an error),
+        the length is the square root of the squares added in order, and a zero length leaves
+        the row at zero instead of dividing by it.
+        """
+        if self.model.normalisation is None:
+            return prefix
+        width = self.model.assigner.dimension
+        flushed = []
+        for j in range(width):
+            y = quoted(f"{prefix}{j}")
+            tiny = exp.LT(this=exp.Abs(this=y), expression=self.const(UNIT_FLUSH))
+            flushed.append(named(case([(tiny, self.const(0.0))], y.copy()), f"v{j}"))
+        self.step("_seg_flushed", flushed)
+        squares: list[exp.Expression] = [
+            exp.paren(exp.Mul(this=quoted(f"v{j}"), expression=quoted(f"v{j}"))) for j in range(width)
+        ]
+        length = named(exp.Sqrt(this=sum_terms(squares)), "length")
+        self.step("_seg_length", [length, *(quoted(f"v{j}") for j in range(width))])
+        zero = exp.EQ(this=quoted("length"), expression=self.const(0.0))
+        units = [
+            named(
+                case(
+                    [(zero.copy(), self.const(0.0))],
+                    exp.Div(this=quoted(f"v{j}"), expression=quoted("length"), typed=True),
+                ),
+                f"u{j}",
+            )
+            for j in range(width)
+        ]
+        self.step("_seg_normalised", units)
+        return "u"
 
     # -- assignment ---------------------------------------------------------------------------
     def nearest(self, prefix: str, assigner: NearestExemplars) -> None:
@@ -272,7 +184,7 @@ class _Compiler:
                 if abs(c) < NO_UNDERFLOW_COORDINATE:
                     term = guarded(diff, SQUARE_NONZERO, term, self.dialect)
                 terms.append(term)
-            distances.append(named(_sum(terms) if terms else self.const(0.0), f"d{e}"))
+            distances.append(named(sum_terms(terms) if terms else self.const(0.0), f"d{e}"))
         self.step("_seg_distances", distances)
         members = [[e for e, s in enumerate(assigner.segments) if s == k] for k in range(assigner.n_segments)]
         if any(len(m) > 1 for m in members):
@@ -306,7 +218,7 @@ class _Compiler:
                     self.times(self.minus(f"{prefix}{j}", mean[j]), factor[j][i])
                     for j in assigner.terms(k, i)
                 ]
-                whitened.append(named(_sum(terms), f"w{k}_{i}"))
+                whitened.append(named(sum_terms(terms), f"w{k}_{i}"))
         self.step("_seg_whitened", whitened)
         scores = []
         for k, c in enumerate(assigner.constants):
@@ -316,7 +228,7 @@ class _Compiler:
                 square = exp.paren(exp.Mul(this=w, expression=w.copy()))
                 squares.append(guarded(w.copy(), SQUARE_NONZERO, square, self.dialect))
             scores.append(
-                named(exp.Sub(this=self.const(2.0 * c), expression=exp.paren(_sum(squares))), f"s{k}")
+                named(exp.Sub(this=self.const(2.0 * c), expression=exp.paren(sum_terms(squares))), f"s{k}")
             )
         self.step("_seg_scores", scores)
         self.label(exp.GTE, lambda k: exp.Literal.number(k))
@@ -335,26 +247,8 @@ class _Compiler:
         self.step("_seg_labels", [named(label, "segment")])
 
 
-def case(pairs: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression) -> exp.Case:
-    """``CASE WHEN c1 THEN v1 ... ELSE default END``, built without copying (sqlglot's ``when``
-    copies the whole CASE at each branch, quadratic for a hundred quantile pieces)."""
-    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in pairs], default=default)
-
-
-def named(expression: exp.Expression, name: str) -> exp.Alias:
-    return exp.alias_(expression, name, quoted=True)
-
-
 def _unalias(expression: exp.Expression) -> exp.Expression:
     return expression.this if isinstance(expression, exp.Alias) else expression
-
-
-def _sum(terms: list[exp.Expression]) -> exp.Expression:
-    """Terms added left to right from the first, as Python sums them."""
-    total = terms[0]
-    for term in terms[1:]:
-        total = exp.Add(this=total, expression=term)
-    return total
 
 
 def compile_scorer(
@@ -376,6 +270,11 @@ def compile_scorer(
     earlier ones; ``table`` then names one of them (how :mod:`segmentation.features_sql`
     feeds features computed from a transaction log). Without them the statement is unchanged.
 
+    A model with ``normalisation="l2"`` (the cosine distance) needs the engine's ``SQRT``:
+    built in for PostgreSQL, DuckDB, Snowflake and BigQuery; SQLite needs 3.35 or later compiled
+    with its math functions (``SQLITE_ENABLE_MATH_FUNCTIONS``).
+    Every engine's ``SQRT`` is IEEE's correctly rounded square root, as NumPy's is.
+
     Raises :class:`SegmentationError` for a dialect not in :data:`DIALECTS`, for a model with
     non-finite constants, or for one whose bounds could make a value overflow.
     """
@@ -396,7 +295,7 @@ def compile_scorer(
     start = compiler.read(source_table)
     passing = compiler.prepare()
     compiler.standardise(compiler.transform(passing), passing)
-    prefix = compiler.project()
+    prefix = compiler.normalise(compiler.project())
     if isinstance(general.assigner, NearestExemplars):
         compiler.nearest(prefix, general.assigner)
     else:

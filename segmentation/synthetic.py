@@ -64,3 +64,30 @@ def blobs(
     frame = pd.DataFrame(points, columns=[f"x{j}" for j in range(centers.shape[1])])
     frame.insert(0, "customer_id", [f"B{i:06d}" for i in range(len(truth))])
     return frame, truth
+
+
+# Planted spend mixes: share of a customer's spend per category, one row per archetype.
+CATEGORY_MIXES = (
+    ("Grocery first", (0.70, 0.20, 0.10)),
+    ("Fashion first", (0.10, 0.70, 0.20)),
+    ("Electronics first", (0.20, 0.10, 0.70)),
+)
+SPEND_COLUMNS = ("grocery_spend", "fashion_spend", "electronics_spend")
+
+
+def spend_mix(n_customers: int = 600, *, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Customers told apart by how they split their spend, not by how much they spend.
+
+    Each customer's shares across ``SPEND_COLUMNS`` scatter around their archetype's mix, and
+    their total spend is spread evenly on a log scale over a 100x range, so the volume carries
+    no information about the archetype: a distance on the direction (cosine) finds the groups,
+    one on the raw position mostly finds big and small spenders.
+    """
+    rng = np.random.default_rng(seed)
+    archetype = rng.integers(0, len(CATEGORY_MIXES), size=n_customers)
+    mixes = np.array([mix for _, mix in CATEGORY_MIXES])
+    shares = np.vstack([rng.dirichlet(mixes[k] * 40.0) for k in archetype])
+    volume = 50.0 * 10 ** rng.uniform(0.0, 2.0, n_customers)
+    frame = pd.DataFrame(np.round(shares * volume[:, None], 2), columns=list(SPEND_COLUMNS))
+    frame.insert(0, "customer_id", [f"S{i:06d}" for i in range(n_customers)])
+    return frame, archetype

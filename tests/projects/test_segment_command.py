@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from governance.models import AuditEvent, SegmentVersion
 from projects.models import Project
+from segmentation.synthetic import SPEND_COLUMNS, spend_mix
 from tests.conftest import ROOT, need
 from tests.projects.helpers import (
     NUMERIC,
@@ -242,3 +243,32 @@ def test_the_rules_explain_the_segments_and_their_sql_case_agrees_with_the_label
     labels = labels_of(pd.read_csv(out / "labels.csv", dtype={"customer_id": str}))
     agreement = sum(labels[c] == s for c, s in labels_of(scored).items()) / len(labels)
     assert agreement >= rules["fidelity"] - 0.05
+
+
+def test_a_cosine_run_delivers_a_sqlite_scorer_that_reproduces_labels_csv(tmp_path):
+    frame, _ = spend_mix(500, seed=8)
+    frame = frame.astype(object)
+    frame.loc[::37, "fashion_spend"] = None  # blank cells: missing, filled as in the model
+    data = tmp_path / "customers.csv"
+    frame.to_csv(data, index=False)
+    spec = tmp_path / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "id_column": "customer_id",
+                "numeric_columns": list(SPEND_COLUMNS),
+                "distance": "cosine",
+                "reduction": "pca",
+                "k_min": 2,
+                "k_max": 5,
+                "stability_resamples": 0,
+            }
+        )
+    )
+    out = segment(data, spec, tmp_path / "out")
+    assert json.loads((out / "metrics.json").read_text())["space"]["distance"] == "cosine"
+    sql = (out / "scorer_sqlite.sql").read_text()
+    assert "SQRT(" in sql
+    expected = labels_of(pd.read_csv(out / "labels.csv", dtype={"customer_id": str}))
+    customers = typed_customers(pd.read_csv(data, dtype=str), list(SPEND_COLUMNS))
+    assert labels_of(score_in_sqlite(sql, customers)) == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -16,7 +17,8 @@ from sklearn.preprocessing import QuantileTransformer, RobustScaler, StandardSca
 from segmentation.errors import SegmentationError
 from segmentation.model import CentroidModel, SegmentationModel, load_model
 from segmentation.model_assign import GaussianMixtureAssigner, NearestExemplars, Projection
-from segmentation.model_preprocess import Preprocessor
+from segmentation.model_preprocess import NumericColumn, Preprocessor
+from segmentation.reduction import uncentred, unit_rows
 
 
 def table(rows: int = 2000, seed: int = 0) -> pd.DataFrame:
@@ -217,3 +219,80 @@ def test_fitting_refuses_options_for_columns_it_does_not_use_and_unknown_transfo
         Preprocessor.fit(frame, numeric=["a"], transforms="cube")
     with pytest.raises(SegmentationError, match=r"same value for every customer|single value"):
         Preprocessor.fit(frame.assign(a=1.0), numeric=["a"])
+
+
+# -- the cosine distance's row normalisation ---------------------------------------------------
+def test_unit_rows_have_length_one_keep_zero_rows_at_zero_and_flush_tiny_coordinates() -> None:
+    rng = np.random.default_rng(3)
+    flush = 2.0**-500
+    below = float(np.nextafter(flush, 0.0))
+    y = np.vstack(
+        [
+            rng.normal(size=(200, 4)) * 10.0 ** rng.uniform(-100, 100, (200, 1)),
+            [[0.0, -0.0, 0.0, 0.0], [1e-160, -1e-320, 5e-324, below], [flush, 0.0, 0.0, 0.0]],
+            [[below, 3.0, 4.0, 0.0], [1e150, -1e150, 0.0, 1e-200]],
+        ]
+    )
+    u = unit_rows(y)
+    assert (u[200:202] == 0.0).all()  # a zero row, and one whose every value is below 2**-500
+    assert u[202].tolist() == [1.0, 0.0, 0.0, 0.0] and u[203].tolist() == [0.0, 0.6, 0.8, 0.0]
+    assert u[204, 3] == 0.0 and u[204, 0] == -u[204, 1] == pytest.approx(2**-0.5, rel=1e-15)
+    kept = ~(u == 0.0).all(axis=1)
+    assert np.linalg.norm(u[kept], axis=1) == pytest.approx(np.ones(kept.sum()), abs=1e-15)
+    # Bit for bit the documented arithmetic: flush, squares added from the first, sqrt, divide.
+    for row, unit in zip(y.tolist(), u.tolist(), strict=True):
+        flushed = [0.0 if abs(v) < flush else v for v in row]
+        total = flushed[0] * flushed[0]
+        for v in flushed[1:]:
+            total += v * v
+        length = math.sqrt(total)
+        assert unit == [0.0 if length == 0.0 else v / length for v in flushed]
+
+
+def cosine_model(frame: pd.DataFrame) -> SegmentationModel:
+    pre = uncentred(Preprocessor.fit(frame, numeric=["a", "b", "c"], transforms={"b": "log1p"}))
+    u = unit_rows(pre.transform(frame))
+    assigner = NearestExemplars.from_labels(u, KMeans(3, n_init=3, random_state=0).fit_predict(u))
+    return SegmentationModel(
+        id_column="id", preprocessor=pre, assigner=assigner, segment_names=("A", "B", "C"), normalisation="l2"
+    )
+
+
+def test_a_normalised_model_predicts_on_unit_rows_and_keeps_its_normalisation_through_json() -> None:
+    frame = table(600)
+    model = cosine_model(frame)
+    rows = model.transform(frame)
+    assert np.linalg.norm(rows, axis=1) == pytest.approx(np.ones(len(frame)), abs=1e-15)
+    assert (
+        model.predict(frame) == model.assigner.predict(unit_rows(model.preprocessor.transform(frame)))
+    ).all()
+    data = json.loads(model.to_json())
+    assert data["normalisation"] == "l2"
+    loaded = load_model(model.to_json())
+    assert loaded == model and loaded.sha256 == model.sha256 and loaded.normalisation == "l2"
+    assert (loaded.predict(frame) == model.predict(frame)).all()
+    data["normalisation"] = "l1"
+    with pytest.raises(SegmentationError, match="unknown normalisation 'l1'"):
+        SegmentationModel.from_dict(data)
+
+
+def test_a_model_without_normalisation_keeps_the_exact_json_and_hash_it_had_before() -> None:
+    pre = Preprocessor(
+        numeric=(
+            NumericColumn("a", "zscore", 1.0, -10.0, 10.0, 0.5, 2.0),
+            NumericColumn("b", "log1p", 2.0, 0.0, 100.0, 1.5, 0.25),
+        )
+    )
+    model = SegmentationModel(
+        id_column="id",
+        preprocessor=pre,
+        projection=Projection(mean=(0.0, 0.0), components=((0.6, 0.8),), explained_variance_ratio=(1.0,)),
+        assigner=NearestExemplars(exemplars=((-1.0,), (1.0,)), segments=(0, 1), n_segments=2),
+        segment_names=("Low", "High"),
+        metadata={"algorithm": "kmeans", "k": 2},
+    )
+    keys = {"format", "id_column", "segment_names", "noise_name", "preprocessor", "projection", "assigner"}
+    assert set(json.loads(model.to_json())) == keys | {"metadata"}
+    # The hash this model had before models could carry a normalisation (commit 875802d).
+    assert model.sha256 == "6e61f9cc1a0b5d956a350c3dd351a3b2c7c0987f596ffacf18f748d39b3c5b0a"
+    assert load_model(model.to_json()).normalisation is None

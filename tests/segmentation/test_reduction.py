@@ -1,4 +1,5 @@
-"""PCA before clustering, Mahalanobis whitening as a projection, and the exploration maps."""
+"""PCA before clustering, Mahalanobis whitening as a projection, cosine as unit rows, and the
+exploration maps."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import cdist
 from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score
 
 from segmentation import SegmentationSpec, segment
 from segmentation.errors import SegmentationError, SpecError
-from segmentation.reduction import clustering_projection, exploration_maps
+from segmentation.model_preprocess import Preprocessor
+from segmentation.reduction import clustering_projection, exploration_maps, uncentred, unit_rows
 from segmentation.sql import compile_scorer
-from segmentation.synthetic import customer_table
+from segmentation.synthetic import SPEND_COLUMNS, customer_table, spend_mix
 
 NUMERIC = ["recency_days", "orders_per_year", "avg_basket", "tenure_months"]
 
@@ -69,7 +72,10 @@ def test_it_refuses_mahalanobis_when_a_feature_is_a_combination_of_others():
         clustering_projection(np.column_stack([x, x[:, 0] + x[:, 1]]), distance="mahalanobis")
 
 
-@pytest.mark.parametrize("overrides", [{"reduction": "pca"}, {"distance": "mahalanobis"}])
+@pytest.mark.parametrize(
+    "overrides",
+    [{"reduction": "pca"}, {"distance": "mahalanobis"}, {"distance": "cosine", "reduction": "pca"}],
+)
 def test_the_delivered_model_carries_the_projection_and_sql_labels_like_python(overrides):
     frame, _ = customer_table(400, seed=3, messy=False)
     result = segment(frame, spec(**overrides))
@@ -99,12 +105,56 @@ def test_maps_sample_at_most_the_given_number_of_customers():
     assert maps["sample_size"] == len(set(maps["customer_ids"])) == 20
 
 
-@pytest.mark.parametrize(("key", "value", "alternative"), [("distance", "cosine", "'mahalanobis'")])
-def test_the_spec_refuses_what_the_scorers_cannot_reproduce_and_names_the_alternative(
-    key, value, alternative
-):
-    with pytest.raises(SpecError, match=alternative):
-        spec(**{key: value})
+@pytest.mark.parametrize("reduction", ["none", "pca"])
+def test_cosine_finds_the_spend_mix_groups_that_euclidean_confuses_with_volume(reduction):
+    frame, truth = spend_mix(600, seed=5)
+    found = {}
+    for distance in ("euclidean", "cosine"):
+        chosen = spec(
+            numeric_columns=list(SPEND_COLUMNS), k_min=3, k_max=3, distance=distance, reduction=reduction
+        )
+        result = segment(frame, chosen)
+        labels = result.labels["segment"].to_numpy()
+        found[distance] = adjusted_rand_score(truth, labels)
+        assert (result.model.predict(frame) == labels).all()
+        assert result.metrics["space"]["distance"] == distance
+    assert result.model.normalisation == "l2"
+    assert np.linalg.norm(result.model.transform(frame), axis=1) == pytest.approx(1.0, abs=1e-12)
+    assert found["cosine"] >= 0.9 and found["euclidean"] < found["cosine"] - 0.4, found
+
+
+def test_cosine_leaves_the_features_uncentred_and_its_pca_passes_through_the_origin():
+    x = np.abs(correlated()) + 1.0  # all positive, like spend: centring would change every angle
+    assert clustering_projection(x, distance="cosine") is None
+    projection = clustering_projection(x, reduction="pca", distance="cosine")
+    components = np.asarray(projection.components)
+    assert projection.mean == (0.0,) * 4
+    assert components @ components.T == pytest.approx(np.eye(len(components)), abs=1e-12)
+    # The first direction points at the bulk of the rows, as an uncentred SVD's does.
+    assert (components[0] > 0).all()
+    # Rows scaled by any positive volume keep their direction through the projection.
+    y = unit_rows(projection.transform(x))
+    assert unit_rows(projection.transform(x * 37.0)) == pytest.approx(y, abs=1e-12)
+    residual = x - (x @ components.T) @ components
+    assert (residual**2).sum() <= 0.1 * ((x - x.mean(axis=0)) ** 2).sum()
+    frame, _ = spend_mix(50)
+    preprocessor = uncentred(Preprocessor.fit(frame, numeric=list(SPEND_COLUMNS)))
+    assert all(c.center == 0.0 for c in preprocessor.numeric)
+
+
+def test_cosine_refuses_categorical_columns_and_names_them():
+    frame, _ = spend_mix(60)
+    frame["channel"] = "web"
+    chosen = spec(numeric_columns=list(SPEND_COLUMNS), distance="cosine", categorical_columns=["channel"])
+    with pytest.raises(SegmentationError, match=r"cosine.*categorical columns \(channel\)"):
+        segment(frame, chosen)
+
+
+def test_an_unknown_distance_is_refused_by_the_spec_and_by_the_engine():
+    with pytest.raises(SpecError, match="'distance' must be one of euclidean, mahalanobis, cosine"):
+        spec(distance="manhattan")
+    with pytest.raises(SegmentationError, match="'cosine'"):
+        clustering_projection(correlated(), distance="manhattan")
 
 
 def test_the_default_run_stores_the_pca_map_only():

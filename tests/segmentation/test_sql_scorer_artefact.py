@@ -239,6 +239,11 @@ def duck(table: Table) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @pytest.fixture(scope="module")
 def postgres_customers(postgres: psycopg.Connection, table: Table) -> psycopg.Connection:
+    return load_postgres(postgres, table)
+
+
+def load_postgres(postgres: psycopg.Connection, table: Table) -> psycopg.Connection:
+    """``table`` as the temporary table ``customers`` of the connection (NaN kept where marked)."""
     columns = [f"{quote(ID)} BIGINT"] + [f"{quote(c)} DOUBLE PRECISION" for c in NUMERIC]
     columns += [f"{quote(c)} TEXT" for c in CATEGORICAL]
     postgres.execute("DROP TABLE IF EXISTS pg_temp.customers")
