@@ -350,6 +350,12 @@ def _summary(
         f"the quality score of {format_metric(silhouette, 2)} means {quality_label(silhouette)}."
     ]
     lines += [f"{s.short_name} ({s.share_text}): {s.headline}." for s in segments]
+    unassigned = customers - sum(s.size for s in segments)
+    if unassigned > 0:
+        lines.append(
+            f"{format_count(unassigned)} customers ({unassigned / customers:.1%}) resemble no segment "
+            "closely enough and are left unassigned."
+        )
     return tuple(lines)
 
 
@@ -372,4 +378,8 @@ def _method(
     sample = as_int(metrics.get("silhouette_sample_size"))
     if 0 < sample < customers:
         lines.append(f"Silhouette was measured on a random sample of {format_count(sample)} customers.")
+    selected = metrics.get("selected")
+    assignment = str(selected.get("assignment") or "") if isinstance(selected, Mapping) else ""
+    if assignment:
+        lines.append(assignment[0].upper() + assignment[1:] + ".")
     return tuple(lines)

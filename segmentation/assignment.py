@@ -47,7 +47,8 @@ from .model_preprocess import CategoricalColumn, Preprocessor
 # segments of twenty features stays at a few thousand terms.
 EXEMPLARS = 12
 SWEEP_ONE_HOT = 1 / math.sqrt(2.0)  # the weight of a level column in the sweep's space
-GOWER_ONE_HOT = 0.5  # two one-hot columns differ for a mismatch: 2 x 1/2 = Gower's 1
+GOWER_ONE_HOT = 0.5
+NOISE_MARGIN = 1e-9  # two one-hot columns differ for a mismatch: 2 x 1/2 = Gower's 1
 
 RULES = {
     "kmeans": "the nearest cluster centre (K-Means' own predict)",
@@ -118,9 +119,15 @@ def fit_assignment(
 def with_noise_threshold(
     assigner: NearestExemplars, space: np.ndarray, labels: np.ndarray
 ) -> NearestExemplars:
-    """Each segment's noise threshold: the largest distance any of its members has to it."""
+    """Each segment's noise threshold: the largest distance any of its members has to it.
+
+    Widened by a relative ``NOISE_MARGIN`` so the farthest member is not left on a knife edge
+    that one unit in the last place of its data (a decimal export read back) could tip over.
+    """
     distances = assigner.segment_distances(space)
-    thresholds = tuple(float(distances[labels == k, k].max()) for k in range(assigner.n_segments))
+    thresholds = tuple(
+        float(distances[labels == k, k].max()) * (1.0 + NOISE_MARGIN) for k in range(assigner.n_segments)
+    )
     return replace(assigner, noise_radius_sq=thresholds)
 
 

@@ -8,6 +8,7 @@ Missing values (NaN) drop that feature from the pair's mean, as Gower defined it
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .errors import SegmentationError
 
@@ -68,16 +69,14 @@ def gower_distances(
 
 
 def encode_categories(categorical: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Integer codes per column (None, NaN and '' -> -1) and the levels behind each code, sorted."""
+    """Integer codes per column (None, NaN, NA and '' -> -1) and the levels behind each code, sorted."""
     categorical = np.asarray(categorical, dtype=object).reshape(len(categorical), -1)
     codes = np.empty(categorical.shape, dtype=float)
     levels = []
     for j in range(categorical.shape[1]):
         column = categorical[:, j]
         # '' is missing too, as the model's preprocessor reads it (a blank cell, not a level).
-        missing = np.array(
-            [v is None or (isinstance(v, float) and np.isnan(v)) or v == "" for v in column], dtype=bool
-        )
+        missing = np.array([bool(pd.isna(v)) or (isinstance(v, str) and v == "") for v in column], dtype=bool)
         text = np.where(missing, "", column.astype(str))
         uniques, inverse = np.unique(text[~missing], return_inverse=True)
         codes[~missing, j] = inverse

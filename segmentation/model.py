@@ -204,7 +204,8 @@ class SegmentationModel:
                                "explained_variance_ratio": [...]},
          "normalisation": "l2",   (only when set: rows scaled to unit length after projection)
          "assigner": {"kind": "nearest_exemplar", "exemplars": [[...]], "segments": [0, ...],
-                      "n_segments": k, "noise_radius_sq": null | [...]}
+                      "n_segments": k, "noise_radius_sq": null | [...],
+                      "metric": "manhattan" (only when not the default "sqeuclidean")}
                    | {"kind": "gaussian_mixture", "weights": [...], "means": [[...]],
                       "precision_cholesky": [[[...]]]},
          "metadata": {...}}

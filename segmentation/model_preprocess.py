@@ -61,7 +61,29 @@ def coerce_numeric(values: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
     text = values.astype("string").str.strip().str.replace(",", "", regex=False)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
+    parsed = pd.to_numeric(text, errors="coerce").astype("float64")
+    numbers = parsed.notna()
+    if numbers.any():
+        # pandas' own parser is off by one unit in the last place for about a third of
+        # 17-digit decimals; databases and Python's float() round correctly, and the scorers
+        # must read a CSV's numbers exactly as the model did. So the cells pandas found to be
+        # numbers are read again by float() (through an object-to-float cast).
+        parsed[numbers] = _correctly_rounded(text[numbers])
+    return parsed
+
+
+def _correctly_rounded(text: pd.Series) -> np.ndarray:
+    try:
+        return text.astype(object).astype("float64").to_numpy()
+    except (TypeError, ValueError):  # a form pandas reads and float() does not
+        return np.fromiter((_float_or_nan(v) for v in text.tolist()), dtype=np.float64, count=len(text))
+
+
+def _float_or_nan(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 def read_numeric(frame: pd.DataFrame, name: str) -> np.ndarray:

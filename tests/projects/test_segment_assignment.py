@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from django.core.management import call_command
+from pypdf import PdfReader
 from sklearn.datasets import make_moons
 
 from tests.projects.helpers import labels_of, score_in_postgresql, score_in_sqlite, typed_customers
@@ -50,6 +51,11 @@ def test_a_density_winner_leaves_the_outlier_unassigned_in_labels_and_in_every_s
     assert sqlite.set_index("customer_id").loc["m0800", "segment_name"] == "Unassigned"
     postgres = score_in_postgresql((out / "scorer_postgresql.sql").read_text(), customers, numeric)
     assert labels_of(postgres) == expected
+    # The report tells the reader how customers are assigned and how many are left out.
+    report = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(str(out / "report.pdf")).pages)
+    unassigned = int((labels["segment"] == -1).sum())
+    assert f"{unassigned} customers ({unassigned / len(labels):.1%}) resemble no segment" in report
+    assert "exemplars per segment" in report
 
 
 def test_a_mixture_winner_writes_each_customers_membership(tmp_path):

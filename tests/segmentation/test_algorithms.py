@@ -174,3 +174,11 @@ def test_gower_hdbscan_finds_groups_planted_in_numbers_and_a_category_without_be
     matrix = np.hstack([numeric, encode_categories(channel)[0]])
     fitted = make_estimator("gower_hdbscan", random_state=0, n_numeric=2).fit(matrix)
     assert adjusted_rand_score(truth, fitted.labels_) >= 0.9
+
+
+def test_blank_and_missing_categories_of_every_kind_are_one_missing_code():
+    import pandas as pd
+
+    cells = np.array([["web"], [""], [None], [np.nan], [pd.NA], ["store"]], dtype=object)
+    codes, levels = encode_categories(cells)
+    assert codes[:, 0].tolist() == [1, -1, -1, -1, -1, 0] and levels[0].tolist() == ["store", "web"]
