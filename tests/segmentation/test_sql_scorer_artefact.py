@@ -267,6 +267,16 @@ def result_frame(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS).sort_values("customer_id", ignore_index=True)
 
 
+def scored(engine: str, sql: str, connection) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Rows of ``sql`` run on ``connection``; Snowflake and BigQuery SQL is first parsed back
+    (it must print the same and select the contracted columns) and transpiled to DuckDB."""
+    if engine in ("snowflake", "bigquery"):
+        statement = sqlglot.parse_one(sql, read=engine)
+        assert statement.sql(dialect=engine) == sql and statement.named_selects == COLUMNS
+        (sql,) = sqlglot.transpile(sql, read=engine, write="duckdb")
+    return result_frame(connection.execute(sql).fetchall())
+
+
 def assert_parity(result: pd.DataFrame, model: SegmentationModel, table: Table, expected: np.ndarray) -> None:
     assert len(result) == len(table.frame)
     assert result["customer_id"].tolist() == table.frame[ID].tolist()
@@ -376,12 +386,8 @@ def test_snowflake_and_bigquery_sql_parses_back_and_transpiled_to_duckdb_labels_
     name: str,
 ) -> None:
     sql = compile_scorer(models[name], dialect)
-    statement = sqlglot.parse_one(sql, read=dialect)
-    assert statement.sql(dialect=dialect) == sql and statement.named_selects == COLUMNS
-    assert not any(step.args.get("materialized") for step in statement.ctes)
-    transpiled = sqlglot.transpile(sql, read=dialect, write="duckdb")
-    assert len(transpiled) == 1
-    assert_parity(result_frame(duck.execute(transpiled[0]).fetchall()), models[name], table, expected[name])
+    assert not any(step.args.get("materialized") for step in sqlglot.parse_one(sql, read=dialect).ctes)
+    assert_parity(scored(dialect, sql, duck), models[name], table, expected[name])
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pytest
-import sqlglot
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
@@ -28,7 +27,6 @@ from segmentation.model_preprocess import Preprocessor
 from segmentation.reduction import UNIT_FLUSH, clustering_projection, uncentred, unit_rows
 from segmentation.sql import compile_scorer
 from tests.segmentation.test_sql_scorer_artefact import (
-    COLUMNS,
     ID,
     NUMERIC,
     ROWS,
@@ -38,7 +36,7 @@ from tests.segmentation.test_sql_scorer_artefact import (
     hostile_table,
     load_postgres,
     load_sqlite,
-    result_frame,
+    scored,
     training_table,
 )
 
@@ -207,63 +205,35 @@ def test_the_rows_reach_zero_the_flush_threshold_and_the_bounds_in_the_clusterin
 
 
 # -- parity in each engine --------------------------------------------------------------------
+# Snowflake and BigQuery SQL is parsed back and transpiled to DuckDB (see ``scored``).
+CONNECTION = {
+    "sqlite": "sqlite_customers",
+    "duckdb": "duck",
+    "postgresql": "postgres_customers",
+    "snowflake": "duck",
+    "bigquery": "duck",
+}
+
+
+@pytest.mark.parametrize(
+    "engine",
+    ["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.services), "snowflake", "bigquery"],
+)
 @pytest.mark.parametrize("name", MODELS)
-def test_sqlite_labels_every_cosine_row_like_python(
+def test_every_engine_labels_every_cosine_row_like_python_without_an_underflow_error(
+    request: pytest.FixtureRequest,
     models: dict[str, SegmentationModel],
     table: Table,
     expected: dict[str, np.ndarray],
-    sqlite_customers,  # type: ignore[no-untyped-def]
+    engine: str,
     name: str,
 ) -> None:
-    sql = compile_scorer(models[name], "sqlite")
+    connection = request.getfixturevalue(CONNECTION[engine])
+    sql = compile_scorer(models[name], engine)
     assert "SQRT(" in sql
-    assert_parity(result_frame(sqlite_customers.execute(sql).fetchall()), models[name], table, expected[name])
-
-
-@pytest.mark.parametrize("name", MODELS)
-def test_duckdb_labels_every_cosine_row_like_python(
-    models: dict[str, SegmentationModel],
-    table: Table,
-    expected: dict[str, np.ndarray],
-    duck: duckdb.DuckDBPyConnection,
-    name: str,
-) -> None:
-    sql = compile_scorer(models[name], "duckdb")
-    assert_parity(result_frame(duck.execute(sql).fetchall()), models[name], table, expected[name])
-
-
-@pytest.mark.services
-@pytest.mark.parametrize("name", MODELS)
-def test_postgresql_labels_every_cosine_row_like_python_without_an_underflow_error(
-    models: dict[str, SegmentationModel],
-    table: Table,
-    expected: dict[str, np.ndarray],
-    postgres_customers: psycopg.Connection,
-    name: str,
-) -> None:
-    sql = compile_scorer(models[name], "postgresql")
-    postgres_customers.execute("SET jit = off")
-    rows = postgres_customers.execute(sql).fetchall()
-    postgres_customers.execute("RESET jit")
-    assert_parity(result_frame(rows), models[name], table, expected[name])
-
-
-@pytest.mark.parametrize("dialect", ["snowflake", "bigquery"])
-@pytest.mark.parametrize("name", MODELS)
-def test_snowflake_and_bigquery_cosine_sql_transpiled_to_duckdb_labels_like_python(
-    models: dict[str, SegmentationModel],
-    table: Table,
-    expected: dict[str, np.ndarray],
-    duck: duckdb.DuckDBPyConnection,
-    dialect: str,
-    name: str,
-) -> None:
-    sql = compile_scorer(models[name], dialect)
-    statement = sqlglot.parse_one(sql, read=dialect)
-    assert statement.sql(dialect=dialect) == sql and statement.named_selects == COLUMNS
-    transpiled = sqlglot.transpile(sql, read=dialect, write="duckdb")
-    assert len(transpiled) == 1
-    assert_parity(result_frame(duck.execute(transpiled[0]).fetchall()), models[name], table, expected[name])
+    if engine == "postgresql":
+        connection.execute("SET jit = off")
+    assert_parity(scored(engine, sql, connection), models[name], table, expected[name])
 
 
 def test_a_cosine_model_whose_sum_of_squares_could_overflow_is_refused(
