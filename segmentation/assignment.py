@@ -6,9 +6,10 @@ Every algorithm hands over a rule the SQL scorers reproduce exactly (see
 * K-Means and MiniBatch K-Means: the nearest cluster centre, their own predict;
 * Gaussian mixtures: the component with the highest weighted density, their own predict, with
   membership probabilities;
-* agglomerative, spectral, DBSCAN and HDBSCAN: the nearest of up to ``EXEMPLARS`` exemplars per
-  segment (K-Means centres of the segment's members, so an elongated or curved segment keeps
-  its shape); for DBSCAN and HDBSCAN a customer farther from every segment's exemplars than any
+* agglomerative, spectral, DBSCAN and HDBSCAN: their own exemplars where they keep few enough
+  for a scorer (ward on many customers: the micro-cluster centres it merged, so the rule is its
+  own predict), otherwise the nearest of up to ``EXEMPLARS`` exemplars per segment (K-Means
+  centres of the segment's members, so an elongated or curved segment keeps its shape); for DBSCAN and HDBSCAN a customer farther from every segment's exemplars than any
   of that segment's members is noise (``-1``);
 * K-Prototypes: the nearest prototype under its own dissimilarity, squared distance on the
   numbers plus ``gamma`` per mismatched category, which is the squared Euclidean distance once
@@ -47,6 +48,9 @@ from .model_preprocess import CategoricalColumn, Preprocessor
 # segments of twenty features stays at a few thousand terms.
 EXEMPLARS = 12
 SWEEP_ONE_HOT = 1 / math.sqrt(2.0)  # the weight of a level column in the sweep's space
+# A clusterer that keeps at most this many exemplars (ward's 300 micro-cluster centres) hands
+# them over as they are; more (a density method's 20,000 sampled rows) are summarised.
+OWN_EXEMPLARS = 400
 GOWER_ONE_HOT = 0.5
 NOISE_MARGIN = 1e-9  # two one-hot columns differ for a mismatch: 2 x 1/2 = Gower's 1
 
@@ -106,14 +110,38 @@ def fit_assignment(
     if algorithm == "gmm":
         mixture = GaussianMixtureAssigner.from_sklearn(estimator).reordered(list(kept))
         return Assignment(preprocessor, projection, mixture, labels, RULES[algorithm])
-    assigner = NearestExemplars.from_labels(
-        space, labels, exemplars_per_segment=EXEMPLARS, random_state=random_state
+    assigner, rule = _own_exemplars(estimator, kept, space.shape[1]) or (
+        NearestExemplars.from_labels(
+            space, labels, exemplars_per_segment=EXEMPLARS, random_state=random_state
+        ),
+        f"the segment of the nearest of up to {EXEMPLARS} exemplars per segment",
     )
-    rule = f"the segment of the nearest of up to {EXEMPLARS} exemplars per segment"
     if algorithm in FINDS_K:
         assigner = with_noise_threshold(assigner, space, labels)
         rule += "; farther from every segment than any of its members is noise"
     return Assignment(preprocessor, projection, assigner, labels, rule)
+
+
+def _own_exemplars(estimator: object, kept: np.ndarray, width: int) -> tuple[NearestExemplars, str] | None:
+    """The clusterer's own exemplars (ward's micro-cluster centres on large data), when they are
+    few enough for a scorer: its predict is then the model's rule exactly."""
+    rows = getattr(estimator, "exemplars_", None)
+    owners = getattr(estimator, "exemplar_labels_", None)
+    if rows is None or owners is None or np.asarray(rows).shape[1] != width:
+        return None
+    owners = np.asarray(owners)
+    member = np.isin(owners, kept)
+    if not 0 < member.sum() <= OWN_EXEMPLARS or set(owners[member]) != set(kept.tolist()):
+        return None
+    assigner = NearestExemplars(
+        _rows(np.asarray(rows)[member]),
+        tuple(int(k) for k in np.searchsorted(kept, owners[member])),
+        len(kept),
+    )
+    return (
+        assigner,
+        f"the segment of the nearest of its {int(member.sum())} micro-cluster centres (its own predict)",
+    )
 
 
 def with_noise_threshold(

@@ -196,3 +196,14 @@ def test_numeric_algorithms_with_categories_assign_in_the_space_they_clustered(a
     assert adjusted_rand_score(truth, labels) >= 0.85
     probe = frame.head(30).assign(channel=["fax", None, "web"] * 10)
     assert np.array_equal(sqlite_labels(model, probe), model.predict(probe))
+
+
+def test_ward_on_many_customers_hands_over_its_micro_cluster_centres_as_its_own_rule():
+    points, _ = make_blobs(6000, centers=4, cluster_std=1.5, random_state=8)
+    frame = table(points)
+    result = run(frame, "agglomerative", k_min=4, k_max=4)
+    selected = result.metrics["selected"]
+    assert "micro-cluster centres (its own predict)" in selected["assignment"]
+    assert selected["assignment_agreement"] == 1.0
+    assert len(result.model.assigner.exemplars) == 300
+    assert np.array_equal(sqlite_labels(result.model, frame), delivered(result))
