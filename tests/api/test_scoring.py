@@ -105,3 +105,30 @@ def _number(text: str) -> float | None:
         return float(text.replace(",", ""))
     except ValueError:
         return None
+
+
+def test_a_mixture_version_scores_with_its_own_memberships(finished_run, consultant, api):
+    from projects import services
+
+    spec = {**finished_run.spec, "algorithms": ["gmm"], "k_min": 3, "k_max": 3}
+    run = services.run_start(
+        project=finished_run.project, dataset=finished_run.dataset, spec=spec, user=consultant, enqueue=False
+    )
+    run = services.run_execute(run_id=run.pk)
+    labels = labels_frame(run).set_index("customer_id")
+    with run.dataset.file.open("rb") as handle:
+        customers = pd.read_csv(io.BytesIO(handle.read()), dtype=str, keep_default_na=False).head(40)
+    records = [
+        {"customer_id": row["customer_id"], **{c: _number(row[c]) for c in NUMERIC}}
+        for _, row in customers.iterrows()
+    ]
+    response = score(api(consultant), run.version, records)
+    assert response.status_code == 200, response.content
+    for result in response.json()["results"]:
+        probabilities = result["probabilities"]
+        assert len(probabilities) == 3 and sum(probabilities) == pytest.approx(1.0, abs=1e-5)
+        assert probabilities.index(max(probabilities)) == result["segment"]
+        expected = labels.loc[result["customer_id"]]
+        assert result["segment"] == expected["segment"]
+        # labels.csv carries the same membership the API reports for the assigned segment.
+        assert max(probabilities) == pytest.approx(expected["membership"], abs=1e-5)
