@@ -9,13 +9,10 @@ makes all-zero rows reachable (a one-hot block always holds one non-zero output)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
-import duckdb
 import numpy as np
 import pandas as pd
-import psycopg
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
@@ -26,19 +23,21 @@ from segmentation.model_assign import GaussianMixtureAssigner, NearestExemplars
 from segmentation.model_preprocess import Preprocessor
 from segmentation.reduction import UNIT_FLUSH, clustering_projection, uncentred, unit_rows
 from segmentation.sql import compile_scorer
+from tests.segmentation import test_sql_scorer_artefact as artefact
 from tests.segmentation.test_sql_scorer_artefact import (
     ID,
     NUMERIC,
     ROWS,
     Table,
-    arrow_table,
     assert_parity,
     hostile_table,
-    load_postgres,
-    load_sqlite,
     scored,
     training_table,
 )
+
+# The engine fixtures are the artefact test's; they read this module's ``models`` and ``table``.
+duck, expected = artefact.duck, artefact.expected
+postgres_customers, sqlite_customers = artefact.postgres_customers, artefact.sqlite_customers
 
 EXACT = "order"  # standardised with centre 0 and scale 1: its cell is its feature, bit for bit
 NEAR_FLUSH = [
@@ -140,33 +139,6 @@ def models() -> dict[str, SegmentationModel]:
 @pytest.fixture(scope="module")
 def table(models: dict[str, SegmentationModel]) -> Table:
     return cosine_hostile_table(np.random.default_rng(11), models["exemplars"], ROWS)
-
-
-@pytest.fixture(scope="module")
-def expected(models: dict[str, SegmentationModel], table: Table) -> dict[str, np.ndarray]:
-    return {name: model.predict(table.frame) for name, model in models.items()}
-
-
-@pytest.fixture(scope="module")
-def sqlite_customers(table: Table) -> Iterator:  # type: ignore[type-arg]
-    connection = load_sqlite(table)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture(scope="module")
-def postgres_customers(postgres: psycopg.Connection, table: Table) -> psycopg.Connection:
-    return load_postgres(postgres, table)
-
-
-@pytest.fixture(scope="module")
-def duck(table: Table) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    connection.register("arrow_source", arrow_table(table))
-    connection.execute("CREATE TABLE customers AS SELECT * FROM arrow_source")
-    connection.unregister("arrow_source")
-    yield connection
-    connection.close()
 
 
 # -- the data really is hostile ---------------------------------------------------------------
