@@ -162,7 +162,8 @@ class Agglomerative(ExemplarClusterer):
         X = np.asarray(X, dtype=float)
         self.noise_radius_ = None
         self.note_ = ""
-        if len(X) <= AGGLOMERATIVE_ROWS:
+        self.micro_clusters_ = len(X) > AGGLOMERATIVE_ROWS
+        if not self.micro_clusters_:
             self.labels_ = self._fit_rows(X)
             self.exemplars_, self.exemplar_labels_ = X, self.labels_
             return self

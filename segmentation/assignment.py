@@ -110,7 +110,10 @@ def fit_assignment(
     if algorithm == "gmm":
         mixture = GaussianMixtureAssigner.from_sklearn(estimator).reordered(list(kept))
         return Assignment(preprocessor, projection, mixture, labels, RULES[algorithm])
-    assigner, rule = _own_exemplars(estimator, kept, space.shape[1]) or (
+    # A density method's own exemplars are its members themselves: a noise threshold drawn
+    # from them would be zero, so density methods always get summarised exemplars.
+    own = None if algorithm in FINDS_K else _own_exemplars(estimator, kept, space.shape[1])
+    assigner, rule = own or (
         NearestExemplars.from_labels(
             space, labels, exemplars_per_segment=EXEMPLARS, random_state=random_state
         ),
@@ -123,8 +126,9 @@ def fit_assignment(
 
 
 def _own_exemplars(estimator: object, kept: np.ndarray, width: int) -> tuple[NearestExemplars, str] | None:
-    """The clusterer's own exemplars (ward's micro-cluster centres on large data), when they are
-    few enough for a scorer: its predict is then the model's rule exactly."""
+    """The clusterer's own exemplars (ward's micro-cluster centres on large data, or the
+    customers it clustered on small data), when they are few enough for a scorer: its predict
+    is then the model's rule exactly."""
     rows = getattr(estimator, "exemplars_", None)
     owners = getattr(estimator, "exemplar_labels_", None)
     if rows is None or owners is None or np.asarray(rows).shape[1] != width:
@@ -133,6 +137,7 @@ def _own_exemplars(estimator: object, kept: np.ndarray, width: int) -> tuple[Nea
     member = np.isin(owners, kept)
     if not 0 < member.sum() <= OWN_EXEMPLARS or set(owners[member]) != set(kept.tolist()):
         return None
+    what = "micro-cluster centres" if getattr(estimator, "micro_clusters_", False) else "clustered customers"
     assigner = NearestExemplars(
         _rows(np.asarray(rows)[member]),
         tuple(int(k) for k in np.searchsorted(kept, owners[member])),
@@ -140,7 +145,7 @@ def _own_exemplars(estimator: object, kept: np.ndarray, width: int) -> tuple[Nea
     )
     return (
         assigner,
-        f"the segment of the nearest of its {int(member.sum())} micro-cluster centres (its own predict)",
+        f"the segment of the nearest of its {int(member.sum())} {what} (its own predict)",
     )
 
 

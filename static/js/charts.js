@@ -21,6 +21,13 @@
         return { type: "scatter", mode: "markers", name: name, x: x, y: y,
                  marker: { size: 5, opacity: 0.7, color: colour(s) }, hovertemplate: name + "<extra></extra>" };
       });
+      // Customers a density method left as noise (-1) are drawn in grey, not dropped from the map.
+      var nx = [], ny = [];
+      d.map.segment.forEach(function (label, i) { if (label < 0) { nx.push(d.map.x[i]); ny.push(d.map.y[i]); } });
+      if (nx.length) {
+        traces.push({ type: "scatter", mode: "markers", name: "Unassigned", x: nx, y: ny,
+                      marker: { size: 4, opacity: 0.5, color: "#9ca3af" }, hovertemplate: "Unassigned<extra></extra>" });
+      }
       Plotly.newPlot(el, traces, layout({ height: 380, xaxis: { title: { text: "PC 1" }, zeroline: false }, yaxis: { title: { text: "PC 2" }, zeroline: false } }), CONFIG);
     },
     sizes: function (el, d) {

@@ -146,3 +146,24 @@ def test_an_agglomerative_run_carries_its_dendrogram_to_the_results_page(finishe
     assert "dendrogram" not in finished_run.version.metrics["selected"]
     first = login(run.created_by).get(reverse("projects:run_detail", args=[finished_run.pk])).content
     assert b'data-chart="dendrogram"' not in first
+
+
+def test_a_density_winner_states_its_rule_and_draws_unassigned_customers_too(finished_run, login):
+    from projects import services
+
+    spec = {**finished_run.spec, "algorithms": ["hdbscan"], "k_min": 2, "k_max": 8}
+    run = services.run_start(
+        project=finished_run.project,
+        dataset=finished_run.dataset,
+        spec=spec,
+        user=finished_run.created_by,
+        enqueue=False,
+    )
+    run = services.run_execute(run_id=run.pk)
+    assert run.status == "succeeded", run.error
+    html = login(run.created_by).get(reverse("projects:run_detail", args=[run.pk])).content.decode()
+    assert 'id="assignment"' in html and "exemplars per segment" in html
+    assert f"{run.version.metrics['selected']['assignment_agreement']:.1%}" in html
+    data = chart_data(html, "charts-data")
+    segments = set(data["map"]["segment"])
+    assert segments <= {-1, *range(len(run.version.segment_names))}
