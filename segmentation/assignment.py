@@ -9,8 +9,9 @@ Every algorithm hands over a rule the SQL scorers reproduce exactly (see
 * agglomerative, spectral, DBSCAN and HDBSCAN: their own exemplars where they keep few enough
   for a scorer (ward on many customers: the micro-cluster centres it merged, so the rule is its
   own predict), otherwise the nearest of up to ``EXEMPLARS`` exemplars per segment (K-Means
-  centres of the segment's members, so an elongated or curved segment keeps its shape); for DBSCAN and HDBSCAN a customer farther from every segment's exemplars than any
-  of that segment's members is noise (``-1``);
+  centres of the segment's members, so an elongated or curved segment keeps its shape); for
+  DBSCAN and HDBSCAN a customer farther from every segment's exemplars than any of that
+  segment's members is noise (``-1``);
 * K-Prototypes: the nearest prototype under its own dissimilarity, squared distance on the
   numbers plus ``gamma`` per mismatched category, which is the squared Euclidean distance once
   every category is one-hot encoded at ``sqrt(gamma / 2)``;
@@ -51,8 +52,8 @@ SWEEP_ONE_HOT = 1 / math.sqrt(2.0)  # the weight of a level column in the sweep'
 # A clusterer that keeps at most this many exemplars (ward's 300 micro-cluster centres) hands
 # them over as they are; more (a density method's 20,000 sampled rows) are summarised.
 OWN_EXEMPLARS = 400
-GOWER_ONE_HOT = 0.5
-NOISE_MARGIN = 1e-9  # two one-hot columns differ for a mismatch: 2 x 1/2 = Gower's 1
+GOWER_ONE_HOT = 0.5  # two one-hot columns differ for a mismatch: 2 x 1/2 = Gower's 1
+NOISE_MARGIN = 1e-9
 
 RULES = {
     "kmeans": "the nearest cluster centre (K-Means' own predict)",
@@ -95,10 +96,12 @@ def fit_assignment(
     """
     labels, kept = _compact(labels)
     categorical = list(categorical)
+    if algorithm == "kprototypes":
+        gamma = float(estimator.model_.gamma)  # type: ignore[attr-defined]
+        layout = _Layout.of(preprocessor, projection, rows[categorical], weight=math.sqrt(gamma / 2.0))
+        return _kprototypes(estimator, kept, labels, layout)
     if algorithm in MIXED:
-        layout = _Layout.of(preprocessor, projection, rows[categorical])
-        if algorithm == "kprototypes":
-            return _kprototypes(estimator, kept, labels, layout)
+        layout = _Layout.of(preprocessor, projection, rows[categorical], weight=GOWER_ONE_HOT)
         return _gower(algorithm, estimator, kept, labels, layout, rows)
     if categorical:
         layout = _Layout.of(preprocessor, projection, rows[categorical], weight=SWEEP_ONE_HOT)
@@ -197,7 +200,7 @@ class _Layout:
         numeric: Preprocessor,
         projection: Projection | None,
         categories: pd.DataFrame,
-        weight: float = 1.0,
+        weight: float,
     ) -> _Layout:
         encoded = Preprocessor.fit(
             categories,
@@ -261,11 +264,8 @@ class _Layout:
 
 
 def _kprototypes(estimator: object, kept: np.ndarray, labels: np.ndarray, layout: _Layout) -> Assignment:
-    fitted = estimator.model_  # type: ignore[attr-defined]
-    weight = math.sqrt(float(fitted.gamma) / 2.0)
-    layout = replace(layout, columns=tuple(replace(c, weight=weight) for c in layout.columns))
-    layout = replace(layout, preprocessor=replace(layout.preprocessor, categorical=layout.columns))
-    centroids = np.asarray(fitted.cluster_centroids_, dtype=float)[kept]
+    """``layout`` one-hot encodes at ``sqrt(gamma / 2)``: a mismatch then costs ``gamma``."""
+    centroids = np.asarray(estimator.model_.cluster_centroids_, dtype=float)[kept]  # type: ignore[attr-defined]
     width = layout.numeric_width
     exemplars = np.hstack([centroids[:, :width], layout.one_hot(centroids[:, width:])])
     return Assignment(
@@ -285,8 +285,7 @@ def _gower(
     layout: _Layout,
     rows: pd.DataFrame,
 ) -> Assignment:
-    half = tuple(replace(c, weight=GOWER_ONE_HOT) for c in layout.columns)
-    layout = replace(layout, columns=half, preprocessor=replace(layout.preprocessor, categorical=half))
+    """``layout`` one-hot encodes at 1/2: a mismatch then adds Gower's 1 to the Manhattan sum."""
     ranges = np.asarray(estimator.ranges_, dtype=float)  # type: ignore[attr-defined]
     chosen = np.asarray(estimator.exemplars_, dtype=float)  # type: ignore[attr-defined]
     old = np.asarray(estimator.exemplar_labels_)  # type: ignore[attr-defined]

@@ -89,17 +89,18 @@ def segment(
     # names but the data did not yield (an engineered feature left out) is skipped.
     transforms = {c: t for c, t in getattr(spec, "transforms", ()) if c in spec.numeric_columns}
     preprocessor = Preprocessor.fit(values, numeric=spec.numeric_columns, transforms=transforms)
+    rows = frame.loc[values.index]
+    categorical = _categorical_columns(rows, spec)
     cosine = getattr(spec, "distance", "euclidean") == "cosine"
-    if cosine and _categorical_columns(frame, spec):
+    if cosine and categorical:
         raise SegmentationError(
             "'distance': 'cosine' measures the angle between numeric profiles and cannot take "
-            f"categorical columns ({', '.join(_categorical_columns(frame, spec))}): use 'euclidean' "
-            "or 'mahalanobis' with them"
+            f"categorical columns ({', '.join(categorical)}): use 'euclidean' or 'mahalanobis' with them"
         )
     if cosine:  # angles seen from the zero customer, so mix counts and volume does not
         preprocessor = uncentred(preprocessor)
     filled = values.fillna(pd.Series({c.name: c.fill for c in preprocessor.numeric}))
-    z = preprocessor.transform(frame.loc[values.index])
+    z = preprocessor.transform(rows)
     # PCA and the Mahalanobis whitening are one linear projection the model carries, so the
     # scorers compute the very space the clustering saw; profiles stay in standardised units.
     projection = clustering_projection(
@@ -113,10 +114,9 @@ def segment(
     normalisation = "l2" if cosine else None
     space = unit_rows(space) if cosine else space
 
-    swept = _sweep(space, frame.loc[values.index], spec, progress)
+    swept = _sweep(space, rows, categorical, spec, progress)
     progress("profiling", 0.85)
 
-    rows = frame.loc[values.index]
     algorithm = str(swept.selected["algorithm"])
     assignment = fit_assignment(
         algorithm,
@@ -126,7 +126,7 @@ def segment(
         preprocessor=preprocessor,
         projection=projection,
         rows=rows,
-        categorical=_categorical_columns(rows, spec),
+        categorical=categorical,
         random_state=spec.random_state,
     )
     model, labels, agreement = _ordered_model(
@@ -183,8 +183,9 @@ def segment(
     memberships = model.predict_proba(rows)
     if memberships is not None:
         # A mixture's soft assignment: how sure the model is of each customer's segment.
-        label_frame["membership"] = np.round(memberships[np.arange(n), labels], 6)
-        metrics["selected"]["memberships"] = _membership_summary(memberships[np.arange(n), labels])
+        membership = memberships[np.arange(n), labels]
+        label_frame["membership"] = np.round(membership, 6)
+        metrics["selected"]["memberships"] = _membership_summary(membership)
     return SegmentationResult(
         spec=requested,
         model=model,
@@ -273,11 +274,12 @@ def _blank(cells: pd.Series) -> pd.Series:
     return cells.isna() | (cells.astype("string").str.strip() == "").fillna(False)
 
 
-def _sweep(z: np.ndarray, rows: pd.DataFrame, spec: SegmentationSpec, progress: Progress) -> SweepResult:
-    categorical_columns = _categorical_columns(rows, spec)
+def _sweep(
+    z: np.ndarray, rows: pd.DataFrame, categorical: list[str], spec: SegmentationSpec, progress: Progress
+) -> SweepResult:
     return sweep(
         z,
-        categorical=rows[categorical_columns].to_numpy(dtype=object) if categorical_columns else None,
+        categorical=rows[categorical].to_numpy(dtype=object) if categorical else None,
         algorithms=list(getattr(spec, "algorithms", None) or []) or None,
         k_min=spec.k_min,
         k_max=spec.k_max,
