@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from governance.models import AuditEvent
 from projects.models import Dataset, SegmentationRun
-from tests.projects.helpers import NUMERIC, upload_csv
+from tests.projects.helpers import NUMERIC, rerun, upload_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -180,13 +180,7 @@ def _file(name, content):  # type: ignore[no-untyped-def]
 
 
 def test_a_version_is_diffed_against_its_parent(finished_run, consultant, api):
-    from projects import services
-
-    spec = {**finished_run.spec, "k_min": 2, "k_max": 2}
-    second = services.run_start(
-        project=finished_run.project, dataset=finished_run.dataset, spec=spec, user=consultant, enqueue=False
-    )
-    version = services.run_execute(run_id=second.pk).version
+    version = rerun(finished_run, consultant, k_min=2, k_max=2).version
     client = api(consultant)
     diff = client.get(f"/api/v1/versions/{version.pk}/diff/").json()
     assert diff["against"] == finished_run.version.pk and diff["same_data"] is True

@@ -9,7 +9,7 @@ import pytest
 
 from governance.models import AuditEvent
 from segmentation import load_model
-from tests.projects.helpers import NUMERIC
+from tests.projects.helpers import NUMERIC, rerun
 
 pytestmark = pytest.mark.django_db
 
@@ -108,13 +108,7 @@ def _number(text: str) -> float | None:
 
 
 def test_a_mixture_version_scores_with_its_own_memberships(finished_run, consultant, api):
-    from projects import services
-
-    spec = {**finished_run.spec, "algorithms": ["gmm"], "k_min": 3, "k_max": 3}
-    run = services.run_start(
-        project=finished_run.project, dataset=finished_run.dataset, spec=spec, user=consultant, enqueue=False
-    )
-    run = services.run_execute(run_id=run.pk)
+    run = rerun(finished_run, consultant, algorithms=["gmm"], k_min=3, k_max=3)
     labels = labels_frame(run).set_index("customer_id")
     with run.dataset.file.open("rb") as handle:
         customers = pd.read_csv(io.BytesIO(handle.read()), dtype=str, keep_default_na=False).head(40)

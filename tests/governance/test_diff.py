@@ -5,16 +5,11 @@ from __future__ import annotations
 from django.urls import reverse
 
 from governance.diff import version_diff
-from projects import services
-from tests.projects.helpers import NUMERIC
+from tests.projects.helpers import NUMERIC, rerun
 
 
 def second_version(finished_run, consultant, **spec_changes):  # type: ignore[no-untyped-def]
-    spec = {**finished_run.spec, **spec_changes}
-    run = services.run_start(
-        project=finished_run.project, dataset=finished_run.dataset, spec=spec, user=consultant, enqueue=False
-    )
-    return services.run_execute(run_id=run.pk).version
+    return rerun(finished_run, consultant, **spec_changes).version
 
 
 def test_the_diff_lists_spec_changes_k_and_a_migration_matrix(finished_run, consultant):

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from governance.dp_release import dp_budget_spent
 from governance.models import AuditEvent
+from tests.projects.helpers import rerun
 
 
 def test_releases_spend_the_budget_and_are_refused_beyond_it(finished_run, consultant, login):
@@ -29,13 +30,7 @@ def test_a_reviewer_cannot_request_a_release(finished_run, reviewer, login):
 
 
 def test_the_spec_sets_the_versions_epsilon_budget(finished_run, consultant, login):
-    from projects import services
-
-    spec = {**finished_run.spec, "dp_epsilon": 0.5}
-    run = services.run_start(
-        project=finished_run.project, dataset=finished_run.dataset, spec=spec, user=consultant, enqueue=False
-    )
-    version = services.run_execute(run_id=run.pk).version
+    version = rerun(finished_run, consultant, dp_epsilon=0.5).version
     url = reverse("governance:version_dp_release", args=[version.pk])
 
     response = login(consultant).post(url, {"epsilon": "0.6"}, follow=True)

@@ -8,6 +8,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.projects.helpers import rerun
+
 pytestmark = pytest.mark.django_db
 
 
@@ -80,17 +82,7 @@ def test_the_pca_map_matches_scikit_learns_projection(finished_run):
 
 
 def test_two_runs_are_compared_side_by_side(finished_run, login):
-    from projects import services
-
-    spec = {**finished_run.spec, "k_min": 2, "k_max": 2}
-    other = services.run_start(
-        project=finished_run.project,
-        dataset=finished_run.dataset,
-        spec=spec,
-        user=finished_run.created_by,
-        enqueue=False,
-    )
-    services.run_execute(run_id=other.pk)
+    other = rerun(finished_run, finished_run.created_by, k_min=2, k_max=2)
     client = login(finished_run.created_by)
     detail = client.get(reverse("projects:detail", args=[finished_run.project.pk])).content.decode()
     assert "Compare side by side" in detail
@@ -125,17 +117,8 @@ def test_the_heatmap_falls_back_to_relative_differences_without_centroids():
 
 def test_an_agglomerative_run_carries_its_dendrogram_to_the_results_page(finished_run, login):
     # given a run restricted to agglomerative clustering
-    from projects import services
-
-    spec = {**finished_run.spec, "algorithms": ["agglomerative"], "k_min": 3, "k_max": 3}
-    run = services.run_start(
-        project=finished_run.project,
-        dataset=finished_run.dataset,
-        spec=spec,
-        user=finished_run.created_by,
-        enqueue=False,
-    )
-    version = services.run_execute(run_id=run.pk).version
+    run = rerun(finished_run, finished_run.created_by, algorithms=["agglomerative"], k_min=3, k_max=3)
+    version = run.version
     # then its metrics keep the top of the merge tree, and the results page hands it to the chart
     stored = version.metrics["selected"]["dendrogram"]
     assert stored["linkage"] == "ward" and len(stored["merges"]) == 30 and stored["rows"] == 300
@@ -149,17 +132,7 @@ def test_an_agglomerative_run_carries_its_dendrogram_to_the_results_page(finishe
 
 
 def test_a_density_winner_states_its_rule_and_draws_unassigned_customers_too(finished_run, login):
-    from projects import services
-
-    spec = {**finished_run.spec, "algorithms": ["hdbscan"], "k_min": 2, "k_max": 8}
-    run = services.run_start(
-        project=finished_run.project,
-        dataset=finished_run.dataset,
-        spec=spec,
-        user=finished_run.created_by,
-        enqueue=False,
-    )
-    run = services.run_execute(run_id=run.pk)
+    run = rerun(finished_run, finished_run.created_by, algorithms=["hdbscan"], k_min=2, k_max=8)
     assert run.status == "succeeded", run.error
     html = login(run.created_by).get(reverse("projects:run_detail", args=[run.pk])).content.decode()
     assert 'id="assignment"' in html and "exemplars per segment" in html
