@@ -273,6 +273,7 @@ def scored(engine: str, sql: str, connection) -> pd.DataFrame:  # type: ignore[n
     if engine in ("snowflake", "bigquery"):
         statement = sqlglot.parse_one(sql, read=engine)
         assert statement.sql(dialect=engine) == sql and statement.named_selects == COLUMNS
+        assert not any(step.args.get("materialized") for step in statement.ctes)
         (sql,) = sqlglot.transpile(sql, read=engine, write="duckdb")
     return result_frame(connection.execute(sql).fetchall())
 
@@ -326,16 +327,31 @@ def test_the_hostile_rows_reach_every_edge_the_scorers_must_handle(
 
 
 # -- parity in each engine --------------------------------------------------------------------
+# The fixture holding ``customers`` in each engine; Snowflake and BigQuery SQL runs in DuckDB
+# after ``scored`` parses it back and transpiles it.
+CONNECTION = {
+    "sqlite": "sqlite_customers",
+    "duckdb": "duck",
+    "postgresql": "postgres_customers",
+    "snowflake": "duck",
+    "bigquery": "duck",
+}
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb", "snowflake", "bigquery"])
 @pytest.mark.parametrize("name", MODELS)
-def test_sqlite_labels_every_row_like_python(
+def test_every_engine_labels_every_row_like_python(
+    request: pytest.FixtureRequest,
     models: dict[str, SegmentationModel],
     table: Table,
     expected: dict[str, np.ndarray],
-    sqlite_customers: sqlite3.Connection,
+    engine: str,
     name: str,
 ) -> None:
-    sql = compile_scorer(models[name], "sqlite")
-    assert_parity(result_frame(sqlite_customers.execute(sql).fetchall()), models[name], table, expected[name])
+    sql = compile_scorer(models[name], engine)
+    assert_parity(
+        scored(engine, sql, request.getfixturevalue(CONNECTION[engine])), models[name], table, expected[name]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -343,18 +359,6 @@ def sqlite_customers(table: Table) -> Iterator[sqlite3.Connection]:
     connection = load_sqlite(table)
     yield connection
     connection.close()
-
-
-@pytest.mark.parametrize("name", MODELS)
-def test_duckdb_labels_every_row_like_python(
-    models: dict[str, SegmentationModel],
-    table: Table,
-    expected: dict[str, np.ndarray],
-    duck: duckdb.DuckDBPyConnection,
-    name: str,
-) -> None:
-    sql = compile_scorer(models[name], "duckdb")
-    assert_parity(result_frame(duck.execute(sql).fetchall()), models[name], table, expected[name])
 
 
 @pytest.mark.services
@@ -373,21 +377,6 @@ def test_postgresql_labels_every_row_like_python_with_and_without_jit(
             result_frame(postgres_customers.execute(sql).fetchall()), models[name], table, expected[name]
         )
     postgres_customers.execute("RESET jit; RESET jit_above_cost")
-
-
-@pytest.mark.parametrize("dialect", ["snowflake", "bigquery"])
-@pytest.mark.parametrize("name", ["exemplars", "manhattan", "mixture"])
-def test_snowflake_and_bigquery_sql_parses_back_and_transpiled_to_duckdb_labels_like_python(
-    models: dict[str, SegmentationModel],
-    table: Table,
-    expected: dict[str, np.ndarray],
-    duck: duckdb.DuckDBPyConnection,
-    dialect: str,
-    name: str,
-) -> None:
-    sql = compile_scorer(models[name], dialect)
-    assert not any(step.args.get("materialized") for step in sqlglot.parse_one(sql, read=dialect).ctes)
-    assert_parity(scored(dialect, sql, duck), models[name], table, expected[name])
 
 
 @pytest.mark.parametrize(

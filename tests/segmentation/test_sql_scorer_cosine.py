@@ -25,6 +25,7 @@ from segmentation.reduction import UNIT_FLUSH, clustering_projection, uncentred,
 from segmentation.sql import compile_scorer
 from tests.segmentation import test_sql_scorer_artefact as artefact
 from tests.segmentation.test_sql_scorer_artefact import (
+    CONNECTION,
     ID,
     NUMERIC,
     ROWS,
@@ -178,15 +179,6 @@ def test_the_rows_reach_zero_the_flush_threshold_and_the_bounds_in_the_clusterin
 
 # -- parity in each engine --------------------------------------------------------------------
 # Snowflake and BigQuery SQL is parsed back and transpiled to DuckDB (see ``scored``).
-CONNECTION = {
-    "sqlite": "sqlite_customers",
-    "duckdb": "duck",
-    "postgresql": "postgres_customers",
-    "snowflake": "duck",
-    "bigquery": "duck",
-}
-
-
 @pytest.mark.parametrize(
     "engine",
     ["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.services), "snowflake", "bigquery"],
