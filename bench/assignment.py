@@ -3,7 +3,7 @@
     PYTHONPATH=. python bench/assignment.py [--customers 200000] [--record]
 
 For each algorithm alone (no stability resamples, k = 5 for those that take k, 2..10 accepted from density methods) on the planted
-customer table of :func:`segmentation.synthetic.customer_table`, it times the whole
+customer table of :func:`segmentation.synthetic.customers.customer_table`, it times the whole
 ``segment`` call and the assignment step (fitting the assigner, labelling everyone with the
 model, numbering segments), and reports ``selected.assignment_agreement``: the share of
 customers the delivered model labels as the clustering did. The assignment step is timed from
@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from segmentation import SegmentationSpec, segment  # noqa: E402
-from segmentation.algorithms import FINDS_K  # noqa: E402
-from segmentation.synthetic import customer_table  # noqa: E402
+from segmentation.clustering.algorithms import FINDS_K  # noqa: E402
+from segmentation.synthetic.customers import customer_table  # noqa: E402
 
 ALGORITHMS = ("kmeans", "gmm", "agglomerative", "hdbscan")
 NUMERIC = ["recency_days", "orders_per_year", "avg_basket", "tenure_months"]

@@ -26,11 +26,11 @@ import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from segmentation.aggregate import aggregate, lean_events, ordered_statistics  # noqa: E402
-from segmentation.features import customer_features, day_number  # noqa: E402
+from segmentation.data.aggregate import aggregate, lean_events, ordered_statistics  # noqa: E402
+from segmentation.data.features import customer_features, day_number  # noqa: E402
+from segmentation.data.transactions import clean_transactions  # noqa: E402
 from segmentation.spec import SegmentationSpec  # noqa: E402
-from segmentation.synthetic_log import transaction_log  # noqa: E402
-from segmentation.transactions import clean_transactions  # noqa: E402
+from segmentation.synthetic.transactions import transaction_log  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 BEGIN, END = "<!-- features:begin -->", "<!-- features:end -->"
@@ -194,7 +194,7 @@ def _verdict(rows: list[tuple[str, str, float]]) -> str:
     others = ", ".join(f"{e} {s / full[fastest]:.1f}× slower" for e, s in full.items() if e != fastest)
     return (
         f"Fastest: **{fastest}** ({full[fastest]:.2f} s for every feature group; {others}). "
-        "`segmentation.aggregate.DEFAULT_ENGINE` is set from this measurement."
+        "`segmentation.data.aggregate.DEFAULT_ENGINE` is set from this measurement."
     )
 
 

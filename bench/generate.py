@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd
 
-from segmentation.synthetic_log import LOG_ARCHETYPES, transaction_log
+from segmentation.synthetic.transactions import LOG_ARCHETYPES, transaction_log
 
 
 def main() -> None:

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     from rest_framework.test import APIClient
 
     from projects import services
-    from segmentation.synthetic import customer_table
+    from segmentation.synthetic.customers import customer_table
 
     user = get_user_model().objects.create_user("bench", password="bench-password-123")
     project = services.project_create(
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     url = f"/api/v1/versions/{version.pk}/score"
     rng = np.random.default_rng(0)
-    from segmentation.model import coerce_numeric
+    from segmentation.model.artefact import coerce_numeric
 
     numbers = {c: coerce_numeric(frame[c]).tolist() for c in features}
     records = [

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation.sweep import sweep
+from segmentation.clustering.sweep import sweep
 
 
 def planted(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from segmentation import read_csv_bytes
-from segmentation.fairness import bias_audit
+from segmentation.protection.fairness import bias_audit
 
 from .models import BiasAudit
 

@@ -9,8 +9,8 @@ from django.db.models import Sum
 from django.http import HttpRequest
 
 from segmentation import SegmentationError, load_model, read_csv_bytes, read_input
-from segmentation.dp import dp_profile
-from segmentation.model import numeric_bounds
+from segmentation.model.artefact import numeric_bounds
+from segmentation.protection.dp import dp_profile
 from segplatform.errors import ApplicationError
 
 from .models import DPRelease, ProjectPolicy, SegmentVersion

@@ -25,7 +25,7 @@ from django.utils import timezone
 from projects.models import Dataset, Project
 from reports.models import Deliverable
 from segmentation import read_csv_bytes
-from segmentation.pii import pseudonym
+from segmentation.protection.pii import pseudonym
 from segplatform.errors import ApplicationError
 
 from .models import PrivacyReview

@@ -21,9 +21,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from segmentation import SegmentationError, read_csv_bytes
-from segmentation.generalise import generalise
-from segmentation.pii import ACTIONS, LABELS, anonymise, detect
-from segmentation.privacy import privacy_report, suggest_quasi_identifiers
+from segmentation.protection.generalise import generalise
+from segmentation.protection.pii import ACTIONS, LABELS, anonymise, detect
+from segmentation.protection.risk import privacy_report, suggest_quasi_identifiers
 from segplatform.errors import ApplicationError
 from segplatform.storage import fernet
 

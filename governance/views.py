@@ -11,7 +11,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.models import Dataset, Project
-from segmentation.pii import ACTIONS, LABELS
+from segmentation.protection.pii import ACTIONS, LABELS
 from segplatform.errors import ApplicationError
 
 from . import access

@@ -82,7 +82,7 @@ def _charts(version: SegmentVersion) -> dict[str, Any]:
     if stability:
         charts["stability"] = stability
     charts["map"] = _map(version)
-    # Only hierarchical winners carry one (see segmentation.dendrogram).
+    # Only hierarchical winners carry one (see segmentation.clustering.dendrogram).
     charts["dendrogram"] = version.metrics.get("selected", {}).get("dendrogram")
     return charts
 

@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from segmentation.algorithms import ALGORITHMS, MIXED
-from segmentation.sweep import default_algorithms
+from segmentation.clustering.algorithms import ALGORITHMS, MIXED
+from segmentation.clustering.sweep import default_algorithms
 
 from .models import Dataset
 

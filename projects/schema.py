@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from segmentation.model import coerce_numeric
+from segmentation.model.artefact import coerce_numeric
 
 # A column counts as numeric when nearly all of its filled cells read as numbers: a few stray
 # words ("n/a", "unknown") are missing values, not a reason to treat the column as text.

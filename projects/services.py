@@ -23,7 +23,7 @@ from governance.pii_review import privacy_gate, privacy_review_open
 from governance.services import audit_record, version_create
 from segmentation import SegmentationError, SegmentationSpec, SpecError, read_input, segment, version_hash
 from segmentation import __version__ as engine_version
-from segmentation.io import SUPPORTED_SUFFIXES
+from segmentation.data.io import SUPPORTED_SUFFIXES
 from segplatform.errors import ApplicationError
 
 from .models import Client, Dataset, Membership, Project, SegmentationRun

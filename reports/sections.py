@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from segmentation.archetypes import role_of
+from segmentation.explain.names import role_of
 
 from .formatting import DASH, feature_label, format_count, format_metric, format_share
 from .reading import as_float, as_int, mapping

@@ -29,8 +29,8 @@ from governance.models import (
 )
 from governance.pii_review import manifest_identity
 from governance.services import audit_record
-from segmentation.model import load_model
-from segmentation.rules import RuleSet, rules_csv, rules_json, rules_text
+from segmentation.explain.rules import RuleSet, rules_csv, rules_json, rules_text
+from segmentation.model.artefact import load_model
 
 from .content import ReportContent, report_content
 from .models import Deliverable
@@ -122,9 +122,9 @@ def _document_bytes(build: Callable[[ReportContent, Path], None], content: Repor
 
 
 def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
-    from segmentation.features_sql import TABLE, compile_transaction_scorer, unsupported_features
     from segmentation.spec import SegmentationSpec
-    from segmentation.sql import compile_scorer
+    from segmentation.sql.features import TABLE, compile_transaction_scorer, unsupported_features
+    from segmentation.sql.scorer import compile_scorer
 
     model = load_model(version.model)  # either format: old versions still get scorers
     header = f"-- Segplatform scorer · {version.project.name} {version.label} · version_hash {version.version_hash}\n"

@@ -12,7 +12,7 @@ import io
 import pandas as pd
 
 # The engine's rule list escapes its CSV the same way: one implementation serves both.
-from segmentation.rules import csv_cell as escape_cell
+from segmentation.explain.rules import csv_cell as escape_cell
 
 
 def escaped(frame: pd.DataFrame) -> pd.DataFrame:

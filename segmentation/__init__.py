@@ -7,13 +7,13 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .data.features import FeatureTable, customer_features
+from .data.io import read_csv_bytes, read_input, read_table
+from .data.transactions import Events, clean_transactions
 from .errors import SegmentationError, SpecError
-from .features import FeatureTable, customer_features
-from .io import read_csv_bytes, read_input, read_table
-from .model import CentroidModel, SegmentationModel, load_model
+from .model.artefact import CentroidModel, SegmentationModel, load_model
 from .pipeline import SegmentationResult, segment, version_hash
 from .spec import SegmentationSpec
-from .transactions import Events, clean_transactions
 
 __all__ = [
     "CentroidModel",

@@ -12,18 +12,18 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .assignment import Assignment, fit_assignment
-from .customer_table import build_customer_table
+from .clustering.reduction import clustering_projection, exploration_maps, uncentred, unit_rows
+from .clustering.sweep import SweepResult, sweep
+from .data.customer_table import build_customer_table
 from .errors import SegmentationError
-from .external import outcome_association
-from .model import SegmentationModel, coerce_numeric
-from .model_assign import Projection
-from .model_preprocess import Preprocessor
-from .profile import profile_segments
-from .reduction import clustering_projection, exploration_maps, uncentred, unit_rows
-from .rules import RuleSet, fit_rules, rules_json, rules_sql
+from .explain.outcomes import outcome_association
+from .explain.profile import profile_segments
+from .explain.rules import RuleSet, fit_rules, rules_json, rules_sql
+from .model.artefact import SegmentationModel, coerce_numeric
+from .model.assigners import Projection
+from .model.assignment import Assignment, fit_assignment
+from .model.preprocess import Preprocessor
 from .spec import SegmentationSpec
-from .sweep import SweepResult, sweep
 
 # The full silhouette is quadratic in rows (53 s at 100k on two cores); a 10k sample differs
 # from it by about 0.002, far below the gaps that decide k.
@@ -58,7 +58,7 @@ def segment(
     frame: pd.DataFrame, spec: SegmentationSpec, *, progress: Progress = _no_progress
 ) -> SegmentationResult:
     """Standardise the numeric columns, run the sweep of algorithms over the spec's k range
-    (:func:`segmentation.sweep.sweep`), keep the selected candidate, and describe the segments.
+    (:func:`segmentation.clustering.sweep.sweep`), keep the selected candidate, and describe the segments.
 
     Raises :class:`SegmentationError` for input that cannot be segmented: a missing column, a
     column with no numbers, one that is constant, or fewer customers than segments.

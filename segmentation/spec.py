@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .algorithms import ALGORITHMS  # the engine's registry is the one list of names
+from .clustering.algorithms import ALGORITHMS  # the engine's registry is the one list of names
+from .clustering.reduction import DISTANCES  # the engine's list, as for algorithms
 from .errors import SpecError
-from .reduction import DISTANCES  # the engine's list, as for algorithms
 
 MAX_CLUSTERS = 30
 MAX_STABILITY_RESAMPLES = 200

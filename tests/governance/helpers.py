@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from segmentation.synthetic import customer_table
+from segmentation.synthetic.customers import customer_table
 
 FIRST = ["Anna", "John", "Sipho", "Mary", "Thabo", "Emma", "Peter", "Lerato"]
 LAST = ["Smith", "Nkosi", "Jones", "van Wyk", "Dlamini", "Lee"]

@@ -11,7 +11,7 @@ from django.core.management import CommandError
 from fairlearn.metrics import demographic_parity_difference
 
 from governance.models import BiasAudit
-from segmentation.synthetic import customer_table
+from segmentation.synthetic.customers import customer_table
 from tests.governance.helpers import segment_folder
 from tests.projects.helpers import NUMERIC
 

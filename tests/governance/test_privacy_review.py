@@ -11,7 +11,7 @@ from governance.pii_review import project_key
 from projects import services
 from projects.models import Dataset
 from segmentation import read_csv_bytes
-from segmentation.pii import pseudonym
+from segmentation.protection.pii import pseudonym
 from segplatform.errors import ApplicationError
 from tests.governance.helpers import as_csv, pii_table
 from tests.projects.helpers import NUMERIC

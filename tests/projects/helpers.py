@@ -7,8 +7,8 @@ import sqlite3
 
 import pandas as pd
 
-from segmentation.model import coerce_numeric
-from segmentation.synthetic import customer_table
+from segmentation.model.artefact import coerce_numeric
+from segmentation.synthetic.customers import customer_table
 
 NUMERIC = ["recency_days", "orders_per_year", "avg_basket", "tenure_months"]
 

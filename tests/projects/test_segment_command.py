@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from governance.models import AuditEvent, SegmentVersion
 from projects.models import Project
-from segmentation.synthetic import SPEND_COLUMNS, spend_mix
+from segmentation.synthetic.customers import SPEND_COLUMNS, spend_mix
 from tests.conftest import ROOT, need
 from tests.projects.helpers import (
     NUMERIC,

@@ -16,7 +16,7 @@ from governance.models import SegmentVersion
 from projects import services
 from projects.models import Dataset
 from reports.services import _scorer_bytes
-from segmentation.synthetic_log import transaction_log
+from segmentation.synthetic.transactions import transaction_log
 from tests.conftest import services_required
 from tests.projects.helpers import labels_of, upload_csv
 from tests.segmentation.log_databases import duckdb_runner, messy_log, postgres_runner, sqlite_runner

@@ -10,7 +10,7 @@ from pptx import Presentation
 from pypdf import PdfReader
 
 from reports.sections import rule_sentence
-from segmentation.synthetic import customer_table
+from segmentation.synthetic.customers import customer_table
 from tests.governance.helpers import segment_folder
 from tests.projects.helpers import NUMERIC
 

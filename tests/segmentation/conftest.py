@@ -15,7 +15,7 @@ import pandas as pd
 import psycopg
 import pytest
 
-from segmentation.model import CentroidModel
+from segmentation.model.artefact import CentroidModel
 
 ID = "Customer ID"
 # Spaces, capitals, reserved words, a double quote, a backtick and non-ASCII; no two names

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from segmentation.synthetic_log import transaction_log
+from segmentation.synthetic.transactions import transaction_log
 
 Runner = Callable[[str], pd.DataFrame]
 

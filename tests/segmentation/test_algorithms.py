@@ -10,10 +10,10 @@ from sklearn.datasets import make_blobs, make_circles, make_moons
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 
-from segmentation import algorithms
-from segmentation.algorithms import make_estimator
+from segmentation.clustering import algorithms
+from segmentation.clustering.algorithms import make_estimator
+from segmentation.clustering.gower import encode_categories, gower_distances
 from segmentation.errors import SegmentationError
-from segmentation.gower import encode_categories, gower_distances
 
 
 @pytest.fixture(scope="module")

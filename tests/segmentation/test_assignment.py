@@ -18,8 +18,8 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 
 from segmentation import SegmentationSpec, segment
-from segmentation.model import SegmentationModel
-from segmentation.sql import compile_scorer
+from segmentation.model.artefact import SegmentationModel
+from segmentation.sql.scorer import compile_scorer
 
 NATIVE = {"kmeans", "minibatch_kmeans", "gmm"}
 

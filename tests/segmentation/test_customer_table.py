@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from segmentation import SegmentationError, SegmentationSpec, segment
-from segmentation.synthetic import customer_table
-from segmentation.synthetic_log import transaction_log
+from segmentation.synthetic.customers import customer_table
+from segmentation.synthetic.transactions import transaction_log
 
 LOG_SPEC = {
     "id_column": "customer_id",

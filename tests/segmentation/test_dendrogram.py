@@ -9,8 +9,8 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation.algorithms import make_estimator
-from segmentation.dendrogram import dendrogram_summary
+from segmentation.clustering.algorithms import make_estimator
+from segmentation.clustering.dendrogram import dendrogram_summary
 
 
 def test_the_top_merges_match_scipys_ward_linkage_and_the_cut_gives_the_chosen_segments():

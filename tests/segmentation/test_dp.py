@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from segmentation import SegmentationError
-from segmentation.dp import dp_profile
+from segmentation.protection.dp import dp_profile
 
 
 def data(n: int = 6000):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from fairlearn.metrics import demographic_parity_difference, demographic_parity_ratio
 
-from segmentation.fairness import BIAS_COLUMNS, bias_audit, bias_table, proxy_check
+from segmentation.protection.fairness import BIAS_COLUMNS, bias_audit, bias_table, proxy_check
 
 
 def skewed(n: int = 600, seed: int = 0) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:

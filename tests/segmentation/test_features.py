@@ -11,10 +11,10 @@ import pytest
 from sklearn.decomposition import TruncatedSVD
 
 from segmentation import SegmentationError, SegmentationSpec
-from segmentation.aggregate import aggregate, lean_events
-from segmentation.features import customer_features, day_number
-from segmentation.synthetic_log import transaction_log
-from segmentation.transactions import clean_transactions
+from segmentation.data.aggregate import aggregate, lean_events
+from segmentation.data.features import customer_features, day_number
+from segmentation.data.transactions import clean_transactions
+from segmentation.synthetic.transactions import transaction_log
 
 AS_OF = dt.date(2024, 4, 1)
 SPEC = SegmentationSpec.from_dict(

@@ -15,13 +15,13 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from segmentation.data.features import customer_features
+from segmentation.data.transactions import clean_transactions
 from segmentation.errors import SegmentationError
-from segmentation.features import customer_features
-from segmentation.features_sql import COMPILED, FEATURES_CTE, compile_transaction_scorer, feature_ctes
-from segmentation.model import CentroidModel
+from segmentation.model.artefact import CentroidModel
 from segmentation.spec import SegmentationSpec
-from segmentation.sql import compile_scorer
-from segmentation.transactions import clean_transactions
+from segmentation.sql.features import COMPILED, FEATURES_CTE, compile_transaction_scorer, feature_ctes
+from segmentation.sql.scorer import compile_scorer
 from tests.segmentation.log_databases import duckdb_runner, messy_log, postgres_runner, sqlite_runner
 
 AS_OF = dt.date(2025, 10, 1)  # the generated log runs to 2025-12-31: later events are ignored

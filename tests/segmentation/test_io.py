@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from segmentation import SegmentationError, read_csv_bytes, read_input
-from segmentation.io import input_format
+from segmentation.data.io import input_format
 
 
 def test_it_reads_semicolon_delimited_latin1_files():

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation.pii import anonymise, detect, is_card, luhn_valid, pseudonym
-from segmentation.synthetic import customer_table
+from segmentation.protection.pii import anonymise, detect, is_card, luhn_valid, pseudonym
+from segmentation.synthetic.customers import customer_table
 
 KEY = b"k" * 32
 

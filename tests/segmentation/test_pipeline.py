@@ -15,8 +15,8 @@ from sklearn.metrics import (
 from sklearn.preprocessing import StandardScaler
 
 from segmentation import SegmentationError, SegmentationSpec, segment
-from segmentation.model import load_model
-from segmentation.synthetic import blobs, customer_table
+from segmentation.model.artefact import load_model
+from segmentation.synthetic.customers import blobs, customer_table
 
 CENTERS = np.array([[0.0, 0.0, 0.0], [8.0, 8.0, 0.0], [0.0, 8.0, 8.0], [8.0, 0.0, 8.0]])
 

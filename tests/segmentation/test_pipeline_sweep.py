@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from segmentation import SegmentationSpec, segment
-from segmentation.synthetic import customer_table
+from segmentation.synthetic.customers import customer_table
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from pycanon import anonymity
 
-from segmentation import privacy
-from segmentation.generalise import generalise
+from segmentation.protection import risk as privacy
+from segmentation.protection.generalise import generalise
 
 
 def table(seed: int, n: int = 240) -> pd.DataFrame:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation.archetypes import archetype
-from segmentation.profile import profile_segments
-from segmentation.synthetic import ARCHETYPES, customer_table
+from segmentation.explain.names import archetype
+from segmentation.explain.profile import profile_segments
+from segmentation.synthetic.customers import ARCHETYPES, customer_table
 
 
 @pytest.fixture(scope="module")

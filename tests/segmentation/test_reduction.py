@@ -14,11 +14,11 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation import SegmentationSpec, segment
+from segmentation.clustering.reduction import clustering_projection, exploration_maps, uncentred, unit_rows
 from segmentation.errors import SegmentationError, SpecError
-from segmentation.model_preprocess import Preprocessor
-from segmentation.reduction import clustering_projection, exploration_maps, uncentred, unit_rows
-from segmentation.sql import compile_scorer
-from segmentation.synthetic import SPEND_COLUMNS, customer_table, spend_mix
+from segmentation.model.preprocess import Preprocessor
+from segmentation.sql.scorer import compile_scorer
+from segmentation.synthetic.customers import SPEND_COLUMNS, customer_table, spend_mix
 
 NUMERIC = ["recency_days", "orders_per_year", "avg_basket", "tenure_months"]
 
@@ -166,7 +166,7 @@ def test_the_default_run_stores_the_pca_map_only():
 def test_umap_draws_an_exploration_map_that_keeps_neighbourhoods_but_never_clusters_in_it():
     from sklearn.manifold import trustworthiness
 
-    from segmentation.synthetic import blobs
+    from segmentation.synthetic.customers import blobs
 
     frame, _ = blobs(150, np.array([[0, 0, 0, 0], [6, 6, 0, 0], [0, 6, 6, 0]]), seed=3)
     result = segment(

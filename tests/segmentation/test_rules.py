@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from segmentation.errors import SegmentationError
-from segmentation.rules import csv_cell, fit_rules, rules_csv, rules_json, rules_sql, rules_text
+from segmentation.explain.rules import csv_cell, fit_rules, rules_csv, rules_json, rules_sql, rules_text
 
 
 @pytest.fixture(scope="module")

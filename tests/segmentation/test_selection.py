@@ -8,9 +8,9 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
+from segmentation.clustering.selection import STABILITY_FLOOR, select
+from segmentation.clustering.sweep import sweep
 from segmentation.errors import SegmentationError
-from segmentation.selection import STABILITY_FLOOR, select
-from segmentation.sweep import sweep
 
 
 def candidate(algorithm: str, k: int, sil: float, db: float, ch: float, stability: float, **extra):  # type: ignore[no-untyped-def]
@@ -128,7 +128,7 @@ def test_unknown_or_unsuitable_algorithms_are_refused_by_name(planted):
 
 
 def test_above_the_sweep_size_candidates_run_on_a_sample_and_the_winner_labels_everyone(monkeypatch, planted):
-    from segmentation import sweep as sweep_module
+    from segmentation.clustering import sweep as sweep_module
 
     X, truth = planted
     monkeypatch.setattr(sweep_module, "SWEEP_ROWS", 150)

@@ -23,8 +23,8 @@ import sqlglot
 from sqlglot import exp
 
 from segmentation.errors import SegmentationError
-from segmentation.model import CentroidModel
-from segmentation.sql import DIALECTS, compile_scorer, literal_sql
+from segmentation.model.artefact import CentroidModel
+from segmentation.sql.scorer import DIALECTS, compile_scorer, literal_sql
 
 COLUMNS = ["customer_id", "segment", "segment_name"]
 MATERIALIZING = ("postgresql", "sqlite", "duckdb")  # the dialects with WITH ... AS MATERIALIZED

@@ -26,10 +26,10 @@ from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
 from segmentation.errors import SegmentationError
-from segmentation.model import SegmentationModel
-from segmentation.model_assign import GaussianMixtureAssigner, NearestExemplars, Projection
-from segmentation.model_preprocess import Preprocessor, libm_log
-from segmentation.sql import compile_scorer
+from segmentation.model.artefact import SegmentationModel
+from segmentation.model.assigners import GaussianMixtureAssigner, NearestExemplars, Projection
+from segmentation.model.preprocess import Preprocessor, libm_log
+from segmentation.sql.scorer import compile_scorer
 
 ID = "Customer ID"
 NUMERIC = {

@@ -17,12 +17,12 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
+from segmentation.clustering.reduction import UNIT_FLUSH, clustering_projection, uncentred, unit_rows
 from segmentation.errors import SegmentationError
-from segmentation.model import SegmentationModel
-from segmentation.model_assign import GaussianMixtureAssigner, NearestExemplars
-from segmentation.model_preprocess import Preprocessor
-from segmentation.reduction import UNIT_FLUSH, clustering_projection, uncentred, unit_rows
-from segmentation.sql import compile_scorer
+from segmentation.model.artefact import SegmentationModel
+from segmentation.model.assigners import GaussianMixtureAssigner, NearestExemplars
+from segmentation.model.preprocess import Preprocessor
+from segmentation.sql.scorer import compile_scorer
 from tests.segmentation import test_sql_scorer_artefact as artefact
 from tests.segmentation.test_sql_scorer_artefact import (
     CONNECTION,

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from segmentation import SegmentationError, SegmentationSpec
-from segmentation.transactions import clean_transactions, default_as_of, parse_timestamps
+from segmentation.data.transactions import clean_transactions, default_as_of, parse_timestamps
 
 
 def spec(**overrides):  # type: ignore[no-untyped-def]

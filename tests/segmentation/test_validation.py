@@ -11,7 +11,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs, make_moons
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-from segmentation.validation import (
+from segmentation.clustering.validation import (
     bootstrap_stability,
     calinski_harabasz,
     consensus,

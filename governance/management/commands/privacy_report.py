@@ -15,8 +15,8 @@ import pandas as pd
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from segmentation import SegmentationError, read_table
-from segmentation.generalise import generalise
-from segmentation.privacy import privacy_report, suggest_quasi_identifiers
+from segmentation.protection.generalise import generalise
+from segmentation.protection.risk import privacy_report, suggest_quasi_identifiers
 
 
 def _names(value: str | None) -> list[str]:

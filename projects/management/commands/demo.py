@@ -11,7 +11,7 @@ from django.db import transaction
 
 from projects import services
 from projects.models import Membership, Project
-from segmentation.synthetic import customer_table
+from segmentation.synthetic.customers import customer_table
 
 DEMO_USER = "demo"
 DEMO_CLIENT = "Demo Retail Ltd"

@@ -38,10 +38,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import SegmentationError
-from .model_assign import Assigner, NearestExemplars, Projection, assigner_from_dict
-from .model_preprocess import NumericColumn, Preprocessor, coerce_numeric
-from .reduction import unit_rows
+from ..clustering.reduction import unit_rows
+from ..errors import SegmentationError
+from .assigners import Assigner, NearestExemplars, Projection, assigner_from_dict
+from .preprocess import NumericColumn, Preprocessor, coerce_numeric
 
 __all__ = ["CentroidModel", "SegmentationModel", "as_segmentation_model", "coerce_numeric", "load_model"]
 

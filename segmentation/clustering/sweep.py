@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..errors import SegmentationError
 from .algorithms import ALGORITHMS, FINDS_K, MIXED, make_estimator
 from .dendrogram import dendrogram_summary
-from .errors import SegmentationError
 from .gower import encode_categories
 from .selection import select
 from .stability import bootstrap_stability, consensus

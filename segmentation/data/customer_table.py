@@ -1,8 +1,8 @@
 """From whatever was uploaded to the customer table a segmentation clusters.
 
 A customer table passes through as it is. A transaction log is cleaned
-(:mod:`segmentation.transactions`) and turned into engineered features
-(:mod:`segmentation.features`) as of the spec's date; the clustering then sees a customer
+(:mod:`segmentation.data.transactions`) and turned into engineered features
+(:mod:`segmentation.data.features`) as of the spec's date; the clustering then sees a customer
 table keyed by ``customer_id`` whose numeric columns are the usable features.
 
 Protected and outcome columns are carried beside the features (``attributes``) for bias audits
@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import SegmentationError
+from ..errors import SegmentationError
+from ..model.artefact import coerce_numeric
+from ..spec import SegmentationSpec
 from .features import customer_features
-from .model import coerce_numeric
-from .spec import SegmentationSpec
 from .transactions import clean_transactions, default_as_of
 
 FEATURE_ID = "customer_id"

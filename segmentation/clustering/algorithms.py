@@ -14,7 +14,7 @@ nearest exemplar. ``note_`` says so in words for the report. The limits come fro
 
 Mixed-type algorithms (``kprototypes``, ``gower_agglomerative``, ``gower_hdbscan``) take one
 float matrix: the ``n_numeric`` standardised numeric columns first, then categorical codes
-(integers, ``-1`` = missing) as produced by :func:`segmentation.gower.encode_categories`.
+(integers, ``-1`` = missing) as produced by :func:`segmentation.clustering.gower.encode_categories`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans, MiniBatchKM
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
-from .errors import SegmentationError
+from ..errors import SegmentationError
 from .gower import gower_distances, numeric_ranges
 
 ALGORITHMS = (

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import SegmentationError
+from ..errors import SegmentationError
 
 
 def _laplace(values: np.ndarray, *, sensitivity: float, epsilon: float) -> tuple[np.ndarray, float]:

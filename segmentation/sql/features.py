@@ -3,9 +3,9 @@
 :func:`compile_transaction_scorer` returns one ``SELECT`` over a table ``transactions`` with the
 log's own column names: CTEs clean the log and compute, as of the version's date (written into
 the SQL as a literal), the engineered features the fitted model reads, and feed them to the
-model scorer of :mod:`segmentation.sql`. The arithmetic is that of
-:mod:`segmentation.transactions`, :mod:`segmentation.aggregate` and
-:mod:`segmentation.features`, in the same order:
+model scorer of :mod:`segmentation.sql.scorer`. The arithmetic is that of
+:mod:`segmentation.data.transactions`, :mod:`segmentation.data.aggregate` and
+:mod:`segmentation.data.features`, in the same order:
 
 * amounts become whole cents with NumPy's rounding (half to even) written as comparisons with
   ``FLOOR``; times are whole seconds (``BIGINT``); every count and sum over them is an integer
@@ -17,7 +17,7 @@ model scorer of :mod:`segmentation.sql`. The arithmetic is that of
 
 * ``affinity_k`` projects each customer's spend shares onto the SVD components fitted with the
   version (stored in its metrics as ``affinity``), summed category by category in sorted order
-  as :func:`segmentation.features._affinity` does; a category unseen at fitting counts for 0.
+  as :func:`segmentation.data.features._affinity` does; a category unseen at fitting counts for 0.
 
 Not compiled (the caller falls back to a scorer over a feature table, and says so): the
 affinity features of a version without a stored projection (made before it was stored), and
@@ -37,14 +37,14 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from .aggregate import DECAY_HALF_LIFE_DAYS, DECAY_UNITS, SECONDS_PER_DAY, WINDOWS
-from .errors import SegmentationError
-from .features import ENTROPY_BITS, LN2
-from .model import AnyModel, as_segmentation_model
-from .spec import SegmentationSpec
-from .sql import compile_scorer
-from .sql_literals import double, sqlglot_dialect
-from .transactions import NO_CATEGORY
+from ..data.aggregate import DECAY_HALF_LIFE_DAYS, DECAY_UNITS, SECONDS_PER_DAY, WINDOWS
+from ..data.features import ENTROPY_BITS, LN2
+from ..data.transactions import NO_CATEGORY
+from ..errors import SegmentationError
+from ..model.artefact import AnyModel, as_segmentation_model
+from ..spec import SegmentationSpec
+from .literals import double, sqlglot_dialect
+from .scorer import compile_scorer
 
 Affinity = Mapping[str, Any]  # {"categories": [name, ...], "components": [[c, ...], ...]}
 EPOCH = dt.date(1970, 1, 1)

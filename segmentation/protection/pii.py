@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import SegmentationError
+from ..errors import SegmentationError
 
 SAMPLE_ROWS = 2000
 ACTIONS = ("keep", "drop", "mask", "pseudonymise")

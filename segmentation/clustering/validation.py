@@ -4,8 +4,8 @@ Every function ignores density noise (label ``-1``): noise is not a segment, and
 reports its share separately. Where scikit-learn has the index, the value equals scikit-learn's
 on the same (non-noise) rows; the tests check it.
 
-Stability (bootstrap, consensus) is in :mod:`segmentation.stability`; association with outcome
-columns in :mod:`segmentation.external`.
+Stability (bootstrap, consensus) is in :mod:`segmentation.clustering.stability`; association with outcome
+columns in :mod:`segmentation.explain.outcomes`.
 """
 
 from __future__ import annotations
@@ -186,8 +186,8 @@ def dbcv(
 
 
 # Stability and external validation live in their own modules; re-exported so that
-# ``segmentation.validation`` is the one place to find every validation figure.
-from .external import outcome_association, wilson_interval  # noqa: E402
+# ``segmentation.clustering.validation`` is the one place to find every validation figure.
+from ..explain.outcomes import outcome_association, wilson_interval  # noqa: E402
 from .stability import Consensus, Stability, bootstrap_stability, consensus  # noqa: E402
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Projection and assignment rules of a :class:`~segmentation.model.SegmentationModel`.
+"""Projection and assignment rules of a :class:`~segmentation.model.artefact.SegmentationModel`.
 
 Constructors the pipeline calls:
 
@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SegmentationError
+from ..errors import SegmentationError
 
 Matrix = tuple[tuple[float, ...], ...]
 

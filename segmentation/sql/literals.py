@@ -1,6 +1,6 @@
 """Constants and small expressions that every SQL dialect evaluates to the very same double.
 
-Used by :mod:`segmentation.sql`; nothing here is written as dialect-specific text except where
+Used by :mod:`segmentation.sql.scorer`; nothing here is written as dialect-specific text except where
 a dialect needs its own literal form (SQLite's decimal parser is not correctly rounded).
 """
 
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlglot import exp
 
-from .errors import SegmentationError
+from ..errors import SegmentationError
 
 DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery")
 _SQLGLOT_NAME = {"postgresql": "postgres"}

@@ -37,9 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SegmentationError
-from .model_assign import Projection
-from .model_preprocess import Preprocessor
+from ..errors import SegmentationError
+from ..model.assigners import Projection
+from ..model.preprocess import Preprocessor
 
 PCA_VARIANCE = 0.9
 MAP_ROWS = 2_000

@@ -23,7 +23,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeClassifier
 
-from .errors import SegmentationError
+from ..errors import SegmentationError
 
 MAX_DEPTH = 4
 MIN_LEAF_SHARE = 0.01

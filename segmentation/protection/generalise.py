@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import SegmentationError
-from .privacy import SUPPRESSED, classes_from_codes, equivalence_classes
+from ..errors import SegmentationError
+from .risk import SUPPRESSED, classes_from_codes, equivalence_classes
 
 MAX_COMBINATIONS = 4096
 POSTCODE_NAMES = re.compile(r"post|zip|postal", re.I)

@@ -1,8 +1,8 @@
 """Compile a fitted model into one SQL ``SELECT`` that labels customers inside a database.
 
-Accepts a :class:`~segmentation.model.SegmentationModel` or a foundation
-:class:`~segmentation.model.CentroidModel`. The statement evaluates exactly the arithmetic
-documented in :mod:`segmentation.model_preprocess` and :mod:`segmentation.model_assign`, in the
+Accepts a :class:`~segmentation.model.artefact.SegmentationModel` or a foundation
+:class:`~segmentation.model.artefact.CentroidModel`. The statement evaluates exactly the arithmetic
+documented in :mod:`segmentation.model.preprocess` and :mod:`segmentation.model.assigners`, in the
 same order and in IEEE double precision, so a database labels every row exactly as the model's
 ``predict`` does. It is built as a sqlglot expression tree and generated for each dialect by
 sqlglot; nothing here is written as dialect-specific text.
@@ -40,12 +40,12 @@ from collections.abc import Sequence
 import numpy as np
 from sqlglot import exp
 
-from .errors import SegmentationError
-from .model import AnyModel, CentroidModel, SegmentationModel, as_segmentation_model
-from .model_assign import GaussianMixtureAssigner, NearestExemplars
-from .model_preprocess import NumericColumn
-from .reduction import UNIT_FLUSH
-from .sql_literals import (
+from ..clustering.reduction import UNIT_FLUSH
+from ..errors import SegmentationError
+from ..model.artefact import AnyModel, CentroidModel, SegmentationModel, as_segmentation_model
+from ..model.assigners import GaussianMixtureAssigner, NearestExemplars
+from ..model.preprocess import NumericColumn
+from .literals import (
     DIALECTS,
     MATERIALIZED,
     NO_UNDERFLOW_COORDINATE,
@@ -55,7 +55,7 @@ from .sql_literals import (
     quoted,
     sqlglot_dialect,
 )
-from .sql_preprocess import PreprocessingSteps, case, named, sum_terms
+from .preprocess import PreprocessingSteps, case, named, sum_terms
 
 __all__ = ["DIALECTS", "compile_scorer", "literal_sql"]
 
@@ -135,7 +135,7 @@ class _Compiler(PreprocessingSteps):
         return "y"
 
     def normalise(self, prefix: str) -> str:
-        """Rows scaled to unit length (:mod:`segmentation.reduction` fixes the arithmetic).
+        """Rows scaled to unit length (:mod:`segmentation.clustering.reduction` fixes the arithmetic).
 
         Three steps so no expression is repeated: coordinates below ``UNIT_FLUSH`` become 0
         (no square or quotient can then underflow, which PostgreSQL would report as an error),
@@ -267,7 +267,7 @@ def compile_scorer(
     (the 0-based integer label, ``-1`` for noise) and ``segment_name``, in no particular order.
 
     ``sources`` are CTEs ``(name, select)`` put before the model's steps, each reading the
-    earlier ones; ``table`` then names one of them (how :mod:`segmentation.features_sql`
+    earlier ones; ``table`` then names one of them (how :mod:`segmentation.sql.features`
     feeds features computed from a transaction log). Without them the statement is unchanged.
 
     A model with ``normalisation="l2"`` (the cosine distance) needs the engine's ``SQRT``:

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .archetypes import actions_for, archetype, humanize, role_of, trait_name
-from .external import outcome_association
+from .names import actions_for, archetype, humanize, role_of, trait_name
+from .outcomes import outcome_association
 
 DISTINGUISHING = 3
 TOP_CATEGORIES = 3

@@ -1,6 +1,6 @@
 """The preprocessing steps of a SQL scorer: read, fill and clip, encode, transform, standardise.
 
-Part of :mod:`segmentation.sql` (which documents the portability rules), kept apart so each
+Part of :mod:`segmentation.sql.scorer` (which documents the portability rules), kept apart so each
 module stays readable; every expression is a sqlglot tree, never dialect text.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .model import SegmentationModel
-from .model_preprocess import CategoricalColumn
-from .sql_literals import (
+from ..model.artefact import SegmentationModel
+from ..model.preprocess import CategoricalColumn
+from .literals import (
     DOUBLE,
     double,
     guarded,
@@ -25,7 +25,7 @@ _TEXT = exp.DataType.build("text")
 
 class PreprocessingSteps:
     """The steps of one scorer up to standardised features; ``const`` writes a double, ``times``
-    a guarded product. :class:`segmentation.sql._Compiler` adds the space and the assignment."""
+    a guarded product. :class:`segmentation.sql.scorer._Compiler` adds the space and the assignment."""
 
     def __init__(self, model: SegmentationModel, dialect: str) -> None:
         self.model, self.dialect = model, dialect

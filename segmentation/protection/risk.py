@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import SegmentationError
+from ..errors import SegmentationError
 
 MISSING = "(missing)"
 SUPPRESSED = "*"

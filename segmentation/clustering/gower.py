@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import SegmentationError
+from ..errors import SegmentationError
 
 
 def numeric_ranges(numeric: np.ndarray) -> np.ndarray:

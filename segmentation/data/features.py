@@ -42,9 +42,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ..errors import SegmentationError
+from ..spec import FEATURE_GROUPS
 from .aggregate import DECAY_UNITS, DEFAULT_ENGINE, SECONDS_PER_DAY, WINDOWS, aggregate, lean_events
-from .errors import SegmentationError
-from .spec import FEATURE_GROUPS
 
 EPOCH = dt.date(1970, 1, 1)
 AFFINITY_COMPONENTS = 3
@@ -92,7 +92,7 @@ def customer_features(
 ) -> FeatureTable:
     """Features of every customer with at least one event before ``as_of``.
 
-    ``events`` is :class:`segmentation.transactions.Events` ``.frame``. ``groups`` None means
+    ``events`` is :class:`segmentation.data.transactions.Events` ``.frame``. ``groups`` None means
     every group the data supports; naming a group the data cannot support is an error.
     Raises :class:`SegmentationError` when no event precedes ``as_of``.
     """
@@ -253,7 +253,7 @@ def _diversity(agg: pd.DataFrame, by_category: pd.DataFrame) -> dict[str, np.nda
     total = np.bincount(rows, weights=cents, minlength=size)
     share = cents / np.where(total[rows] > 0, total[rows], 1)
     # Each term in bits, rounded to a multiple of 2**-ENTROPY_BITS: the sums are then exact in
-    # any order, so a database computes the very same entropy (segmentation.features_sql), and
+    # any order, so a database computes the very same entropy (segmentation.sql.features), and
     # one category gives exactly 0. ln(p) / ln(2) rather than log2: every SQL engine has LN.
     bits = -(share * (np.log(np.where(share > 0, share, 1.0)) / LN2))
     terms = np.where(share > 0, np.floor(bits * 2.0**ENTROPY_BITS + 0.5), 0.0)
@@ -271,7 +271,7 @@ def _affinity(
 
     The embedding is the projection of each customer's shares onto the components, summed
     category by category in sorted order (``0 + s_1 c_1 + s_2 c_2 + ...``): the order
-    :mod:`segmentation.features_sql` writes, so a database gives the very same doubles.
+    :mod:`segmentation.sql.features` writes, so a database gives the very same doubles.
     """
     from sklearn.decomposition import TruncatedSVD
 

@@ -1,7 +1,7 @@
 """How the selected clustering labels a customer it has never seen: the model's assigner.
 
 Every algorithm hands over a rule the SQL scorers reproduce exactly (see
-:mod:`segmentation.model_assign`), as close to the algorithm's own ``predict`` as SQL allows:
+:mod:`segmentation.model.assigners`), as close to the algorithm's own ``predict`` as SQL allows:
 
 * K-Means and MiniBatch K-Means: the nearest cluster centre, their own predict;
 * Gaussian mixtures: the component with the highest weighted density, their own predict, with
@@ -21,7 +21,7 @@ Every algorithm hands over a rule the SQL scorers reproduce exactly (see
   Gower's definition drops the feature from the pair's mean.
 
 With categorical columns, the numeric algorithms clustered the sweep's space: the numbers plus
-each level one-hot at ``1/sqrt(2)`` (:mod:`segmentation.sweep`). The model then reads the same
+each level one-hot at ``1/sqrt(2)`` (:mod:`segmentation.clustering.sweep`). The model then reads the same
 columns and its projection keeps exactly those level columns, so it assigns in that very space
 (a missing or unseen level is all zeros there, as in the sweep).
 
@@ -39,10 +39,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .algorithms import FINDS_K, MIXED
-from .gower import encode_categories
-from .model_assign import Assigner, GaussianMixtureAssigner, NearestExemplars, Projection
-from .model_preprocess import CategoricalColumn, Preprocessor
+from ..clustering.algorithms import FINDS_K, MIXED
+from ..clustering.gower import encode_categories
+from .assigners import Assigner, GaussianMixtureAssigner, NearestExemplars, Projection
+from .preprocess import CategoricalColumn, Preprocessor
 
 # Twelve K-Means centres trace a crescent or a ring closely enough that fewer than 1% of its
 # members land elsewhere (tests/segmentation/test_assignment.py), while a scorer for ten

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
-from .errors import SegmentationError
+from ..errors import SegmentationError
 
 STABILITY_FLOOR = 0.6
 TINY_SEGMENT = 0.01

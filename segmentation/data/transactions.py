@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import SegmentationError
-from .model import coerce_numeric
-from .spec import SegmentationSpec
+from ..errors import SegmentationError
+from ..model.artefact import coerce_numeric
+from ..spec import SegmentationSpec
 
 # Tried in order on the cells no earlier format read. ISO first (what systems export); the
 # day-first and month-first slash forms are ambiguous, so the one that reads more of the

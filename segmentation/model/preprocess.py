@@ -1,4 +1,4 @@
-"""The preprocessor of a :class:`~segmentation.model.SegmentationModel`: table in, feature matrix out.
+"""The preprocessor of a :class:`~segmentation.model.artefact.SegmentationModel`: table in, feature matrix out.
 
 Fitted once on the customer table with::
 
@@ -6,7 +6,7 @@ Fitted once on the customer table with::
                      transforms={"avg_basket": "log1p"}, indicators=True, clip_quantiles=None,
                      min_share=0.01, encodings={"region": "onehot"}, weights={"region": 0.5})
 
-Every step is written so a SQL engine can repeat it bit for bit (see :mod:`segmentation.sql`):
+Every step is written so a SQL engine can repeat it bit for bit (see :mod:`segmentation.sql.scorer`):
 
 * a numeric cell is read as a double; blank, unparsable and NaN cells are missing and take the
   column's fill value (the training median); then the value is clipped to ``[lower, upper]``
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import SegmentationError
+from ..errors import SegmentationError
 
 _SCALARS = (str, int, float, np.number, decimal.Decimal)
 TRANSFORMS = ("zscore", "robust", "log1p", "quantile")

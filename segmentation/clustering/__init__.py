@@ -1,0 +1,1 @@
+"""The clustering stage: the space, the algorithms, the sweep, validation, stability and selection."""

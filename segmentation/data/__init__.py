@@ -1,0 +1,1 @@
+"""From the files consultants receive to one row per customer: reading, cleaning logs, features."""

@@ -1,0 +1,1 @@
+"""Saying what the segments are: profiles, names, rules and links to outcomes."""

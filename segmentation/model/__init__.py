@@ -1,0 +1,1 @@
+"""The fitted artefact: a JSON value that preprocesses, projects and assigns new customers."""

@@ -1,0 +1,1 @@
+"""Compilers to SQL: features from raw logs and scorers, exact in every dialect."""

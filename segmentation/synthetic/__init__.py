@@ -1,0 +1,1 @@
+"""Generators with planted structure, for tests, demos and benchmarks."""
