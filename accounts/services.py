@@ -11,8 +11,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from governance.models import AuditEvent
-from governance.services import audit_record
+from audit.models import AuditEvent
+from audit.services import audit_record
 from segplatform.errors import ApplicationError
 from segplatform.storage import fernet
 

@@ -10,7 +10,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from governance.models import AuditEvent, SegmentVersion
+from audit.models import AuditEvent
+from governance.models import SegmentVersion
 from projects import selectors
 from projects.models import Client, Dataset, Project, SegmentationRun
 from reports.models import Deliverable

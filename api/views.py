@@ -19,10 +19,15 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance.models import AuditEvent
+from audit.models import AuditEvent
+from governance.selectors import versions_for_user
 from projects import selectors, services
 from projects.models import Client
+from reports.selectors import deliverables_for_user
 from reports.services import deliverable_read
+from runs import services as run_services
+from runs.scoring import version_score
+from runs.version_diff import version_diff
 from segplatform.errors import ApplicationError
 
 from . import serializers as s
@@ -111,7 +116,7 @@ class DatasetViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.DatasetUploadSerializer, request)
         upload = data["file"]
-        dataset = services.dataset_upload(
+        dataset = run_services.dataset_upload(
             project=data["project"],
             name=upload.name,
             content=upload.read(),
@@ -141,7 +146,7 @@ class RunViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.RunStartSerializer, request)
-        run = services.run_start(
+        run = run_services.run_start(
             project=data["project"],
             dataset=data["dataset"],
             spec=data["spec"],
@@ -156,7 +161,7 @@ class RunViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         run = self.get_object()
-        services.run_cancel(run=run, user=request.user, request=request._request)
+        run_services.run_cancel(run=run, user=request.user, request=request._request)
         run.refresh_from_db()
         return Response(self.get_serializer(run).data)
 
@@ -166,7 +171,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
     serializer_class = s.VersionSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.versions_for_user(self.request.user)
+        return versions_for_user(self.request.user)
 
     @extend_schema(
         summary="What changed since another version (by default, its parent)",
@@ -175,8 +180,6 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
     )
     @action(detail=True, methods=["get"])
     def diff(self, request: Request, pk: str | None = None) -> Response:
-        from projects.version_diff import version_diff
-
         version = self.get_object()
         against_id = _int_param(request, "against")
         if against_id is None:
@@ -227,7 +230,7 @@ class DeliverableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Proje
     project_lookup = "version__project"
 
     def get_queryset(self) -> Any:
-        return selectors.deliverables_for_user(self.request.user)
+        return deliverables_for_user(self.request.user)
 
     def filter_queryset(self, queryset: Any) -> Any:
         queryset = super().filter_queryset(queryset)
@@ -266,9 +269,7 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Projec
 )
 class ScoreView(viewsets.ViewSet):
     def create(self, request: Request, pk: int) -> Response:
-        from projects.scoring import version_score
-
-        version = get_object_or_404(selectors.versions_for_user(request.user), pk=pk)
+        version = get_object_or_404(versions_for_user(request.user), pk=pk)
         data = _valid(s.ScoreRequestSerializer, request)
         results = version_score(
             version=version, records=data["records"], user=request.user, request=request._request

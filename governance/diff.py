@@ -6,9 +6,11 @@ from typing import Any
 
 import pandas as pd
 
-from segmentation import SegmentationError, load_model, read_csv_bytes, read_input
+from segmentation import SegmentationError, read_csv_bytes
+from segplatform.errors import ApplicationError
 
 from .models import SegmentVersion
+from .selectors import version_model
 
 
 def _spec_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
@@ -84,11 +86,10 @@ def _migration(old: SegmentVersion, new: SegmentVersion) -> tuple[str, pd.DataFr
     if new.run is None:
         return "the versions scored different data", None
     try:
-        model_a, model_b = load_model(old.model), load_model(new.model)
-        with new.run.dataset.file.open("rb") as handle:
-            table = read_input(handle.read(), name=new.run.dataset.name)
+        model_a, model_b = version_model(old), version_model(new)
+        table = new.run.dataset.read_table()
         matrix = pd.crosstab(model_a.predict(table), model_b.predict(table))
-    except (SegmentationError, KeyError, OSError, ValueError):
+    except (ApplicationError, SegmentationError, KeyError, OSError, ValueError):
         # ValueError: the newer data was deleted under retention (the file field is empty).
         return "the versions scored different data that cannot be read with both models", None
     return f"both models scored {new.label}'s data", matrix

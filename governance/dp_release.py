@@ -8,13 +8,14 @@ from django.db import transaction
 from django.db.models import Sum
 from django.http import HttpRequest
 
-from segmentation import SegmentationError, load_model, read_csv_bytes, read_input
+from audit.services import audit_record
+from segmentation import SegmentationError, read_csv_bytes
 from segmentation.model.artefact import numeric_bounds
 from segmentation.protection.dp import dp_profile
 from segplatform.errors import ApplicationError
 
 from .models import DPRelease, ProjectPolicy, SegmentVersion
-from .services import audit_record
+from .selectors import version_model
 
 
 def dp_budget(version: SegmentVersion) -> float:
@@ -47,9 +48,9 @@ def dp_release_create(
     if not epsilon > 0:
         raise ApplicationError("epsilon must be a positive number, e.g. 0.5", field="epsilon")
     try:
-        model = load_model(version.model)
+        model = version_model(version)
         bounds = numeric_bounds(model)
-    except (SegmentationError, KeyError):
+    except (ApplicationError, SegmentationError, KeyError):
         raise ApplicationError("this version's model has no numeric profile to release privately") from None
     if version.run is None or not version.run.dataset.file:
         raise ApplicationError("this version's data is no longer available (deleted under retention)")
@@ -68,8 +69,7 @@ def dp_release_create(
             raise ApplicationError(f"{version.label}'s labels were deleted under the retention policy")
         with labels_file.file.open("rb") as handle:
             labels = read_csv_bytes(handle.read(), name="labels.csv")
-        with dataset.file.open("rb") as handle:
-            table = read_input(handle.read(), name=dataset.name)
+        table = dataset.read_table()
         table = table.rename(columns={dataset.id_column: "customer_id"})
         table["customer_id"] = table["customer_id"].astype("string")
         features = list(bounds)

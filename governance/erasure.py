@@ -12,8 +12,6 @@ done, the personal data goes.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -22,18 +20,18 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.services import audit_record
 from projects.models import Dataset, Project
-from reports.models import Deliverable
-from segmentation import read_csv_bytes
+from segmentation import read_input
 from segmentation.protection.pii import pseudonym
 from segplatform.errors import ApplicationError
 
 from .models import PrivacyReview
-from .pii_review import _csv_bytes, policy_for, project_key
-from .services import audit_record
+from .pii_review import csv_bytes, policy_for, project_key
+from .signals import customer_erasure_requested, files_changed, retention_purge_requested
 
 
-def _rewrite(field: Any, data: bytes, name: str) -> str:
+def rewrite_file(field: Any, data: bytes, name: str) -> str:
     """Store new bytes for a file field and return the old name (deleted after commit)."""
     old = field.name
     field.save(name, ContentFile(data), save=False)
@@ -54,7 +52,7 @@ def customer_erase(
         for dataset in Dataset.objects.filter(project=project).exclude(file=""):
             review = PrivacyReview.objects.filter(dataset=dataset).first()
             key = hashed if review is not None and review.id_pseudonymised else original_id
-            removed = _erase_from(dataset.file, dataset.id_column, {key}, f"{dataset.sha256[:16]}.csv")
+            removed = erase_rows(dataset.file, dataset.id_column, {key}, f"{dataset.sha256[:16]}.csv")
             if removed:
                 counts["datasets"] += 1
                 counts["rows"] += removed
@@ -65,13 +63,12 @@ def customer_erase(
             if (
                 review is not None
                 and review.raw_file
-                and _erase_from(review.raw_file, dataset.id_column, {original_id}, raw_name)
+                and erase_rows(review.raw_file, dataset.id_column, {original_id}, raw_name)
             ):
                 PrivacyReview.objects.filter(pk=review.pk).update(raw_file=review.raw_file.name)
-        for deliverable in Deliverable.objects.filter(version__project=project, kind="labels.csv"):
-            if _erase_from(deliverable.file, "customer_id", {hashed, original_id}, deliverable.kind):
-                counts["label_files"] += 1
-                _refresh_hashes(deliverable)
+        counts["label_files"] = files_changed(
+            customer_erasure_requested, project=project, ids={hashed, original_id}
+        )
         if not counts["rows"] and not counts["label_files"]:
             raise ApplicationError(
                 "no customer with that id is in this project's data (it may already have been erased)",
@@ -82,38 +79,16 @@ def customer_erase(
     return counts
 
 
-def _erase_from(field: Any, column: str, ids: set[str], name: str) -> int:
+def erase_rows(field: Any, column: str, ids: set[str], name: str) -> int:
     with field.open("rb") as handle:
-        table = read_csv_bytes(handle.read())
+        table = read_input(handle.read())
     if column not in table.columns:
         return 0
     keep = ~table[column].astype("string").str.strip().isin(ids)
     removed = int((~keep).sum())
     if removed:
-        _rewrite(field, _csv_bytes(table[keep.fillna(True)]), name)
+        rewrite_file(field, csv_bytes(table[keep.fillna(True)]), name)
     return removed
-
-
-def _refresh_hashes(deliverable: Deliverable) -> None:
-    """The label file changed: update its recorded hash and the manifest's entry for it."""
-    with deliverable.file.open("rb") as handle:
-        data = handle.read()
-    sha = hashlib.sha256(data).hexdigest()
-    Deliverable.objects.filter(pk=deliverable.pk).update(
-        file=deliverable.file.name, sha256=sha, size_bytes=len(data)
-    )
-    manifest = Deliverable.objects.filter(version=deliverable.version, kind="manifest.json").first()
-    if manifest is None:
-        return
-    with manifest.file.open("rb") as handle:
-        content = json.loads(handle.read())
-    content["files"][deliverable.kind] = {"sha256": sha, "bytes": len(data)}
-    content["erasures"] = int(content.get("erasures", 0)) + 1
-    raw = (json.dumps(content, indent=2, sort_keys=True) + "\n").encode()
-    _rewrite(manifest.file, raw, manifest.kind)
-    Deliverable.objects.filter(pk=manifest.pk).update(
-        file=manifest.file.name, sha256=hashlib.sha256(raw).hexdigest(), size_bytes=len(raw)
-    )
 
 
 def retention_purge(*, now: Any = None) -> dict[str, int]:
@@ -135,28 +110,20 @@ def retention_purge(*, now: Any = None) -> dict[str, int]:
     for project in Project.objects.filter(datasets__isnull=False).distinct():
         cutoff = now - timedelta(days=policy_for(project).retention_days)
         datasets = list(Dataset.objects.filter(project=project, uploaded_at__lt=cutoff).exclude(file=""))
-        labels = list(
-            Deliverable.objects.filter(
-                version__project=project, kind="labels.csv", version__created_at__lt=cutoff
-            )
-        )
-        if not datasets and not labels:
-            continue
         with transaction.atomic():
             for dataset in datasets:
                 name, storage = dataset.file.name, dataset.file.storage
                 Dataset.objects.filter(pk=dataset.pk).update(file="")
                 transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
-            for deliverable in labels:
-                name, storage = deliverable.file.name, deliverable.file.storage
-                deliverable.delete()
-                transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
+            labels = files_changed(retention_purge_requested, project=project, cutoff=cutoff)
+            if not datasets and not labels:
+                continue
             audit_record(
                 action="retention.purge",
                 actor_name="retention",
                 project=project,
-                details={"datasets": len(datasets), "label_files": len(labels), "cutoff": cutoff.isoformat()},
+                details={"datasets": len(datasets), "label_files": labels, "cutoff": cutoff.isoformat()},
             )
         totals["datasets"] += len(datasets)
-        totals["label_files"] += len(labels)
+        totals["label_files"] += labels
     return totals

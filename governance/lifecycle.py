@@ -11,11 +11,11 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
+from audit.services import audit_record
+from projects import access
 from segplatform.errors import ApplicationError
 
-from . import access
 from .models import SegmentVersion, VersionStatusChange
-from .services import audit_record
 
 Status = VersionStatusChange.Status
 # (action, allowed from, to, permission)
@@ -25,6 +25,8 @@ TRANSITIONS = {
     "reject": ({Status.IN_REVIEW}, Status.REJECTED, "approve"),
     "retire": ({Status.APPROVED}, Status.RETIRED, "retire"),
 }
+# Maker-checker: nobody reviews their own work.
+SELF_REVIEW_FORBIDDEN = ("approve", "reject")
 
 
 def version_status(version: SegmentVersion) -> str:
@@ -39,6 +41,20 @@ def version_authors(version: SegmentVersion) -> set[int]:
     if version.run is not None:
         authors.add(version.run.created_by_id)
     return {a for a in authors if a is not None}
+
+
+def version_actions(version: SegmentVersion, user: Any) -> set[str]:
+    """The lifecycle actions ``user`` may take on ``version`` now, by the same rules as the steps."""
+    role = access.role_on(user, version.project)
+    current = version_status(version)
+    is_author = user.pk in version_authors(version)
+    return {
+        action
+        for action, (allowed_from, _, permission) in TRANSITIONS.items()
+        if current in allowed_from
+        and access.allowed(role, permission)
+        and not (action in SELF_REVIEW_FORBIDDEN and is_author)
+    }
 
 
 def version_transition(
@@ -59,7 +75,7 @@ def version_transition(
     reason = (reason or "").strip()
     if action in ("reject", "retire") and not reason:
         raise ApplicationError(f"say why you {action} this version", field="reason")
-    if action in ("approve", "reject") and user.pk in version_authors(version):
+    if action in SELF_REVIEW_FORBIDDEN and user.pk in version_authors(version):
         raise ApplicationError(
             f"you made {version.label}: another reviewer must {action} it (nobody reviews their own work)"
         )

@@ -1,5 +1,5 @@
 """Services of the privacy review: the project's key, detecting PII on upload, confirming the
-consultant's decisions, the run gate and the record-level export gate.
+consultant's decisions, and the run gate.
 
 Until a review is confirmed, the dataset's file is the raw upload (encrypted at rest) and no run
 may read it. Confirming rewrites the file anonymised and deletes the raw bytes, unless the
@@ -20,15 +20,14 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from segmentation import SegmentationError, read_csv_bytes
-from segmentation.protection.generalise import generalise
+from audit.services import audit_record
+from segmentation import SegmentationError, read_input
 from segmentation.protection.pii import ACTIONS, LABELS, anonymise, detect
 from segmentation.protection.risk import privacy_report, suggest_quasi_identifiers
 from segplatform.errors import ApplicationError
 from segplatform.storage import fernet
 
 from .models import PrivacyReview, ProjectPolicy
-from .services import audit_record
 
 IDENTIFIER_KINDS_PSEUDONYMISED = ("email", "phone")
 
@@ -112,7 +111,7 @@ def privacy_review_confirm(
     with dataset.file.open("rb") as handle:
         raw = handle.read()
     try:
-        frame = read_csv_bytes(raw, name=f"'{dataset.name}'")
+        frame = read_input(raw, name=f"'{dataset.name}'")
         clean = anonymise(frame, decisions, key=project_key(dataset.project))
     except SegmentationError as exc:
         raise ApplicationError(str(exc)) from None
@@ -120,7 +119,7 @@ def privacy_review_confirm(
     old_name = dataset.file.name
     id_decision = decisions.get(dataset.id_column, {})
     with transaction.atomic():
-        dataset.file.save(f"{dataset.sha256[:16]}.csv", ContentFile(_csv_bytes(clean)), save=False)
+        dataset.file.save(f"{dataset.sha256[:16]}.csv", ContentFile(csv_bytes(clean)), save=False)
         dataset.schema = [c for c in dataset.schema if c["name"] in clean.columns]
         type(dataset).objects.filter(pk=dataset.pk).update(file=dataset.file.name, schema=dataset.schema)
         review.decisions = decisions
@@ -194,7 +193,7 @@ def _check_decisions(
             )
 
 
-def _csv_bytes(frame: pd.DataFrame) -> bytes:
+def csv_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue().encode()
@@ -214,86 +213,6 @@ def privacy_gate(dataset: Any) -> None:
             "privacy review (what to drop, mask or pseudonymise) before starting a run",
             field="dataset",
         )
-
-
-def record_export(
-    *,
-    version: Any,
-    user: AbstractBaseUser | None,
-    quasi_identifiers: list[str] | None = None,
-    generalise_to_k: bool = False,
-    request: HttpRequest | None = None,
-) -> bytes:
-    """Labels joined with the quasi-identifiers, as CSV: refused below the project's k.
-
-    With ``generalise_to_k``, the quasi-identifiers are first coarsened (bands, truncation,
-    grouping, then suppression of at most 5% of rows) with the least information loss that
-    reaches the project's k; what was done is recorded in the audit event.
-    """
-    from reports.services import deliverable_read
-
-    run = version.run
-    if run is None:
-        raise ApplicationError("this version has no run, so no customer table to join")
-    dataset = run.dataset
-    review = PrivacyReview.objects.filter(dataset=dataset).first()
-    quasi = (
-        quasi_identifiers if quasi_identifiers is not None else (review.quasi_identifiers if review else [])
-    )
-    missing = [c for c in quasi if c not in dataset.columns]
-    if not quasi or missing:
-        raise ApplicationError(
-            "name the quasi-identifiers to export (columns of the anonymised table)"
-            + (f": no column(s) {', '.join(missing)}" if missing else ""),
-            field="quasi_identifiers",
-        )
-    labels_file = version.deliverables.filter(kind="labels.csv").first()
-    if labels_file is None or not dataset.file:
-        raise ApplicationError(
-            f"{version.label}'s labels or customer table were deleted under the retention policy: "
-            "nothing to export"
-        )
-    labels = read_csv_bytes(deliverable_read(deliverable=labels_file, audit=False), name="labels.csv")
-    with dataset.file.open("rb") as handle:
-        table = read_csv_bytes(handle.read(), name=f"'{dataset.name}'")
-    joined = labels.merge(
-        table[[dataset.id_column, *quasi]].rename(columns={dataset.id_column: "customer_id"}),
-        on="customer_id",
-        how="left",
-    )
-    target = policy_for(version.project).target_k
-    generalisation: dict[str, Any] = {}
-    if generalise_to_k:
-        try:
-            result = generalise(joined, quasi, k=target)
-        except SegmentationError as exc:
-            raise ApplicationError(str(exc), field="quasi_identifiers") from None
-        joined = result.frame
-        generalisation = {"levels": result.levels, "suppressed_rows": result.suppressed_rows}
-    k = privacy_report(joined, quasi).k_anonymity if len(joined) else 0
-    if k < target:
-        audit_record(
-            action="export.refused",
-            actor=user,
-            project=version.project,
-            obj=version,
-            request=request,
-            details={"quasi_identifiers": quasi, "k": k, "target_k": target},
-        )
-        raise ApplicationError(
-            f"the export would be {k}-anonymous on {', '.join(quasi)}, below this project's k of "
-            f"{target}: drop quasi-identifiers, or tick 'generalise to reach k' and try again",
-            field="quasi_identifiers",
-        )
-    audit_record(
-        action="export.records",
-        actor=user,
-        project=version.project,
-        obj=version,
-        request=request,
-        details={"quasi_identifiers": quasi, "k": k, "rows": len(joined), **generalisation},
-    )
-    return _csv_bytes(joined)
 
 
 def manifest_identity(version: Any) -> dict[str, Any]:

@@ -15,5 +15,4 @@ urlpatterns = [
     path("versions/<int:pk>/", views.version_detail, name="version_detail"),
     path("versions/<int:pk>/status/", views.version_action, name="version_action"),
     path("versions/<int:pk>/dp/", views.version_dp_release, name="version_dp_release"),
-    path("versions/<int:pk>/records.csv", views.version_records_export, name="version_records_export"),
 ]

@@ -10,18 +10,18 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.export import audit_trail_export
+from projects import access
 from projects.models import Dataset, Project
 from segmentation.protection.pii import ACTIONS, LABELS
 from segplatform.errors import ApplicationError
 
-from . import access
-from .audit_export import audit_trail_export
 from .diff import version_diff
 from .dp_release import dp_budget, dp_budget_spent, dp_release_create
 from .erasure import customer_erase
-from .lifecycle import version_authors, version_status, version_transition
+from .lifecycle import version_actions, version_authors, version_status, version_transition
 from .models import PrivacyReview, SegmentVersion, VersionStatusChange
-from .pii_review import policy_for, privacy_review_confirm, record_export
+from .pii_review import policy_for, privacy_review_confirm
 
 
 @login_required
@@ -47,7 +47,7 @@ def privacy_review(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Privacy review confirmed: the table was anonymised.")
             return redirect(
-                f"{reverse('projects:run_new', kwargs={'pk': dataset.project_id})}?dataset={dataset.pk}"
+                f"{reverse('runs:run_new', kwargs={'pk': dataset.project_id})}?dataset={dataset.pk}"
             )
     context = {
         "dataset": dataset,
@@ -101,6 +101,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         old, new = (other, version) if other.number < version.number else (version, other)
         diff = version_diff(old, new)
     is_author = request.user.pk in version_authors(version)
+    actions = version_actions(version, request.user)
     context = {
         "version": version,
         "project": version.project,
@@ -116,9 +117,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "diff": diff,
         "deliverables": version.deliverables.all(),
         "can": {
-            "submit": access.allowed(role, "submit") and status in ("draft", "rejected"),
-            "approve": access.allowed(role, "approve") and status == "in_review" and not is_author,
-            "retire": access.allowed(role, "retire") and status == "approved",
+            **{action: action in actions for action in ("submit", "approve", "retire")},
             "export_records": access.allowed(role, "export_records"),
         },
         "is_author": is_author,
@@ -149,28 +148,6 @@ def version_action(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"{version.label}: {action} recorded.")
     return redirect("governance:version_detail", pk=version.pk)
-
-
-@login_required
-@require_POST
-def version_records_export(request: HttpRequest, pk: int) -> HttpResponse:
-    version, _ = _version(request, pk, "export_records")
-    quasi = [c.strip() for c in request.POST.get("quasi_identifiers", "").split(",") if c.strip()]
-    try:
-        data = record_export(
-            version=version,
-            user=request.user,
-            quasi_identifiers=quasi or None,
-            generalise_to_k=request.POST.get("generalise") == "1",
-            request=request,
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("governance:version_detail", pk=version.pk)
-    response = HttpResponse(data, content_type="text/csv")
-    filename = f"{version.project.name}-{version.label}-records.csv"
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
 
 
 @login_required

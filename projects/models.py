@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from django.conf import settings
 from django.db import models
+
+from segmentation import read_input
 
 
 class Client(models.Model):
@@ -77,6 +80,14 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def read_table(self) -> pd.DataFrame:
+        """The stored table as a frame, whatever its format (CSV, Parquet or XLSX, told by its bytes).
+
+        Before its privacy review is confirmed this is the raw upload; afterwards the anonymised table.
+        """
+        with self.file.open("rb") as handle:
+            return read_input(handle.read(), name=f"'{self.name}'")
 
     @property
     def columns(self) -> list[str]:

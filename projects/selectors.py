@@ -9,9 +9,6 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from governance.models import AuditEvent, SegmentVersion
-from reports.models import Deliverable
-
 from .models import Dataset, Membership, Project, SegmentationRun
 
 User = AbstractBaseUser | AnonymousUser
@@ -37,20 +34,6 @@ def runs_for_user(user: User) -> QuerySet[SegmentationRun]:
     return SegmentationRun.objects.filter(project__in=projects_for_user(user)).select_related(
         "project", "dataset", "version"
     )
-
-
-def versions_for_user(user: User) -> QuerySet[SegmentVersion]:
-    return SegmentVersion.objects.filter(project__in=projects_for_user(user)).select_related("project")
-
-
-def deliverables_for_user(user: User) -> QuerySet[Deliverable]:
-    return Deliverable.objects.filter(version__project__in=projects_for_user(user)).select_related(
-        "version", "version__project"
-    )
-
-
-def audit_events_for_project(project: Project) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(project=project).select_related("actor")
 
 
 def latest_runs(project: Project, limit: int = 20) -> QuerySet[SegmentationRun]:

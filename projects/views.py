@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_POST
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
-from reports.services import deliverable_read
 from segplatform.errors import ApplicationError
 
-from . import charts, selectors, services
-from .forms import ProjectForm, RunForm, UploadForm
+from . import selectors, services
+from .forms import ProjectForm
 
 
 @login_required
@@ -38,162 +32,5 @@ def project_new(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            return redirect("projects:detail", pk=project.pk)
+            return redirect("runs:project", pk=project.pk)
     return render(request, "projects/project_new.html", {"form": form})
-
-
-@login_required
-def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_object_or_404(selectors.projects_for_user(request.user), pk=pk)
-    context = {
-        "project": project,
-        "role": selectors.project_role(user=request.user, project=project),
-        "datasets": project.datasets.all(),
-        "runs": selectors.latest_runs(project),
-        "finished_runs": project.runs.filter(version__isnull=False).select_related("version")[:20],
-        "versions": project.versions.prefetch_related("deliverables"),
-        "events": selectors.audit_events_for_project(project)[:25],
-    }
-    return render(request, "projects/project_detail.html", context)
-
-
-@login_required
-def dataset_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_object_or_404(selectors.projects_for_user(request.user), pk=pk)
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            dataset = services.dataset_upload(
-                project=project,
-                name=upload.name,
-                content=upload.read(),
-                id_column=form.cleaned_data["id_column"],
-                user=request.user,
-                request=request,
-            )
-        except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(
-                request, f"Uploaded {dataset.name}: {dataset.row_count} rows, encrypted at rest."
-            )
-            target = f"{reverse('projects:run_new', kwargs={'pk': project.pk})}?dataset={dataset.pk}"
-            if not dataset.privacy_review.is_confirmed:  # personal data found: review it first
-                target = reverse("governance:privacy_review", kwargs={"pk": dataset.pk})
-            if request.headers.get("X-Requested-With") == "XMLHttpRequest":
-                # The upload script navigates itself; a redirect it followed would eat the message.
-                return JsonResponse({"redirect": target})
-            return redirect(target)
-    context = {"project": project, "form": form, "max_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
-    return render(request, "projects/dataset_upload.html", context)
-
-
-@login_required
-def run_new(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_object_or_404(selectors.projects_for_user(request.user), pk=pk)
-    dataset_id = request.POST.get("dataset") or request.GET.get("dataset")
-    datasets = project.datasets.all()
-    dataset = get_object_or_404(datasets, pk=dataset_id) if dataset_id else datasets.first()
-    if dataset is None:
-        messages.info(request, "Upload a customer table first.")
-        return redirect("projects:dataset_upload", pk=project.pk)
-    form = RunForm(request.POST or None, dataset=dataset)
-    if request.method == "POST" and form.is_valid():
-        try:
-            run = services.run_start(
-                project=project, dataset=dataset, spec=form.spec(), user=request.user, request=request
-            )
-        except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            return redirect("projects:run_detail", pk=run.pk)
-    return render(
-        request,
-        "projects/run_new.html",
-        {"project": project, "dataset": dataset, "datasets": datasets, "form": form},
-    )
-
-
-@login_required
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(selectors.runs_for_user(request.user), pk=pk)
-    version = getattr(run, "version", None)
-    context = {
-        "run": run,
-        "project": run.project,
-        "version": version,
-        "deliverables": version.deliverables.all() if version else [],
-        "profile": version.profile if version else [],
-        "cards": charts.segment_cards(version) if version else [],
-        "charts": charts.version_charts(version) if version else None,
-        "features": version.metrics.get("features", []) if version else [],
-        "other_runs": run.project.runs.filter(version__isnull=False).exclude(pk=run.pk)[:20],
-    }
-    return render(request, "projects/run_detail.html", context)
-
-
-@login_required
-@require_GET
-def run_compare(request: HttpRequest) -> HttpResponse:
-    """Two finished runs side by side (both must be the user's and have a version)."""
-    runs = selectors.runs_for_user(request.user).filter(version__isnull=False)
-    ids = [request.GET.get("a", ""), request.GET.get("b", "")]
-    if not all(i.isdigit() for i in ids):
-        messages.error(request, "Choose two finished runs to compare.")
-        return redirect("projects:dashboard")
-    pair = [get_object_or_404(runs, pk=int(i)) for i in ids]
-    sides = [
-        {
-            "run": run,
-            "version": run.version,
-            "cards": charts.segment_cards(run.version),
-            "charts": charts.version_charts(run.version),
-        }
-        for run in pair
-    ]
-    context = {
-        "sides": sides,
-        "project": pair[0].project,
-        "agreement": charts.runs_agreement(pair[0].version, pair[1].version),
-    }
-    return render(request, "projects/run_compare.html", context)
-
-
-@login_required
-@require_GET
-def run_status(request: HttpRequest, pk: int) -> JsonResponse:
-    run = get_object_or_404(selectors.runs_for_user(request.user), pk=pk)
-    return JsonResponse(
-        {
-            "status": run.status,
-            "progress": run.progress,
-            "step": run.step,
-            "error": run.error,
-            "finished": run.is_finished,
-        }
-    )
-
-
-@login_required
-@require_POST
-def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(selectors.runs_for_user(request.user), pk=pk)
-    try:
-        services.run_cancel(run=run, user=request.user, request=request)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "The run was cancelled.")
-    return redirect("projects:run_detail", pk=run.pk)
-
-
-@login_required
-@require_GET
-def deliverable_download(request: HttpRequest, pk: int) -> HttpResponse:
-    deliverable = get_object_or_404(selectors.deliverables_for_user(request.user), pk=pk)
-    data = deliverable_read(deliverable=deliverable, user=request.user, request=request)
-    filename = f"{deliverable.version.project.name}-{deliverable.version.label}-{deliverable.filename}"
-    response = HttpResponse(data, content_type=deliverable.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response

@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = "Deliverables"
+
+    def ready(self) -> None:
+        from . import erasure  # noqa: F401  (answers governance's erasure and retention signals)

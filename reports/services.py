@@ -16,7 +16,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from governance.bias import bias_deliverables
+from audit.services import audit_record
+from governance.bias import BiasResult
 from governance.dp_release import dp_budget
 from governance.lifecycle import version_status
 from governance.models import (
@@ -28,9 +29,8 @@ from governance.models import (
     VersionStatusChange,
 )
 from governance.pii_review import manifest_identity
-from governance.services import audit_record
+from governance.selectors import version_model
 from segmentation.explain.rules import RuleSet, rules_csv, rules_json, rules_text
-from segmentation.model.artefact import load_model
 
 from .content import ReportContent, report_content
 from .models import Deliverable
@@ -126,7 +126,7 @@ def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
     from segmentation.sql.features import TABLE, compile_transaction_scorer, unsupported_features
     from segmentation.sql.scorer import compile_scorer
 
-    model = load_model(version.model)  # either format: old versions still get scorers
+    model = version_model(version)  # either format: old versions still get scorers
     header = f"-- Segplatform scorer · {version.project.name} {version.label} · version_hash {version.version_hash}\n"
     if version.spec.get("input_kind") != "transactions":
         return (header + compile_scorer(model, dialect).rstrip().rstrip(";") + ";\n").encode()
@@ -160,18 +160,18 @@ def deliverables_build(
     labels: pd.DataFrame,
     features: pd.DataFrame | None = None,
     rules: RuleSet | None = None,
+    bias: BiasResult | None = None,
 ) -> list[Deliverable]:
     """Write every deliverable of a freshly created version, and the manifest that hashes them.
 
-    ``features`` (``customer_id`` plus every feature before scaling) becomes ``features.csv``.
+    ``features`` (``customer_id`` plus every feature before scaling) becomes ``features.csv``;
+    ``bias``, the version's bias audit (already recorded), becomes ``bias.csv`` and ``bias.json``.
     """
     from .deck import build_deck
     from .pdf import build_report_pdf
 
     labels = labels[[c for c in ("customer_id", "segment", "membership") if c in labels.columns]]
     profile = pd.DataFrame(version.profile)
-    # The bias audit is stored first so the deck and the report can present it.
-    bias_files = bias_deliverables(version=version, labels=labels)
     content = _content(version)
     contents: dict[str, bytes] = {
         Deliverable.Kind.LABELS: csv_bytes(labels),
@@ -188,7 +188,12 @@ def deliverables_build(
         contents[f"scorer_{dialect}.sql"] = _scorer_bytes(version, dialect)
     if rules is not None:
         contents.update(_rules_files(rules, version.metrics.get("rules", {})))
-    contents.update(bias_files)
+    if bias is not None:
+        contents["bias.csv"] = csv_bytes(bias.table)
+        # NaN allowed here: a figure the audit could not compute (one group alone) stays visible.
+        contents["bias.json"] = (
+            json.dumps(bias.findings, indent=2, sort_keys=True, default=str) + "\n"
+        ).encode()
     contents[Deliverable.Kind.MANIFEST] = _json_bytes(_manifest(version, contents))
     return [_store(version, kind, data) for kind, data in contents.items()]
 

@@ -1,4 +1,4 @@
-"""The one error type services raise for a request the user can correct."""
+"""The error types services raise: a request the user can correct, and a write to history."""
 
 from __future__ import annotations
 
@@ -10,3 +10,7 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class ImmutableError(Exception):
+    """An attempt to change or delete a record that is history (a version, an audit event)."""

@@ -51,10 +51,12 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "audit",
     "accounts",
     "projects",
     "governance",
     "reports",
+    "runs",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("governance/", include("governance.urls")),
+    path("governance/", include("reports.urls")),
     path("api/", include("api.urls")),
     path("", include("projects.urls")),
+    path("", include("runs.urls")),
 ]

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import TwoFactor
-from governance.models import AuditEvent
+from audit.models import AuditEvent
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

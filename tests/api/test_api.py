@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from governance.models import AuditEvent
+from audit.models import AuditEvent
 from projects.models import Dataset, SegmentationRun
 from tests.projects.helpers import NUMERIC, rerun, upload_csv
 
@@ -98,10 +98,10 @@ def test_an_upload_into_another_project_is_refused_as_if_it_did_not_exist(projec
 
 
 def test_a_run_is_started_reported_and_cancelled(project, consultant, api):
-    from projects import services
+    from runs import services as run_services
 
     raw, _ = upload_csv(60)
-    dataset = services.dataset_upload(
+    dataset = run_services.dataset_upload(
         project=project, name="c.csv", content=raw, id_column="", user=consultant
     )
     client = api(consultant)
@@ -123,10 +123,10 @@ def test_a_run_is_started_reported_and_cancelled(project, consultant, api):
 
 
 def test_a_bad_spec_is_refused_naming_the_key(project, consultant, api):
-    from projects import services
+    from runs import services as run_services
 
     raw, _ = upload_csv(60)
-    dataset = services.dataset_upload(
+    dataset = run_services.dataset_upload(
         project=project, name="c.csv", content=raw, id_column="", user=consultant
     )
     spec = {"id_column": "customer_id", "numeric_columns": ["nope"], "k_min": 2, "k_max": 3}

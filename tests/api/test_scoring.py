@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from governance.models import AuditEvent
+from audit.models import AuditEvent
 from segmentation import load_model
 from tests.projects.helpers import NUMERIC, rerun
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.models import AuditEvent
+from audit.models import AuditEvent
 from projects.models import Membership
 from tests.api.test_api import assert_error
 

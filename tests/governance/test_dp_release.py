@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from governance.dp_release import dp_budget_spent
-from governance.models import AuditEvent
 from tests.projects.helpers import rerun
 
 

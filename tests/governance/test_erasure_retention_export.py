@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from audit.models import AuditEvent
 from governance.erasure import retention_purge
-from governance.models import AuditEvent
-from governance.pii_review import record_export
 from projects.models import Dataset
+from reports.records import record_export
 from segmentation import read_csv_bytes
 from segplatform.errors import ApplicationError
 
@@ -63,7 +63,7 @@ def test_a_reviewer_cannot_erase(finished_run, reviewer, login):
 
 
 def test_retention_purges_expired_datasets_and_runs_are_then_refused(finished_run, consultant):
-    from projects import services
+    from runs import services as run_services
 
     dataset = finished_run.dataset
     assert retention_purge()["datasets"] == 0
@@ -73,7 +73,7 @@ def test_retention_purges_expired_datasets_and_runs_are_then_refused(finished_ru
     assert not dataset.file
     assert AuditEvent.objects.filter(action="retention.purge").exists()
     with pytest.raises(ApplicationError, match="retention"):
-        services.run_start(
+        run_services.run_start(
             project=dataset.project, dataset=dataset, spec=finished_run.spec, user=consultant, enqueue=False
         )
     with pytest.raises(ApplicationError, match="retention"):
@@ -114,11 +114,11 @@ def test_a_pseudonymised_customer_is_erased_by_their_original_email(
 ):
     from governance.erasure import customer_erase
     from governance.pii_review import default_decisions, privacy_review_confirm
-    from projects import services
+    from runs import services as run_services
     from tests.governance.helpers import as_csv, pii_table
     from tests.projects.helpers import NUMERIC
 
-    dataset = services.dataset_upload(
+    dataset = run_services.dataset_upload(
         project=project, name="c.csv", content=as_csv(pii_table(60)), id_column="email", user=consultant
     )
     review = dataset.privacy_review
@@ -132,8 +132,8 @@ def test_a_pseudonymised_customer_is_erased_by_their_original_email(
         )
     dataset.refresh_from_db()
     spec = {"id_column": "email", "numeric_columns": NUMERIC, "k_min": 2, "k_max": 2}
-    run = services.run_start(project=project, dataset=dataset, spec=spec, user=consultant, enqueue=False)
-    version = services.run_execute(run_id=run.pk).version
+    run = run_services.run_start(project=project, dataset=dataset, spec=spec, user=consultant, enqueue=False)
+    version = run_services.run_execute(run_id=run.pk).version
 
     with django_capture_on_commit_callbacks(execute=True):
         counts = customer_erase(project=project, original_id="Customer5@Example.com ", user=consultant)
@@ -152,7 +152,5 @@ def test_the_governance_page_offers_each_role_its_actions(
     page = login(reviewer).get(url).content.decode()
     assert "Download PDF" in page and "Erase a customer" not in page
     assert login(outsider).get(url).status_code == 404
-    detail = (
-        login(consultant).get(reverse("projects:detail", args=[finished_run.project.pk])).content.decode()
-    )
+    detail = login(consultant).get(reverse("runs:project", args=[finished_run.project.pk])).content.decode()
     assert url in detail and reverse("governance:version_detail", args=[finished_run.version.pk]) in detail

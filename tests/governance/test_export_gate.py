@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from governance.models import AuditEvent
+from audit.models import AuditEvent
 from segmentation import read_csv_bytes
 
 
 def export(client, version, quasi, **extra):  # type: ignore[no-untyped-def]
-    url = reverse("governance:version_records_export", args=[version.pk])
+    url = reverse("reports:version_records_export", args=[version.pk])
     return client.post(url, {"quasi_identifiers": quasi, **extra}, follow=True)
 
 
@@ -32,7 +32,7 @@ def test_an_export_below_the_projects_k_is_refused_with_the_reason(finished_run,
 
 def test_a_reviewer_cannot_export_records(finished_run, reviewer, login):
     response = login(reviewer).post(
-        reverse("governance:version_records_export", args=[finished_run.version.pk]),
+        reverse("reports:version_records_export", args=[finished_run.version.pk]),
         {"quasi_identifiers": "region"},
     )
     assert response.status_code == 403

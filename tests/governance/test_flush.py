@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, transaction
 
-from governance.models import AuditEvent
-from governance.services import audit_record
+from audit.models import AuditEvent
+from audit.services import audit_record
 
 
 @pytest.mark.django_db(transaction=True)

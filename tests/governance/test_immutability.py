@@ -8,8 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from governance.models import AuditEvent, SegmentVersion
-from governance.services import audit_record
+from audit.models import AuditEvent
+from audit.services import audit_record
+from governance.models import SegmentVersion
 
 
 def drop_guards() -> None:

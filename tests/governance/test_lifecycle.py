@@ -6,8 +6,9 @@ import pytest
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from governance.lifecycle import version_status, version_transition
-from governance.models import AuditEvent, VersionStatusChange
+from governance.models import VersionStatusChange
 from segplatform.errors import ApplicationError
 
 

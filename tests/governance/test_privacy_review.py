@@ -6,10 +6,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from governance.models import AuditEvent, PrivacyReview
+from audit.models import AuditEvent
+from governance.models import PrivacyReview
 from governance.pii_review import project_key
-from projects import services
 from projects.models import Dataset
+from runs import services as run_services
 from segmentation import read_csv_bytes
 from segmentation.protection.pii import pseudonym
 from segplatform.errors import ApplicationError
@@ -21,7 +22,7 @@ SPEC = {"id_column": "email", "numeric_columns": NUMERIC, "k_min": 2, "k_max": 3
 
 def upload_pii(client, project):  # type: ignore[no-untyped-def]
     return client.post(
-        reverse("projects:dataset_upload", args=[project.pk]),
+        reverse("runs:dataset_upload", args=[project.pk]),
         {"file": SimpleUploadedFile("clients.csv", as_csv(pii_table()), "text/csv"), "id_column": "email"},
     )
 
@@ -50,7 +51,7 @@ def test_runs_are_refused_until_the_review_is_confirmed(project, consultant, log
     upload_pii(client, project)
     dataset = Dataset.objects.get(project=project)
     with pytest.raises(ApplicationError, match="not been reviewed"):
-        services.run_start(project=project, dataset=dataset, spec=SPEC, user=consultant, enqueue=False)
+        run_services.run_start(project=project, dataset=dataset, spec=SPEC, user=consultant, enqueue=False)
 
 
 def test_confirming_anonymises_the_table_and_deletes_the_raw_upload(
@@ -86,8 +87,8 @@ def test_labels_join_on_pseudonyms_and_the_manifest_says_so(project, consultant,
     upload_pii(client, project)
     dataset = Dataset.objects.get(project=project)
     confirm(client, dataset)
-    run = services.run_start(project=project, dataset=dataset, spec=SPEC, user=consultant, enqueue=False)
-    run = services.run_execute(run_id=run.pk)
+    run = run_services.run_start(project=project, dataset=dataset, spec=SPEC, user=consultant, enqueue=False)
+    run = run_services.run_execute(run_id=run.pk)
     assert run.status == "succeeded", run.error
     files = {d.kind: d for d in run.version.deliverables.all()}
     manifest = json.loads(files["manifest.json"].file.open("rb").read())

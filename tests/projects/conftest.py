@@ -9,15 +9,15 @@ from tests.projects.helpers import NUMERIC, upload_csv
 @pytest.fixture
 def finished_run(project, consultant):  # type: ignore[no-untyped-def]
     """A run executed in-process through the same service the worker calls."""
-    from projects import services
+    from runs import services as run_services
 
     raw, _ = upload_csv(300, seed=5)
-    dataset = services.dataset_upload(
+    dataset = run_services.dataset_upload(
         project=project, name="customers.csv", content=raw, id_column="customer_id", user=consultant
     )
     spec = {"id_column": "customer_id", "numeric_columns": NUMERIC, "k_min": 2, "k_max": 4}
-    run = services.run_start(project=project, dataset=dataset, spec=spec, user=consultant, enqueue=False)
-    return services.run_execute(run_id=run.pk)
+    run = run_services.run_start(project=project, dataset=dataset, spec=spec, user=consultant, enqueue=False)
+    return run_services.run_execute(run_id=run.pk)
 
 
 @pytest.fixture

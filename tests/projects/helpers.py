@@ -56,12 +56,12 @@ def score_in_postgresql(sql: str, customers: pd.DataFrame, numeric: list[str]) -
 
 def rerun(run, user, **spec_changes):  # type: ignore[no-untyped-def]
     """``run``'s dataset segmented again in process, as the worker would, with ``spec_changes``."""
-    from projects import services
+    from runs import services as run_services
 
-    again = services.run_start(
+    again = run_services.run_start(
         project=run.project, dataset=run.dataset, spec={**run.spec, **spec_changes}, user=user, enqueue=False
     )
-    return services.run_execute(run_id=again.pk)
+    return run_services.run_execute(run_id=again.pk)
 
 
 def labels_of(frame: pd.DataFrame) -> dict[str, int]:

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def wait_for(client, run_id: int, seconds: float = 180) -> dict:  # type: ignore[no-untyped-def]
-    url = reverse("projects:run_status", args=[run_id])
+    url = reverse("runs:run_status", args=[run_id])
     seen = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -54,7 +54,7 @@ def test_a_consultant_segments_an_upload_on_the_worker_and_the_scorers_match(
     # Upload, choosing the id column.
     raw, frame = upload_csv(1_500, seed=42)
     response = client.post(
-        reverse("projects:dataset_upload", args=[project.pk]),
+        reverse("runs:dataset_upload", args=[project.pk]),
         {
             "file": SimpleUploadedFile("customers.csv", raw, content_type="text/csv"),
             "id_column": "customer_id",
@@ -67,7 +67,7 @@ def test_a_consultant_segments_an_upload_on_the_worker_and_the_scorers_match(
 
     # Start the run: it is queued for the worker, not executed here.
     response = client.post(
-        reverse("projects:run_new", args=[project.pk]),
+        reverse("runs:run_new", args=[project.pk]),
         {"dataset": dataset_id, "numeric_columns": NUMERIC, "k_min": 2, "k_max": 6, "random_state": 0},
     )
     assert response.status_code == 302
@@ -77,7 +77,7 @@ def test_a_consultant_segments_an_upload_on_the_worker_and_the_scorers_match(
     assert status["progress"] == 100
 
     # The run page lists the downloads.
-    page = client.get(reverse("projects:run_detail", args=[run_id])).content.decode()
+    page = client.get(reverse("runs:run_detail", args=[run_id])).content.decode()
     links = dict(re.findall(r'href="(/deliverables/\d+/download/)">([\w.]+)</a>', page))
     by_name = {name: url for url, name in links.items()}
     assert {"deck.pptx", "scorer_postgresql.sql", "scorer_sqlite.sql", "labels.csv"} <= set(by_name)

@@ -56,7 +56,7 @@ def _route_text(pattern) -> str:  # type: ignore[no-untyped-def]
 
 
 def targets(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    from governance.models import AuditEvent
+    from audit.models import AuditEvent
 
     version = run.version
     return {
@@ -101,7 +101,7 @@ def test_every_route_is_known_and_covered(finished_run):
 
 
 def test_no_route_gives_a_member_of_another_project_anything(finished_run, outsider, client):
-    from governance.models import AuditEvent
+    from audit.models import AuditEvent
 
     client.force_login(outsider)
     token, _ = Token.objects.get_or_create(user=outsider)

@@ -11,15 +11,15 @@ pytestmark = pytest.mark.django_db
 def project_urls(run):  # type: ignore[no-untyped-def]
     deliverable = run.version.deliverables.first()
     return [
-        ("get", reverse("projects:detail", args=[run.project.pk])),
-        ("get", reverse("projects:dataset_upload", args=[run.project.pk])),
-        ("post", reverse("projects:dataset_upload", args=[run.project.pk])),
-        ("get", reverse("projects:run_new", args=[run.project.pk])),
-        ("post", reverse("projects:run_new", args=[run.project.pk])),
-        ("get", reverse("projects:run_detail", args=[run.pk])),
-        ("get", reverse("projects:run_status", args=[run.pk])),
-        ("post", reverse("projects:run_cancel", args=[run.pk])),
-        ("get", reverse("projects:deliverable_download", args=[deliverable.pk])),
+        ("get", reverse("runs:project", args=[run.project.pk])),
+        ("get", reverse("runs:dataset_upload", args=[run.project.pk])),
+        ("post", reverse("runs:dataset_upload", args=[run.project.pk])),
+        ("get", reverse("runs:run_new", args=[run.project.pk])),
+        ("post", reverse("runs:run_new", args=[run.project.pk])),
+        ("get", reverse("runs:run_detail", args=[run.pk])),
+        ("get", reverse("runs:run_status", args=[run.pk])),
+        ("post", reverse("runs:run_cancel", args=[run.pk])),
+        ("get", reverse("runs:deliverable_download", args=[deliverable.pk])),
     ]
 
 
@@ -32,7 +32,7 @@ def test_it_refuses_every_project_url_to_a_member_of_another_project(finished_ru
 
 def test_it_refuses_download_from_another_project(finished_run, outsider, login):
     deliverable = finished_run.version.deliverables.get(kind="labels.csv")
-    response = login(outsider).get(reverse("projects:deliverable_download", args=[deliverable.pk]))
+    response = login(outsider).get(reverse("runs:deliverable_download", args=[deliverable.pk]))
     assert response.status_code == 404
     assert b"customer_id" not in response.content
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from governance.models import AuditEvent
+from audit.models import AuditEvent
 from projects.models import Dataset, SegmentationRun
 from tests.conftest import PASSWORD
 from tests.projects.helpers import upload_csv
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def upload(client, project, name, content, id_column=""):  # type: ignore[no-untyped-def]
     return client.post(
-        reverse("projects:dataset_upload", args=[project.pk]),
+        reverse("runs:dataset_upload", args=[project.pk]),
         {"file": SimpleUploadedFile(name, content, content_type="text/csv"), "id_column": id_column},
     )
 
@@ -67,7 +67,7 @@ def test_a_run_asking_for_more_segments_than_rows_is_refused_on_the_form(project
     upload(client, project, "tiny.csv", b"customer_id,spend\n1,2\n2,5\n3,9\n4,1\n")
     dataset = Dataset.objects.get()
     response = client.post(
-        reverse("projects:run_new", args=[project.pk]),
+        reverse("runs:run_new", args=[project.pk]),
         {"dataset": dataset.pk, "numeric_columns": ["spend"], "k_min": 2, "k_max": 6, "random_state": 0},
     )
     assert response.status_code == 200
@@ -76,16 +76,16 @@ def test_a_run_asking_for_more_segments_than_rows_is_refused_on_the_form(project
 
 
 def test_a_failed_run_shows_its_reason_on_the_run_page(project, consultant, login):
-    from projects import services
+    from runs import services as run_services
 
     client = login(consultant)
     upload(client, project, "flat.csv", b"customer_id,spend,visits\n1,2,1\n2,2,1\n3,2,1\n4,2,1\n5,2,2\n")
     dataset = Dataset.objects.get()
     spec = {"id_column": "customer_id", "numeric_columns": ["spend"], "k_min": 2, "k_max": 3}
-    run = services.run_start(project=project, dataset=dataset, spec=spec, user=consultant, enqueue=False)
-    run = services.run_execute(run_id=run.pk)
+    run = run_services.run_start(project=project, dataset=dataset, spec=spec, user=consultant, enqueue=False)
+    run = run_services.run_execute(run_id=run.pk)
     assert run.status == "failed"
-    page = client.get(reverse("projects:run_detail", args=[run.pk])).content.decode()
+    page = client.get(reverse("runs:run_detail", args=[run.pk])).content.decode()
     assert "same value for every customer" in page
 
 
@@ -93,7 +93,7 @@ def test_logins_failed_logins_uploads_and_downloads_are_audited(finished_run, co
     assert not client.login(username=consultant.username, password="wrong")
     client.post(reverse("login"), {"username": consultant.username, "password": PASSWORD})
     deliverable = finished_run.version.deliverables.get(kind="deck.pptx")
-    assert client.get(reverse("projects:deliverable_download", args=[deliverable.pk])).status_code == 200
+    assert client.get(reverse("runs:deliverable_download", args=[deliverable.pk])).status_code == 200
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     for action in (
         "dataset.upload",
@@ -110,23 +110,23 @@ def test_logins_failed_logins_uploads_and_downloads_are_audited(finished_run, co
 
 def test_a_deliverable_downloads_as_an_attachment_named_after_its_version(finished_run, consultant, login):
     deliverable = finished_run.version.deliverables.get(kind="scorer_sqlite.sql")
-    response = login(consultant).get(reverse("projects:deliverable_download", args=[deliverable.pk]))
+    response = login(consultant).get(reverse("runs:deliverable_download", args=[deliverable.pk]))
     assert "attachment" in response["Content-Disposition"]
     assert "v1-scorer_sqlite.sql" in response["Content-Disposition"]
     assert b"SELECT" in response.content.upper()
 
 
 def test_a_cancelled_run_is_not_executed(project, consultant, login):
-    from projects import services
+    from runs import services as run_services
 
     raw, _ = upload_csv(100)
-    dataset = services.dataset_upload(
+    dataset = run_services.dataset_upload(
         project=project, name="c.csv", content=raw, id_column="", user=consultant
     )
     spec = {"id_column": "customer_id", "numeric_columns": ["avg_basket"], "k_min": 2, "k_max": 3}
-    run = services.run_start(project=project, dataset=dataset, spec=spec, user=consultant, enqueue=False)
-    login(consultant).post(reverse("projects:run_cancel", args=[run.pk]))
-    run = services.run_execute(run_id=run.pk)
+    run = run_services.run_start(project=project, dataset=dataset, spec=spec, user=consultant, enqueue=False)
+    login(consultant).post(reverse("runs:run_cancel", args=[run.pk]))
+    run = run_services.run_execute(run_id=run.pk)
     assert run.status == "cancelled"
     assert not hasattr(run, "version") or run.version is None
 
@@ -138,7 +138,7 @@ def test_the_run_form_puts_chosen_algorithms_in_the_spec_and_leaves_the_default_
     upload(client, project, "small.csv", b"customer_id,spend\n1,2\n2,5\n3,9\n4,1\n5,3\n6,8\n")
     dataset = Dataset.objects.get()
     form = {"dataset": dataset.pk, "numeric_columns": ["spend"], "k_min": 2, "k_max": 3, "random_state": 0}
-    url = reverse("projects:run_new", args=[project.pk])
+    url = reverse("runs:run_new", args=[project.pk])
     assert 'value="agglomerative"' in client.get(url + f"?dataset={dataset.pk}").content.decode()
     client.post(url, {**form, "algorithms": ["agglomerative", "kmeans"]})
     client.post(url, {**form, "algorithms": ["kmeans", "gmm", "hdbscan"]})

@@ -22,7 +22,7 @@ def chart_data(html: str, element_id: str) -> dict:
 def test_the_results_page_shows_cards_and_the_data_of_every_chart(finished_run, login):
     html = (
         login(finished_run.created_by)
-        .get(reverse("projects:run_detail", args=[finished_run.pk]))
+        .get(reverse("runs:run_detail", args=[finished_run.pk]))
         .content.decode()
     )
     version = finished_run.version
@@ -50,7 +50,7 @@ def test_the_results_page_shows_cards_and_the_data_of_every_chart(finished_run, 
 def test_plotly_is_served_by_the_platform_not_a_cdn(finished_run, login, client):
     html = (
         login(finished_run.created_by)
-        .get(reverse("projects:run_detail", args=[finished_run.pk]))
+        .get(reverse("runs:run_detail", args=[finished_run.pk]))
         .content.decode()
     )
     scripts = re.findall(r'<script src="([^"]+)"', html)
@@ -67,7 +67,7 @@ def test_the_pca_map_matches_scikit_learns_projection(finished_run):
     import numpy as np
     from sklearn.decomposition import PCA
 
-    from projects.charts import version_charts
+    from runs.charts import version_charts
     from segmentation import load_model, read_csv_bytes
 
     version = finished_run.version
@@ -84,9 +84,9 @@ def test_the_pca_map_matches_scikit_learns_projection(finished_run):
 def test_two_runs_are_compared_side_by_side(finished_run, login):
     other = rerun(finished_run, finished_run.created_by, k_min=2, k_max=2)
     client = login(finished_run.created_by)
-    detail = client.get(reverse("projects:detail", args=[finished_run.project.pk])).content.decode()
+    detail = client.get(reverse("runs:project", args=[finished_run.project.pk])).content.decode()
     assert "Compare side by side" in detail
-    response = client.get(reverse("projects:run_compare") + f"?a={finished_run.pk}&b={other.pk}")
+    response = client.get(reverse("runs:run_compare") + f"?a={finished_run.pk}&b={other.pk}")
     html = response.content.decode()
     assert response.status_code == 200
     assert chart_data(html, "charts-a")["label"] == "v1" and chart_data(html, "charts-b")["label"] == "v2"
@@ -95,16 +95,14 @@ def test_two_runs_are_compared_side_by_side(finished_run, login):
 
 
 def test_it_refuses_to_compare_with_another_projects_run(finished_run, outsider, login):
-    response = login(outsider).get(
-        reverse("projects:run_compare") + f"?a={finished_run.pk}&b={finished_run.pk}"
-    )
+    response = login(outsider).get(reverse("runs:run_compare") + f"?a={finished_run.pk}&b={finished_run.pk}")
     assert response.status_code == 404
 
 
 def test_the_heatmap_falls_back_to_relative_differences_without_centroids():
     from types import SimpleNamespace
 
-    from projects.charts import _heatmap
+    from runs.charts import _heatmap
 
     version = SimpleNamespace(
         model={"format": "some-other-model"},
@@ -122,19 +120,19 @@ def test_an_agglomerative_run_carries_its_dendrogram_to_the_results_page(finishe
     # then its metrics keep the top of the merge tree, and the results page hands it to the chart
     stored = version.metrics["selected"]["dendrogram"]
     assert stored["linkage"] == "ward" and len(stored["merges"]) == 30 and stored["rows"] == 300
-    html = login(run.created_by).get(reverse("projects:run_detail", args=[run.pk])).content.decode()
+    html = login(run.created_by).get(reverse("runs:run_detail", args=[run.pk])).content.decode()
     assert chart_data(html, "charts-data")["dendrogram"] == stored
     assert 'data-chart="dendrogram"' in html
     # and a k-means winner has none
     assert "dendrogram" not in finished_run.version.metrics["selected"]
-    first = login(run.created_by).get(reverse("projects:run_detail", args=[finished_run.pk])).content
+    first = login(run.created_by).get(reverse("runs:run_detail", args=[finished_run.pk])).content
     assert b'data-chart="dendrogram"' not in first
 
 
 def test_a_density_winner_states_its_rule_and_draws_unassigned_customers_too(finished_run, login):
     run = rerun(finished_run, finished_run.created_by, algorithms=["hdbscan"], k_min=2, k_max=8)
     assert run.status == "succeeded", run.error
-    html = login(run.created_by).get(reverse("projects:run_detail", args=[run.pk])).content.decode()
+    html = login(run.created_by).get(reverse("runs:run_detail", args=[run.pk])).content.decode()
     assert 'id="assignment"' in html and "exemplars per segment" in html
     assert f"{run.version.metrics['selected']['assignment_agreement']:.1%}" in html
     data = chart_data(html, "charts-data")

@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 from pptx import Presentation
 from pypdf import PdfReader
 
-from governance.models import AuditEvent, SegmentVersion
+from audit.models import AuditEvent
+from governance.models import SegmentVersion
 from projects.models import Project
 from segmentation.synthetic.customers import SPEND_COLUMNS, spend_mix
 from tests.conftest import ROOT, need

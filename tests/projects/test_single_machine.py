@@ -16,13 +16,14 @@ pytestmark = pytest.mark.slow
 
 ENQUEUE = """
 from projects import services
+from runs import services as run_services
 from projects.models import Project
 project = Project.objects.get(name="Customer segmentation demo")
 dataset = project.datasets.get()
 spec = {"id_column": "customer_id", "numeric_columns": ["recency_days", "avg_basket"], "k_min": 2, "k_max": 4}
 from django.db import transaction
 with transaction.atomic():
-    run = services.run_start(project=project, dataset=dataset, spec=spec, user=None)
+    run = run_services.run_start(project=project, dataset=dataset, spec=spec, user=None)
 print(run.pk)
 """
 

@@ -13,9 +13,9 @@ from django.db import connection
 from django.urls import reverse
 
 from governance.models import SegmentVersion
-from projects import services
 from projects.models import Dataset
 from reports.services import _scorer_bytes
+from runs import services as run_services
 from segmentation.synthetic.transactions import transaction_log
 from tests.conftest import services_required
 from tests.projects.helpers import labels_of, upload_csv
@@ -144,7 +144,7 @@ def test_segment_reads_a_parquet_log(tmp_path):
 
 def upload(client, project, name, content):  # type: ignore[no-untyped-def]
     return client.post(
-        reverse("projects:dataset_upload", args=[project.pk]),
+        reverse("runs:dataset_upload", args=[project.pk]),
         {"file": SimpleUploadedFile(name, content), "id_column": ""},
     )
 
@@ -169,13 +169,13 @@ def test_the_portal_accepts_parquet_and_xlsx_and_stores_the_bytes_encrypted(
 
 def test_the_run_page_lists_what_the_data_quality_checks_dropped(project, consultant, login):
     raw, _ = messy_log_csv(120)
-    dataset = services.dataset_upload(
+    dataset = run_services.dataset_upload(
         project=project, name="log.csv", content=raw, id_column=None, user=consultant
     )
-    run = services.run_start(project=project, dataset=dataset, spec=SPEC, user=consultant, enqueue=False)
-    run = services.run_execute(run_id=run.pk)
+    run = run_services.run_start(project=project, dataset=dataset, spec=SPEC, user=consultant, enqueue=False)
+    run = run_services.run_execute(run_id=run.pk)
     assert run.status == "succeeded", run.error
-    page = login(consultant).get(reverse("projects:run_detail", args=[run.pk])).content.decode()
+    page = login(consultant).get(reverse("runs:run_detail", args=[run.pk])).content.decode()
     assert "Data quality" in page
     assert "1 row dropped: no customer id" in page
     assert "1 exact duplicate row found and kept" in page

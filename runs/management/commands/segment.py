@@ -14,9 +14,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.pii_review import default_decisions, privacy_review_confirm
-from projects import services
+from projects import services as project_services
 from projects.models import SegmentationRun
 from reports.services import deliverables_export
+from runs import services
 from segmentation import SegmentationSpec, SpecError
 from segplatform.errors import ApplicationError
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {source}: {exc.strerror}") from None
 
         actor = f"cli:{getpass.getuser()}"
-        project = services.command_line_project(options.get("project"))
+        project = project_services.command_line_project(options.get("project"))
         try:
             dataset = services.dataset_upload(
                 project=project, name=source.name, content=content, id_column=spec["id_column"], user=None

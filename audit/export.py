@@ -62,7 +62,7 @@ def audit_trail_export(*, project: Any, fmt: str, user: Any, request: HttpReques
         from weasyprint import HTML  # heavy import, needed only here
 
         html = render_to_string(
-            "governance/audit_trail_pdf.html",
+            "audit/trail_pdf.html",
             {
                 "project": project,
                 "events": events,

@@ -15,9 +15,8 @@ import pandas as pd
 from django.core.cache import cache
 
 from governance.models import SegmentVersion
+from governance.selectors import version_model
 from segmentation import read_input
-
-from .scoring import version_model
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +141,7 @@ def _scored_table(version: SegmentVersion) -> pd.DataFrame:
         with deliverable.file.open("rb") as handle:
             return read_input(handle.read(), name="features.csv")
     dataset = version.run.dataset
-    with dataset.file.open("rb") as handle:
-        return read_input(handle.read(), name=dataset.name)
+    return dataset.read_table()
 
 
 def _map(version: SegmentVersion) -> dict[str, Any] | None:

@@ -7,8 +7,6 @@ the arithmetic of ``predict`` and of the compiled SQL scorers.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import pandas as pd
@@ -16,15 +14,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
+from audit.services import audit_record
 from governance.models import SegmentVersion
-from governance.services import audit_record
-from segmentation import SegmentationError, load_model
+from governance.selectors import version_model
 from segplatform.errors import ApplicationError
 
-# Versions are immutable, so a loaded model stays valid for as long as it is cached.
-_CACHE: OrderedDict[tuple[int, str], Any] = OrderedDict()
-_CACHE_SIZE = 32
-_CACHE_LOCK = threading.Lock()
 # At most this many problems are listed in one refusal: enough to fix a client's mapping.
 MAX_LISTED_PROBLEMS = 20
 
@@ -35,30 +29,6 @@ class ScoringInputError(ApplicationError):
     def __init__(self, message: str, *, fields: dict[str, list[str]]) -> None:
         super().__init__(message, field="records")
         self.fields = fields
-
-
-def version_model(version: SegmentVersion) -> Any:
-    """The fitted model of a version, loaded once per process.
-
-    The one place the platform turns a stored artefact back into a model: scoring, the charts and
-    run comparison all come through here.
-    """
-    key = (version.pk, version.model_sha256)
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    try:
-        model = load_model(version.model)
-    except (SegmentationError, KeyError, TypeError, ValueError) as exc:
-        raise ApplicationError(
-            f"version {version.label} has a model this platform cannot load ({exc}): start a new run"
-        ) from None
-    with _CACHE_LOCK:
-        _CACHE[key] = model
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return model
 
 
 def _is_number(value: Any) -> bool:

@@ -9,8 +9,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from projects import services
+from projects import services as project_services
 from projects.models import Membership, Project
+from runs import services
 from segmentation.synthetic.customers import customer_table
 
 DEMO_USER = "demo"
@@ -28,11 +29,11 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
 
-        client = services.client_get_or_create(name=DEMO_CLIENT)
+        client = project_services.client_get_or_create(name=DEMO_CLIENT)
         project = Project.objects.filter(client=client, name=DEMO_PROJECT).first()
         if project is None:
-            project = services.project_create(client=client, name=DEMO_PROJECT, user=user)
-        services.membership_add(project=project, user=user, role=Membership.Role.CONSULTANT)
+            project = project_services.project_create(client=client, name=DEMO_PROJECT, user=user)
+        project_services.membership_add(project=project, user=user, role=Membership.Role.CONSULTANT)
         if not project.datasets.exists():
             frame, _ = customer_table(2_000, seed=7)
             services.dataset_upload(

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from governance.models import AuditEvent
-from governance.selectors import audit_chain_check
+from audit.models import AuditEvent
+from audit.selectors import audit_chain_check
 
 
 class Command(BaseCommand):

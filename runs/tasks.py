@@ -7,6 +7,6 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="projects.run_segmentation", bind=True)
+@shared_task(name=services.RUN_TASK, bind=True)
 def run_segmentation(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
     services.run_execute(run_id=run_id)

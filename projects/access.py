@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from projects.models import Membership
+from .models import Membership
 
 CONSULTANT = Membership.Role.CONSULTANT
 REVIEWER = Membership.Role.REVIEWER

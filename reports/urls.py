@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+# Under /governance/, where the export was first published: the address is a contract.
+urlpatterns = [
+    path("versions/<int:pk>/records.csv", views.version_records_export, name="version_records_export"),
+]
