@@ -165,4 +165,4 @@ def test_an_administrator_edits_the_policy_in_the_admin_without_seeing_the_key(p
     )
     policy.refresh_from_db()
     assert (policy.target_k, policy.retention_days) == (10, 90)
-    assert admin_client.get(reverse("admin:governance_auditevent_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:audit_auditevent_changelist")).status_code == 200
