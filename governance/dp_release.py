@@ -69,9 +69,7 @@ def dp_release_create(
             raise ApplicationError(f"{version.label}'s labels were deleted under the retention policy")
         with labels_file.file.open("rb") as handle:
             labels = read_csv_bytes(handle.read(), name="labels.csv")
-        table = dataset.read_table()
-        table = table.rename(columns={dataset.id_column: "customer_id"})
-        table["customer_id"] = table["customer_id"].astype("string")
+        table = dataset.read_table().rename(columns={dataset.id_column: "customer_id"})
         features = list(bounds)
         joined = labels.merge(table[["customer_id", *features]], on="customer_id", how="left")
         released, used = dp_profile(

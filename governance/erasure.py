@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from projects.models import Dataset, Project
-from segmentation import read_input
+from segmentation import id_text, read_input
 from segmentation.protection.pii import pseudonym
 from segplatform.errors import ApplicationError
 
@@ -84,7 +84,7 @@ def erase_rows(field: Any, column: str, ids: set[str], name: str) -> int:
         table = read_input(handle.read())
     if column not in table.columns:
         return 0
-    keep = ~table[column].astype("string").str.strip().isin(ids)
+    keep = ~id_text(table[column]).isin(ids)
     removed = int((~keep).sum())
     if removed:
         rewrite_file(field, csv_bytes(table[keep.fillna(True)]), name)

@@ -6,7 +6,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import models
 
-from segmentation import read_input
+from segmentation import id_text, read_input
 
 
 class Client(models.Model):
@@ -85,9 +85,14 @@ class Dataset(models.Model):
         """The stored table as a frame, whatever its format (CSV, Parquet or XLSX, told by its bytes).
 
         Before its privacy review is confirmed this is the raw upload; afterwards the anonymised table.
+        The id column is text, as in ``labels.csv`` (:func:`segmentation.id_text`), so the table
+        joins the labels whether the file held the ids as text or as numbers.
         """
         with self.file.open("rb") as handle:
-            return read_input(handle.read(), name=f"'{self.name}'")
+            frame = read_input(handle.read(), name=f"'{self.name}'")
+        if self.id_column in frame.columns:
+            frame[self.id_column] = id_text(frame[self.id_column])
+        return frame
 
     @property
     def columns(self) -> list[str]:

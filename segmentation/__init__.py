@@ -8,7 +8,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .data.features import FeatureTable, customer_features
-from .data.io import read_csv_bytes, read_input, read_table
+from .data.io import id_text, read_csv_bytes, read_input, read_table
 from .data.transactions import Events, clean_transactions
 from .errors import SegmentationError, SpecError
 from .model.artefact import CentroidModel, SegmentationModel, load_model
@@ -26,6 +26,7 @@ __all__ = [
     "SpecError",
     "clean_transactions",
     "customer_features",
+    "id_text",
     "load_model",
     "read_csv_bytes",
     "read_input",

@@ -15,6 +15,7 @@ from . import __version__
 from .clustering.reduction import clustering_projection, exploration_maps, uncentred, unit_rows
 from .clustering.sweep import SweepResult, sweep
 from .data.customer_table import build_customer_table
+from .data.io import id_text
 from .errors import SegmentationError
 from .explain.outcomes import outcome_association
 from .explain.profile import profile_segments
@@ -231,7 +232,7 @@ def _prepare(frame: pd.DataFrame, spec: SegmentationSpec) -> tuple[pd.Series, pd
             f"column(s) not found in the data: {', '.join(absent)}; "
             f"the data has {', '.join(map(str, frame.columns))}"
         )
-    raw_ids = frame[spec.id_column].astype("string").str.strip()
+    raw_ids = id_text(frame[spec.id_column])
     has_id = raw_ids.notna() & (raw_ids != "")
     kept = frame.loc[has_id]
     ids = raw_ids[has_id]

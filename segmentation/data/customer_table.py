@@ -21,6 +21,7 @@ from ..errors import SegmentationError
 from ..model.artefact import coerce_numeric
 from ..spec import SegmentationSpec
 from .features import customer_features
+from .io import id_text
 from .transactions import clean_transactions, default_as_of
 
 FEATURE_ID = "customer_id"
@@ -63,7 +64,7 @@ def _from_customers(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerTabl
             f"column(s) not found in the data: {', '.join(absent)}; "
             f"the data has {', '.join(map(str, frame.columns))}"
         )
-    ids = frame[spec.id_column].astype("string").str.strip()
+    ids = id_text(frame[spec.id_column])
     has_id = (ids.notna() & (ids != "")).to_numpy(dtype=bool)
     features = pd.DataFrame({FEATURE_ID: ids[has_id].to_numpy()})
     for column in spec.numeric_columns:
@@ -174,7 +175,7 @@ def _attributes(
     out = pd.DataFrame({FEATURE_ID: customers.to_numpy()})
     if not carried:
         return out
-    ids = frame[spec.id_column].astype("string").str.strip()
+    ids = id_text(frame[spec.id_column])
     rows = frame.loc[ids.notna() & (ids != ""), carried].copy()
     rows[FEATURE_ID] = ids[rows.index].astype(object)
     last = rows.groupby(FEATURE_ID, sort=False)[carried].last()

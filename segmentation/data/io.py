@@ -69,6 +69,9 @@ ZIP_MAGIC = b"PK\x03\x04"  # XLSX is a zip archive
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
+NULLABLE_INTEGERS = {
+    f"{sign}int{bits}": f"{sign.upper()}Int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64)
+}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES
 
 
@@ -125,14 +128,39 @@ def read_input(source: Path | str | bytes, name: str | None = None) -> pd.DataFr
     return frame
 
 
+def id_text(cells: pd.Series) -> pd.Series:
+    """Customer ids as the platform compares them: text, trimmed, a blank cell missing.
+
+    Every part that matches ids (the engine's labels, joins with ``labels.csv``, erasure) reads
+    them through this, so the integer 100001 of a Parquet or XLSX file and the CSV cell
+    ``"100001"`` are the same customer.
+    """
+    text = cells.astype("string").str.strip()
+    return text.mask(text == "", pd.NA)
+
+
 def _read_parquet(raw: bytes, label: str) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(pa.BufferReader(raw)).to_pandas()
+        table = pq.read_table(pa.BufferReader(raw))
+        frame = table.to_pandas()
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise SegmentationError(f"{label} is not a readable Parquet file: {exc}") from None
+    # pyarrow turns an integer column with a null into floats (100001 -> 100001.0) unless the
+    # file carries pandas' own metadata: read such columns as nullable integers, from Arrow
+    # directly so that ids beyond 2**53 stay exact.
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if (
+            pa.types.is_integer(column.type)
+            and column.null_count
+            and name in frame.columns
+            and frame[name].dtype.kind == "f"
+        ):
+            nullable = pd.api.types.pandas_dtype(NULLABLE_INTEGERS[str(column.type)])
+            frame[name] = column.to_pandas(types_mapper={column.type: nullable}.get).set_axis(frame.index)
+    return frame
 
 
 def _read_excel(raw: bytes, label: str) -> pd.DataFrame:
@@ -140,6 +168,15 @@ def _read_excel(raw: bytes, label: str) -> pd.DataFrame:
 
     try:
         # The first sheet holds the table; openpyxl reads dates as datetimes and numbers as numbers.
-        return pd.read_excel(io.BytesIO(raw), sheet_name=0, engine="openpyxl")
+        frame = pd.read_excel(io.BytesIO(raw), sheet_name=0, engine="openpyxl")
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise SegmentationError(f"{label} is not a readable Excel (.xlsx) file: {exc}") from None
+    # pandas turns a column of whole numbers with a blank cell into floats (17 -> 17.0); Excel
+    # shows 17, and a CSV export of the sheet says 17: keep such columns whole (nullable).
+    for column in frame.columns:
+        cells = frame[column]
+        if cells.dtype.kind == "f" and cells.isna().any():
+            filled = cells.dropna()
+            if len(filled) and bool(((filled % 1 == 0) & (filled.abs() <= 2**53)).all()):
+                frame[column] = cells.astype("Int64")
+    return frame

@@ -8,7 +8,9 @@ The measures follow the definitions implemented by pycanon (tested against it):
   values (pycanon truncates to a whole number; the exact value is reported alongside).
 * t-closeness: the largest earth mover's distance between a class's sensitive distribution and
   the whole table's: equal distance (half the L1 distance) for text attributes, ordered distance
-  (cumulative differences over the sorted values, divided by m - 1) for numeric ones.
+  (cumulative differences over the sorted values, divided by m - 1) for numeric ones. An
+  attribute is numeric when every filled cell is a number, whatever the file's types: a CSV's
+  cells arrive as text, a Parquet or XLSX file's as numbers, and both are measured alike.
 
 With several sensitive attributes, l is the minimum and t the maximum over them. Missing
 quasi-identifier values form a class of their own (pycanon drops such rows, which would
@@ -26,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SegmentationError
+from ..model.preprocess import coerce_numeric
 
 MISSING = "(missing)"
 SUPPRESSED = "*"
@@ -118,14 +121,25 @@ def _class_value_counts(classes: np.ndarray, values: pd.Series) -> tuple[np.ndar
 
 
 def _sensitive(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The values compared: numbers (missing ones last) for a numeric attribute, else text."""
     series = frame[column]
+    if _is_numeric(series):
+        return coerce_numeric(series).fillna(np.inf)
     if series.isna().any():
-        series = series.astype("string").fillna(MISSING) if not _is_numeric(series) else series.fillna(np.inf)
+        series = series.astype("string").fillna(MISSING)
     return series
 
 
 def _is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    """Whether every filled cell is a number, by the values and not the file's types, so that an
+    income read as text from a CSV and as integers from a Parquet or XLSX file is measured alike
+    (in numeric order, with the ordered distance for t)."""
+    if pd.api.types.is_bool_dtype(series):
+        return False
+    if pd.api.types.is_numeric_dtype(series):
+        return True
+    filled = series.dropna()
+    return bool(len(filled)) and bool(coerce_numeric(filled).notna().all())
 
 
 def l_diversity(frame: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: Sequence[str]) -> int:

@@ -31,14 +31,14 @@ def as_csv(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-def segment_folder(folder: Path, out: str = "out") -> Path:
-    """Run ``manage.py segment`` on ``folder``'s customers.csv and spec.json; return the output folder."""
+def segment_folder(folder: Path, out: str = "out", source: str = "customers.csv") -> Path:
+    """Run ``manage.py segment`` on ``folder``'s ``source`` and spec.json; return the output folder."""
     from django.core.management import call_command
 
     target = folder / out
     call_command(
         "segment",
-        str(folder / "customers.csv"),
+        str(folder / source),
         "--spec",
         str(folder / "spec.json"),
         "--out",

@@ -6,26 +6,12 @@ import json
 
 import numpy as np
 import pandas as pd
-from pptx import Presentation
-from pypdf import PdfReader
 
 from reports.sections import rule_sentence
 from segmentation.synthetic.customers import customer_table
 from tests.governance.helpers import segment_folder
 from tests.projects.helpers import NUMERIC
-
-
-def _slides(path) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    texts = {}
-    for slide in Presentation(str(path)).slides:
-        parts = []
-        for shape in slide.shapes:
-            if shape.has_text_frame:
-                parts.append(shape.text_frame.text)
-            if shape.has_table:
-                parts += [cell.text for row in shape.table.rows for cell in row.cells]
-        texts[slide.shapes.title.text_frame.text] = " ".join(" ".join(parts).split())
-    return texts
+from tests.reports.helpers import pdf_text, slide_texts
 
 
 def test_segment_with_protected_columns_puts_the_audit_in_the_deck(db, tmp_path):
@@ -46,13 +32,13 @@ def test_segment_with_protected_columns_puts_the_audit_in_the_deck(db, tmp_path)
     out = segment_folder(tmp_path)
 
     # then the deck's bias slide names the attribute, and every segment slide its name and rule
-    slides = _slides(out / "deck.pptx")
+    slides = slide_texts(out / "deck.pptx")
     assert "gender" in slides["Bias audit"]
     assert "No protected attributes declared" not in slides["Bias audit"]
     assert "Draft when this document was built" in slides["Version and approval status"]
     profile = pd.read_csv(out / "profile.csv")
     rules = json.loads((out / "rules.json").read_text())["rules"]
-    pdf = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(str(out / "report.pdf")).pages)
+    pdf = pdf_text(str(out / "report.pdf"))
     for _, row in profile.iterrows():
         largest = max((r for r in rules if r["segment"] == row["segment"]), key=lambda r: r["support"])
         assert row["name"] in slides, row["name"]

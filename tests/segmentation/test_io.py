@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from segmentation import SegmentationError, read_csv_bytes, read_input
+from segmentation import SegmentationError, id_text, read_csv_bytes, read_input
 from segmentation.data.io import input_format
 
 
@@ -91,3 +91,37 @@ def test_read_input_reads_semicolon_latin1_csv_as_text():
 def test_a_broken_parquet_or_xlsx_is_refused_with_its_name(name, raw):
     with pytest.raises(SegmentationError, match="log"):
         read_input(raw, name=name)
+
+
+def _with_a_blank_id() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"customer_id": pd.array([100001, None, 2**62 + 1], dtype="Int64"), "spend": [10.5, 3.0, None]}
+    )
+
+
+def _parquet_without_pandas_metadata(frame: pd.DataFrame) -> bytes:
+    # as Spark, DuckDB or a warehouse export writes it: no pandas dtypes to restore
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None), buffer)
+    return buffer.getvalue()
+
+
+def test_whole_numbers_with_a_blank_cell_stay_whole_as_the_csv_says_them(tmp_path):
+    frame = _with_a_blank_id()
+    csv = read_input(frame.to_csv(index=False).encode())
+    parquet = read_input(_parquet_without_pandas_metadata(frame))
+    assert id_text(csv["customer_id"]).tolist() == ["100001", pd.NA, str(2**62 + 1)]
+    assert id_text(parquet["customer_id"]).tolist() == ["100001", pd.NA, str(2**62 + 1)]  # exact
+
+    # Excel holds every number as a double: whole ones up to 2**53 are exact
+    path = tmp_path / "c.xlsx"
+    frame.assign(customer_id=pd.array([100001, None, 2**53], dtype="Int64")).to_excel(path, index=False)
+    excel = read_input(path)
+    assert id_text(excel["customer_id"]).tolist() == ["100001", pd.NA, str(2**53)]
+    # a column with fractions stays a column of floats
+    assert parquet["spend"].dtype == excel["spend"].dtype == "float64"

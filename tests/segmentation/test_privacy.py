@@ -108,3 +108,20 @@ def test_postcodes_are_truncated_to_a_prefix():
     result = generalise(frame, ["postcode"], k=5, max_suppression=0.02)
     assert result.levels["postcode"].startswith("first")
     assert result.frame["postcode"].str.endswith("*").all()
+
+
+@pytest.mark.parametrize("sensitive", [["income_band"], ["diagnosis", "income_band"]])
+def test_a_numeric_attribute_read_as_text_is_measured_as_numbers(sensitive):
+    # given the table as a CSV delivers it (every cell text) and as a Parquet file does (typed),
+    # with a blank income band in each
+    typed = table(5)
+    typed["income_band"] = typed["income_band"].astype("Int64")
+    typed.loc[3, "income_band"] = pd.NA
+    text = typed.astype("string")
+    # then both are measured alike, in numeric order (the ordered distance for t)
+    for measure in (privacy.l_diversity, privacy.entropy_l_diversity_exact, privacy.t_closeness):
+        assert measure(text, QI, sensitive) == pytest.approx(measure(typed, QI, sensitive), abs=1e-12)
+    complete = table(5)
+    assert privacy.t_closeness(complete.astype(str), QI, sensitive) == pytest.approx(
+        anonymity.t_closeness(complete, QI, sensitive), abs=1e-12
+    )
