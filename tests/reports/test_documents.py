@@ -29,6 +29,7 @@ from pypdf import PdfReader  # noqa: E402
 from reports.content import ReportContent, report_content  # noqa: E402
 from reports.deck import build_deck  # noqa: E402
 from reports.pdf import build_report_pdf, render_report_html  # noqa: E402
+from tests.reports.helpers import pdf_text, slide_text, slide_texts  # noqa: E402
 
 LONG_NAME = (
     "Occasional bargain hunters who mostly buy during seasonal promotions and respond to discount e-mails"
@@ -231,16 +232,6 @@ def pdf_path(content: ReportContent, tmp_path_factory: pytest.TempPathFactory) -
     return path
 
 
-def _slide_text(slide) -> str:
-    parts = []
-    for shape in slide.shapes:
-        if shape.has_text_frame:
-            parts.append(shape.text_frame.text)
-        if shape.has_table:
-            parts += [cell.text for row in shape.table.rows for cell in row.cells]
-    return " ".join(" ".join(parts).split())
-
-
 # -- content ---------------------------------------------------------------------------------
 
 
@@ -302,20 +293,20 @@ def test_deck_has_the_expected_slides_in_order(content: ReportContent, deck_path
     ]
     assert titles == expected
     for slide in deck.slides:
-        assert FOOTER in _slide_text(slide)
-    title_text = _slide_text(deck.slides[0])
+        assert FOOTER in slide_text(slide)
+    title_text = slide_text(deck.slides[0])
     assert "Acme Retail Ltd" in title_text and "26 November 2025" in title_text
 
 
 def test_deck_names_every_segment_and_its_figures(content: ReportContent, deck_path: Path) -> None:
     deck = Presentation(str(deck_path))
-    everything = " ".join(_slide_text(s) for s in deck.slides)
+    everything = " ".join(slide_text(s) for s in deck.slides)
     for name, size, _ in SEGMENTS:
         assert name in everything
         assert f"{size:,}" in everything
-    segment_slide = _slide_text(deck.slides[5])
+    segment_slide = slide_text(deck.slides[5])
     assert "What sets them apart" in segment_slide and "Monetary" in segment_slide
-    summary = _slide_text(deck.slides[1])
+    summary = slide_text(deck.slides[1])
     for key in content.key_numbers:
         assert key.value in summary
 
@@ -440,7 +431,7 @@ def test_deck_caps_a_long_candidate_list(content: ReportContent, tmp_path: Path)
     validation = slides[titles.index("Validation: how many segments?")]
     (table,) = [s.table for s in validation.shapes if s.has_table]
     assert len(table.rows) <= 13
-    assert "Selected" in _slide_text(validation) and "PDF report lists all" in _slide_text(validation)
+    assert "Selected" in slide_text(validation) and "PDF report lists all" in slide_text(validation)
     # the appendix lists every candidate, over two slides
     appendix = [s for s, t in zip(slides, titles, strict=True) if t.startswith("Appendix: all candidate")]
     assert len(appendix) == 2
@@ -613,16 +604,8 @@ def test_awkward_input_still_renders_and_fits(tmp_path: Path) -> None:
 # -- what the issue lists, slide by slide ------------------------------------------------------
 
 
-def _deck_texts(path: Path) -> dict[str, str]:
-    return {s.shapes.title.text_frame.text: _slide_text(s) for s in Presentation(str(path)).slides}
-
-
-def _pdf_text(path: Path) -> str:
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(str(path)).pages)
-
-
 def test_every_segment_slide_names_its_rule_value_and_actions(deck_path: Path) -> None:
-    slides = _deck_texts(deck_path)
+    slides = slide_texts(deck_path)
     for number, (name, _, _) in enumerate(SEGMENTS):
         slide = slides[name]
         assert rule_text(number) in slide, slide
@@ -632,7 +615,7 @@ def test_every_segment_slide_names_its_rule_value_and_actions(deck_path: Path) -
 
 
 def test_the_pdf_names_every_segment_and_its_rule(pdf_path: Path) -> None:
-    text = _pdf_text(pdf_path)
+    text = pdf_text(pdf_path)
     for number, (name, _, _) in enumerate(SEGMENTS):
         assert name in text and rule_text(number) in text
     assert "Test bundle offers that raise basket size." in text
@@ -643,7 +626,7 @@ def test_the_pdf_names_every_segment_and_its_rule(pdf_path: Path) -> None:
 def test_validation_slide_gives_stability_reason_and_runner_up(
     content: ReportContent, deck_path: Path
 ) -> None:
-    slide = _deck_texts(deck_path)["Validation: how many segments?"]
+    slide = slide_texts(deck_path)["Validation: how many segments?"]
     assert "Stability" in slide and "0.86 (stable)" in slide
     assert "highest silhouette (0.550)" in slide
     # the runner-up by silhouette is k = 5 (0.52)
@@ -651,15 +634,15 @@ def test_validation_slide_gives_stability_reason_and_runner_up(
 
 
 def test_bias_slide_names_flagged_groups_and_proxies(deck_path: Path, pdf_path: Path) -> None:
-    slide = _deck_texts(deck_path)["Bias audit"]
+    slide = slide_texts(deck_path)["Bias audit"]
     assert "gender" in slide and "four-fifths" in slide
     assert "Lapsed one-off buyers" in slide  # the flagged segment, by name
     assert "Avg basket (MI 0.12)" in slide and "AUC 0.81" in slide
-    assert "Avg basket (MI 0.12)" in _pdf_text(pdf_path)
+    assert "Avg basket (MI 0.12)" in pdf_text(pdf_path)
 
 
 def test_privacy_and_status_slides_say_what_was_done_and_when(deck_path: Path) -> None:
-    slides = _deck_texts(deck_path)
+    slides = slide_texts(deck_path)
     privacy = slides["Privacy statement"]
     assert "k = 7 on the quasi-identifiers age_band, postcode" in privacy
     assert "HMAC-SHA256 pseudonym" in privacy and "full_name dropped" in privacy
@@ -686,10 +669,10 @@ def test_without_protected_attributes_the_bias_slide_says_so(tmp_path: Path) -> 
     plain = _governance_free_content()
     path = tmp_path / "plain.pptx"
     build_deck(plain, path)
-    slide = _deck_texts(path)["Bias audit"]
+    slide = slide_texts(path)["Bias audit"]
     assert "No protected attributes declared" in slide
     assert "nothing here shows the segments are free of bias" in slide
-    privacy = _deck_texts(path)["Privacy statement"]
+    privacy = slide_texts(path)["Privacy statement"]
     assert "k-anonymity: no quasi-identifiers were marked" in privacy
     _assert_text_fits(path)
     _assert_tables_fit(path)
