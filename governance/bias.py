@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 
-from segmentation import SegmentationSpec
 from segmentation.protection.fairness import bias_audit
 
 from .models import BiasAudit
@@ -31,7 +30,7 @@ def bias_audit_record(
     engine, one row a customer, for customer tables and transaction logs alike, whatever the
     upload's format), never from the model's features, so they cannot have influenced the clustering.
     """
-    spec = SegmentationSpec.from_dict(version.spec)
+    spec = version.segmentation_spec
     protected = list(spec.protected_columns)
     if not protected or attributes is None:
         return None

@@ -24,7 +24,7 @@ def dp_budget(version: SegmentVersion) -> float:
     Read-only: a project without a policy row yet is held to the policy's default budget, and
     no row is created just to answer (documents ask this while they are being built).
     """
-    from_spec = version.spec.get("dp_epsilon")
+    from_spec = version.segmentation_spec.dp_epsilon
     if from_spec is not None:
         return float(from_spec)
     policy = ProjectPolicy.objects.filter(project=version.project).first()

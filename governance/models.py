@@ -7,7 +7,9 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
+from segmentation import SegmentationSpec
 from segplatform.errors import ImmutableError
 
 
@@ -50,6 +52,11 @@ class SegmentVersion(models.Model):
     @property
     def label(self) -> str:
         return f"v{self.number}"
+
+    @cached_property
+    def segmentation_spec(self) -> SegmentationSpec:
+        """The stored spec as the engine reads it: the one way apps read a version's options."""
+        return SegmentationSpec.from_dict(self.spec)
 
     @property
     def segment_names(self) -> list[str]:

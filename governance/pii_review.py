@@ -218,7 +218,7 @@ def privacy_gate(dataset: Any) -> None:
 def manifest_identity(version: Any) -> dict[str, Any]:
     """What the manifest says about the join key of the deliverables."""
     review = PrivacyReview.objects.filter(dataset__runs__version=version).first()
-    column = version.spec.get("id_column")
+    column = version.segmentation_spec.id_column
     if review is not None and review.id_pseudonymised:
         return {
             "column": column,

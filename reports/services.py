@@ -63,7 +63,7 @@ def _content(version: SegmentVersion) -> ReportContent:
 def _bias_values(version: SegmentVersion) -> dict[str, Any]:
     audit = BiasAudit.objects.filter(version=version).first()
     if audit is None:
-        return {"protected_columns": list(version.spec.get("protected_columns") or [])}
+        return {"protected_columns": list(version.segmentation_spec.protected_columns)}
     return {"protected_columns": audit.protected_columns, "rows": audit.rows, "findings": audit.findings}
 
 
@@ -122,20 +122,20 @@ def _document_bytes(build: Callable[[ReportContent, Path], None], content: Repor
 
 
 def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
-    from segmentation.spec import SegmentationSpec
     from segmentation.sql.features import TABLE, compile_transaction_scorer, unsupported_features
     from segmentation.sql.scorer import compile_scorer
 
     model = version_model(version)  # either format: old versions still get scorers
     header = f"-- Segplatform scorer · {version.project.name} {version.label} · version_hash {version.version_hash}\n"
-    if version.spec.get("input_kind") != "transactions":
+    if not version.segmentation_spec.is_transactions:
         return (header + compile_scorer(model, dialect).rstrip().rstrip(";") + ";\n").encode()
     as_of, affinity = version.metrics.get("as_of"), version.metrics.get("affinity")
     missing = unsupported_features(model, affinity)
     if as_of and not missing:
-        spec = SegmentationSpec.from_dict(version.spec)
         as_of_date = dt.date.fromisoformat(as_of)
-        sql = compile_transaction_scorer(model, dialect, spec=spec, as_of=as_of_date, affinity=affinity)
+        sql = compile_transaction_scorer(
+            model, dialect, spec=version.segmentation_spec, as_of=as_of_date, affinity=affinity
+        )
         header += (
             f"-- Input: the transaction log as a table {TABLE} (its own column names; timestamps as the\n"
             f"-- database's timestamp type, ISO text in SQLite); features computed as of {as_of}.\n"

@@ -136,7 +136,7 @@ def _stability(raw: Any) -> dict[str, list[float]] | None:
 def _scored_table(version: SegmentVersion) -> pd.DataFrame:
     """The table the version's model reads: the upload, or for a transaction log the
     engineered customer features (``features.csv``)."""
-    if version.spec.get("input_kind") == "transactions":
+    if version.segmentation_spec.is_transactions:
         deliverable = version.deliverables.get(kind="features.csv")
         with deliverable.file.open("rb") as handle:
             return read_input(handle.read(), name="features.csv")
