@@ -21,6 +21,7 @@ from ..errors import SegmentationError
 from .algorithms import ALGORITHMS, FINDS_K, MIXED, make_estimator
 from .dendrogram import dendrogram_summary
 from .gower import encode_categories
+from .sampling import sample_rows
 from .selection import select
 from .stability import bootstrap_stability, consensus
 from .validation import (
@@ -29,7 +30,6 @@ from .validation import (
     davies_bouldin,
     dbcv,
     noise_share,
-    sample_rows,
     silhouettes,
 )
 
