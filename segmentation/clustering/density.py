@@ -95,6 +95,8 @@ class HDBSCANClusterer(ExemplarClusterer):
         model = hdbscan.HDBSCAN(
             min_cluster_size=max(2, size), min_samples=max(1, samples), core_dist_n_jobs=1
         )
-        labels = model.fit(X).labels_.astype(np.int64)
+        # hdbscan's Cython writes into its input's buffer; a read-only array (a memory-mapped
+        # table) is copied, a writable one used as is.
+        labels = model.fit(np.require(X, requirements="W")).labels_.astype(np.int64)
         self.probabilities_ = model.probabilities_
         return labels

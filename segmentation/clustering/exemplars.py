@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.neighbors import NearestNeighbors
 
+from .contract import EngineClusterer
 from .sampling import subsample
 
 
@@ -21,7 +21,7 @@ def sampled_note(n: int, size: int, how: str) -> str:
     return f"fitted on a random sample of {size:,} of {n:,} customers; the rest {how}"
 
 
-class ExemplarClusterer(ClusterMixin, BaseEstimator):
+class ExemplarClusterer(EngineClusterer):
     """Base for clusterers that assign rows to the label of their nearest exemplar.
 
     Subclasses implement ``_fit_rows(X) -> labels`` on at most ``_max_rows`` rows and may set
@@ -31,7 +31,7 @@ class ExemplarClusterer(ClusterMixin, BaseEstimator):
     _max_rows: int  # each subclass's limit, from what its fit costs
 
     def fit(self, X: np.ndarray, y: Any = None) -> ExemplarClusterer:
-        X = np.asarray(X, dtype=float)
+        X = self._fit_input(X)
         n = len(X)
         index = subsample(n, self._max_rows, self.random_state)
         rows = X if index is None else X[index]
@@ -52,7 +52,7 @@ class ExemplarClusterer(ClusterMixin, BaseEstimator):
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
+        X = self._predict_input(X)
         search = NearestNeighbors(n_neighbors=1).fit(self.exemplars_)
         distance, nearest = search.kneighbors(X)
         labels = np.asarray(self.exemplar_labels_)[nearest[:, 0]].astype(np.int64)

@@ -31,7 +31,7 @@ class Agglomerative(ExemplarClusterer):
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: Any = None) -> Agglomerative:
-        X = np.asarray(X, dtype=float)
+        X = self._fit_input(X)
         self.noise_radius_ = None
         self.note_ = ""
         self.micro_clusters_ = len(X) > AGGLOMERATIVE_ROWS

@@ -2,7 +2,8 @@
 
 They take one float matrix: the ``n_numeric`` standardised numeric columns first, then
 categorical codes (integers, ``-1`` = missing) as :func:`segmentation.clustering.gower.encode_categories`
-produces them. A 5k-row Gower matrix took 9.5 s and K-Prototypes 4 s at 20k rows on two cores
+produces them. ``n_numeric=None`` (the default) reads every column as a number, so that
+scikit-learn's estimator checks, which know nothing of categories, exercise them on numbers. A 5k-row Gower matrix took 9.5 s and K-Prototypes 4 s at 20k rows on two cores
 (/work/shared/PERFORMANCE.md), hence the row limits below.
 """
 
@@ -11,10 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.cluster import AgglomerativeClustering
+from sklearn.cluster import AgglomerativeClustering, KMeans
 
-from ..errors import SegmentationError
+from .contract import EngineClusterer
 from .density import default_min_cluster_size
 from .exemplars import sampled_note
 from .gower import gower_distances, numeric_ranges
@@ -25,22 +25,30 @@ KPROTOTYPES_ROWS = 5_000
 EXEMPLARS_PER_SEGMENT = 25
 
 
-class _MixedBase(ClusterMixin, BaseEstimator):
+class _MixedBase(EngineClusterer):
     """Shared plumbing for estimators over [numeric | categorical codes] matrices."""
 
+    n_numeric: int | None
+
+    def _numeric_width(self, X: np.ndarray) -> int:
+        return X.shape[1] if self.n_numeric is None else self.n_numeric
+
     def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        X = np.asarray(X, dtype=float)
-        return X[:, : self.n_numeric], X[:, self.n_numeric :]
+        width = self._numeric_width(X)
+        return X[:, :width], X[:, width:]
 
 
 class KPrototypesClusterer(_MixedBase):
     """K-Prototypes (Huang 1998, ``kmodes``): means for numbers, modes for categories.
 
     Initialised with Cao et al.'s density-based method, which is deterministic, so one start suffices.
+    Without a categorical column its cost is K-Means' cost, a case ``kmodes`` refuses, so it
+    fits scikit-learn's K-Means (``model_`` is then a ``KMeans``); the sweep never gets there,
+    as it offers K-Prototypes only for tables with categories.
     """
 
     def __init__(
-        self, n_clusters: int = 2, *, n_numeric: int = 0, n_init: int = 1, random_state: int = 0
+        self, n_clusters: int = 2, *, n_numeric: int | None = None, n_init: int = 1, random_state: int = 0
     ) -> None:
         self.n_clusters = n_clusters
         self.n_numeric = n_numeric
@@ -50,19 +58,22 @@ class KPrototypesClusterer(_MixedBase):
     def fit(self, X: np.ndarray, y: Any = None) -> KPrototypesClusterer:
         from kmodes.kprototypes import KPrototypes
 
-        X = np.asarray(X, dtype=float)
-        categorical = list(range(self.n_numeric, X.shape[1]))
-        if not categorical:
-            raise SegmentationError("K-Prototypes needs at least one categorical column")
+        X = self._fit_input(X)
+        categorical = self._categorical_columns(X)
         index = subsample(len(X), KPROTOTYPES_ROWS, self.random_state)
         rows = X if index is None else X[index]
-        self.model_ = KPrototypes(
-            n_clusters=self.n_clusters,
-            init="Cao",
-            n_init=self.n_init,
-            random_state=self.random_state,
-            n_jobs=1,
-        ).fit(rows, categorical=categorical)
+        if categorical:
+            self.model_ = KPrototypes(
+                n_clusters=self.n_clusters,
+                init="Cao",
+                n_init=self.n_init,
+                random_state=self.random_state,
+                n_jobs=1,
+            ).fit(rows, categorical=categorical)
+        else:
+            self.model_ = KMeans(
+                n_clusters=self.n_clusters, n_init=self.n_init, random_state=self.random_state
+            ).fit(rows)
         self.note_ = ""
         if index is None:
             self.labels_ = self.model_.labels_.astype(np.int64)
@@ -73,9 +84,14 @@ class KPrototypesClusterer(_MixedBase):
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
-        categorical = list(range(self.n_numeric, X.shape[1]))
+        X = self._predict_input(X)
+        categorical = self._categorical_columns(X)
+        if not categorical:
+            return self.model_.predict(X).astype(np.int64)
         return self.model_.predict(X, categorical=categorical).astype(np.int64)
+
+    def _categorical_columns(self, X: np.ndarray) -> list[int]:
+        return list(range(self._numeric_width(X), X.shape[1]))
 
 
 class GowerClusterer(_MixedBase):
@@ -84,10 +100,18 @@ class GowerClusterer(_MixedBase):
     The matrix is quadratic, so at most ``GOWER_ROWS`` customers are clustered; every customer
     (sampled or not) outside the fit is assigned to the segment of the nearest of up to
     ``EXEMPLARS_PER_SEGMENT`` exemplars per segment (the medoid and seeded random members).
+    A missing number (NaN) drops out of a pair's mean, as Gower defined it, so NaN is accepted.
     """
 
+    _handles_missing = True
+
     def __init__(
-        self, n_clusters: int = 2, *, n_numeric: int = 0, method: str = "agglomerative", random_state: int = 0
+        self,
+        n_clusters: int = 2,
+        *,
+        n_numeric: int | None = None,
+        method: str = "agglomerative",
+        random_state: int = 0,
     ) -> None:
         self.n_clusters = n_clusters
         self.n_numeric = n_numeric
@@ -95,7 +119,7 @@ class GowerClusterer(_MixedBase):
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: Any = None) -> GowerClusterer:
-        X = np.asarray(X, dtype=float)
+        X = self._fit_input(X)
         numeric, categorical = self._split(X)
         self.ranges_ = numeric_ranges(numeric)
         index = subsample(len(X), GOWER_ROWS, self.random_state)
@@ -141,6 +165,7 @@ class GowerClusterer(_MixedBase):
         self.exemplars_, self.exemplar_labels_ = rows[chosen_index], labels[chosen_index]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        X = self._predict_input(X)
         numeric, categorical = self._split(X)
         ex_numeric, ex_categorical = self._split(self.exemplars_)
         labels = np.empty(len(X), dtype=np.int64)
