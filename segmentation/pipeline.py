@@ -130,9 +130,10 @@ def segment(
         categorical=categorical,
         random_state=spec.random_state,
     )
-    model, labels, agreement = _ordered_model(
+    model, labels, agreement, order = _ordered_model(
         spec.id_column, assignment, rows, algorithm=algorithm, normalisation=normalisation
     )
+    swept = swept.numbered(swept.segments[order])  # per-segment figures under the delivered numbers
     outcomes = _columns(rows, spec, "outcome_columns")
     profile = profile_segments(
         filled,
@@ -319,12 +320,13 @@ def _ordered_model(
     *,
     algorithm: str,
     normalisation: str | None = None,
-) -> tuple[SegmentationModel, np.ndarray, float]:
+) -> tuple[SegmentationModel, np.ndarray, float, list[int]]:
     """Number segments by size, largest first, and label every customer with the model itself.
 
     Labels come from the model's own predict, not from the clustering's training labels, so
     the delivered labels are by construction what the scorers and the API compute. Also
-    returns the share of customers the model labels as the clustering did.
+    returns the share of customers the model labels as the clustering did, and the order:
+    delivered segment ``s`` is the assigner's segment ``order[s]``.
     """
     k = assignment.assigner.n_segments
     unordered = SegmentationModel(
@@ -341,7 +343,7 @@ def _ordered_model(
     counts = np.bincount(predicted[predicted >= 0], minlength=k)
     order = sorted(range(k), key=lambda i: (-counts[i], i))
     model = unordered.reordered(order, segment_names=tuple(str(i) for i in range(k)))
-    return model, model.predict(rows), agreement
+    return model, model.predict(rows), agreement, order
 
 
 UNCERTAIN_MEMBERSHIP = 0.8

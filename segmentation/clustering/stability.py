@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
+from .sampling import sample_rows
+
 Refit = Callable[[np.ndarray, int], np.ndarray]
 
 # Refitting on every row B times per candidate would dominate a 200k run (twenty mixtures over
@@ -113,8 +115,6 @@ def consensus(
     max_rows: int = CONSENSUS_ROWS,
 ) -> Consensus:
     """Co-association over ``resamples`` subsamples (without replacement, ``fraction`` of the rows)."""
-    from .validation import sample_rows  # here, not at the top: validation re-exports this module
-
     X = np.asarray(X, dtype=float)
     rows = sample_rows(len(X), max_rows, random_state)
     points, base = X[rows], np.asarray(labels)[rows]

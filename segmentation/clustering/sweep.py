@@ -6,12 +6,16 @@ different levels then differ by 1 in squared distance, as a one-standard-deviati
 does). Silhouette uses one shared 10,000-row sample for every candidate; Davies–Bouldin and
 Calinski–Harabasz use every row; stability refits on resamples of at most 2,000 rows. Above
 ``SWEEP_ROWS`` customers all of this runs on a seeded sample and only the winner labels everyone.
+
+Per-segment figures (``segment_jaccard``, ``consensus_within``) are keyed by segment number,
+segments numbered by size, largest first, as the pipeline delivers them; the pipeline then
+re-keys the winner's by the numbers its model actually gives (:meth:`SweepResult.numbered`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,6 +25,7 @@ from ..errors import SegmentationError
 from .algorithms import ALGORITHMS, FINDS_K, MIXED, make_estimator
 from .dendrogram import dendrogram_summary
 from .gower import encode_categories
+from .sampling import sample_rows
 from .selection import select
 from .stability import bootstrap_stability, consensus
 from .validation import (
@@ -29,7 +34,6 @@ from .validation import (
     davies_bouldin,
     dbcv,
     noise_share,
-    sample_rows,
     silhouettes,
 )
 
@@ -63,13 +67,49 @@ def _no_progress(step: str, fraction: float) -> None:
 class SweepResult:
     """``candidates``: one dict per algorithm and k; ``selected``: the winner's algorithm, k,
     reason and figures; ``labels``: the winner's label per row (``-1`` = noise);
-    ``estimator``: the fitted winner; ``space``: the matrix the metrics were computed in."""
+    ``estimator``: the fitted winner; ``space``: the matrix the metrics were computed in;
+    ``winner_index``: the winner's place in ``candidates``; ``segment_figures``: the winner's
+    per-segment figures by metric name, keyed by the clustering's own labels."""
 
     candidates: list[dict[str, Any]]
     selected: dict[str, Any]
     labels: np.ndarray
     estimator: Any
     space: np.ndarray = field(repr=False)
+    winner_index: int = 0
+    segment_figures: dict[str, dict[int, float]] = field(default_factory=dict, repr=False)
+
+    @property
+    def segments(self) -> np.ndarray:
+        """The winner's segments in label order, the order the model's assigner numbers them 0..k-1."""
+        return np.unique(self.labels[self.labels >= 0])
+
+    def numbered(self, segments: Sequence[int]) -> SweepResult:
+        """This result with the winner's per-segment figures keyed by another numbering: number
+        ``s`` is the clustering's segment ``segments[s]`` (for the pipeline, its delivered order)."""
+        candidates, selected = list(self.candidates), dict(self.selected)
+        if "segment_jaccard" in self.segment_figures:
+            jaccard = keyed_by_number(self.segment_figures["segment_jaccard"], segments)
+            candidates[self.winner_index] = {**candidates[self.winner_index], "segment_jaccard": jaccard}
+        if "consensus_within" in self.segment_figures:
+            selected["consensus_within"] = keyed_by_number(self.segment_figures["consensus_within"], segments)
+        return replace(self, candidates=candidates, selected=selected)
+
+
+def size_order(labels: np.ndarray) -> np.ndarray:
+    """The segments of ``labels``, largest first and ties by label: the order they are delivered in."""
+    segments, counts = np.unique(labels[labels >= 0], return_counts=True)
+    return segments[np.lexsort((segments, -counts))]
+
+
+def keyed_by_number(figures: Mapping[int, float], segments: Sequence[int]) -> dict[str, float | None]:
+    """Per-segment figures as metrics.json keeps them: number ``s`` gets the figure of the
+    clustering's segment ``segments[s]``."""
+    return {
+        str(number): _json_safe(round(figures[int(label)], 4))
+        for number, label in enumerate(segments)
+        if int(label) in figures
+    }
 
 
 def default_algorithms(has_categorical: bool) -> list[str]:
@@ -199,6 +239,7 @@ def _sweep(
     jobs = [(a, None) if a in FINDS_K else (a, k) for a in names for k in ([None] if a in FINDS_K else ks)]
     candidates: list[dict[str, Any]] = []
     fitted: list[tuple[Any, np.ndarray, _Fitter]] = []
+    jaccards: dict[int, dict[int, float]] = {}  # candidate index -> Jaccard by clustering label
     for step, (name, k) in enumerate(jobs):
         progress(f"clustering {name}" + (f" k={k}" if k else ""), step / len(jobs))
         fitter = _Fitter(name, k, numeric.shape[1], random_state)
@@ -241,7 +282,8 @@ def _sweep(
                 data, labels, fitter.refit, resamples=stability_resamples, random_state=random_state
             )
             candidate["stability"] = result.mean_ari
-            candidate["segment_jaccard"] = {str(s): round(v, 4) for s, v in result.jaccard.items()}
+            candidate["segment_jaccard"] = keyed_by_number(result.jaccard, size_order(labels))
+            jaccards[len(candidates)] = result.jaccard
         else:
             candidate["stability"] = None
         if note:
@@ -271,6 +313,7 @@ def _sweep(
     }
     if winner.get("note"):
         selected["note"] = winner["note"]
+    segment_figures = {"segment_jaccard": jaccards[winner_index]} if winner_index in jaccards else {}
     if getattr(estimator, "children_", None) is not None:
         # A hierarchy: keep the top of its merge tree so the results page can draw it.
         selected["dendrogram"] = dendrogram_summary(
@@ -294,7 +337,8 @@ def _sweep(
             random_state=random_state,
         )
         selected["consensus_index"] = agreement.index
-        selected["consensus_within"] = {str(s): round(v, 4) for s, v in agreement.within.items()}
+        selected["consensus_within"] = keyed_by_number(agreement.within, size_order(labels))
+        segment_figures["consensus_within"] = agreement.within
     if len(everyone_space) > n:
         everyone = everyone_mixed if winner["algorithm"] in MIXED else everyone_space
         labels = np.asarray(estimator.predict(everyone), dtype=np.int64)
@@ -305,7 +349,13 @@ def _sweep(
     candidates = [_json_safe(c) for c in candidates]
     selected = _json_safe(selected)
     return SweepResult(
-        candidates=candidates, selected=selected, labels=labels, estimator=estimator, space=space
+        candidates=candidates,
+        selected=selected,
+        labels=labels,
+        estimator=estimator,
+        space=space,
+        winner_index=winner_index,
+        segment_figures=segment_figures,
     )
 
 

@@ -41,7 +41,9 @@ import pandas as pd
 from ..clustering.reduction import unit_rows
 from ..errors import SegmentationError
 from .assigners import Assigner, NearestExemplars, Projection, assigner_from_dict
-from .preprocess import NumericColumn, Preprocessor, coerce_numeric
+from .columns import NumericColumn
+from .preprocess import Preprocessor
+from .reading import coerce_numeric
 
 __all__ = ["CentroidModel", "SegmentationModel", "as_segmentation_model", "coerce_numeric", "load_model"]
 

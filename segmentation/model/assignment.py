@@ -42,7 +42,8 @@ import pandas as pd
 from ..clustering.algorithms import FINDS_K, MIXED
 from ..clustering.gower import encode_categories
 from .assigners import Assigner, GaussianMixtureAssigner, NearestExemplars, Projection
-from .preprocess import CategoricalColumn, Preprocessor
+from .columns import CategoricalColumn
+from .preprocess import Preprocessor
 
 # Twelve K-Means centres trace a crescent or a ring closely enough that fewer than 1% of its
 # members land elsewhere (tests/segmentation/test_assignment.py), while a scorer for ten

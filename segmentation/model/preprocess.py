@@ -25,12 +25,12 @@ Every step is written so a SQL engine can repeat it bit for bit (see :mod:`segme
   levels share ``other``'s, missing cells the share of missing cells). Values are ``weight`` or 0.
 
 Output features are ordered: numeric features, then indicators, then categorical encodings.
+This module fits the columns and assembles them; reading a cell is :mod:`~segmentation.model.reading`'s
+job, and each column's steps are :mod:`~segmentation.model.columns`'.
 """
 
 from __future__ import annotations
 
-import decimal
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,190 +40,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SegmentationError
+from .columns import ENCODINGS, TRANSFORMS, CategoricalColumn, NumericColumn
+from .reading import read_numeric, read_text
 
-_SCALARS = (str, int, float, np.number, decimal.Decimal)
-TRANSFORMS = ("zscore", "robust", "log1p", "quantile")
-ENCODINGS = ("onehot", "frequency")
 QUANTILE_KNOTS = 101  # knots at 0%, 1%, ..., 100%
-
-
-def libm_log(values: np.ndarray) -> np.ndarray:
-    """Natural log through the C library, as every database computes ``LN``.
-
-    NumPy's own SIMD ``log`` differs from the C library's in the last bit for about one value in
-    two thousand, and ``log1p`` for about one in ten; the C library is what the engines call.
-    """
-    return np.fromiter((math.log(v) for v in values.tolist()), dtype=np.float64, count=len(values))
-
-
-def coerce_numeric(values: pd.Series) -> pd.Series:
-    """Read a column as float64; blank or unparsable cells become NaN, never an error."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.astype("float64")
-    text = values.astype("string").str.strip().str.replace(",", "", regex=False)
-    parsed = pd.to_numeric(text, errors="coerce").astype("float64")
-    numbers = parsed.notna()
-    if numbers.any():
-        # pandas' own parser is off by one unit in the last place for about a third of
-        # 17-digit decimals; databases and Python's float() round correctly, and the scorers
-        # must read a CSV's numbers exactly as the model did. So the cells pandas found to be
-        # numbers are read again by float() (through an object-to-float cast).
-        parsed[numbers] = _correctly_rounded(text[numbers])
-    return parsed
-
-
-def _correctly_rounded(text: pd.Series) -> np.ndarray:
-    try:
-        return text.astype(object).astype("float64").to_numpy()
-    except (TypeError, ValueError):  # a form pandas reads and float() does not
-        return np.fromiter((_float_or_nan(v) for v in text.tolist()), dtype=np.float64, count=len(text))
-
-
-def _float_or_nan(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
-
-
-def read_numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """A numeric input column as float64, refusing columns that cannot hold numbers."""
-    if name not in frame.columns:
-        raise SegmentationError(f"input lacks the model's column: {name}")
-    column = frame[name]
-    if pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_timedelta64_dtype(column):
-        raise SegmentationError(f"column '{name}' holds dates, but the model reads it as a number")
-    if pd.api.types.is_complex_dtype(column):
-        raise SegmentationError(f"column '{name}' holds complex numbers, not real ones")
-    if column.dtype == object:
-        odd = column.map(lambda v: not (v is None or v is pd.NA or isinstance(v, _SCALARS)))
-        if odd.any():
-            example = column[odd].iloc[0]
-            raise SegmentationError(
-                f"column '{name}' holds a {type(example).__name__} value; the model needs a number"
-            )
-    values = coerce_numeric(column)
-    if pd.api.types.is_numeric_dtype(column):
-        return values.to_numpy(dtype=np.float64, copy=True)
-    text = column.astype("string").str.strip()
-    filled = (text.notna() & (text != "")).to_numpy(dtype=bool)
-    if filled.any() and np.isnan(values.to_numpy()[filled]).all():
-        raise SegmentationError(
-            f"column '{name}' holds text such as {str(column[filled].iloc[0])!r}; the model needs numbers"
-        )
-    return values.to_numpy(dtype=np.float64, copy=True)
-
-
-def read_text(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """A categorical input column as ``(text, missing)``; NULL, NaN and '' are missing."""
-    if name not in frame.columns:
-        raise SegmentationError(f"input lacks the model's column: {name}")
-    text = frame[name].astype("string")
-    missing = (text.isna() | (text == "")).to_numpy(dtype=bool)
-    return text.fillna("").to_numpy(dtype=object), missing
-
-
-@dataclass(frozen=True)
-class NumericColumn:
-    """One numeric input column: fill, clip, transform, standardise, weight."""
-
-    name: str
-    transform: str
-    fill: float
-    lower: float
-    upper: float
-    center: float
-    scale: float
-    knots: tuple[float, ...] = ()
-    levels: tuple[float, ...] = ()  # quantile level of each knot, in [0, 1]
-    indicator: bool = False
-    weight: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.transform not in TRANSFORMS:
-            raise SegmentationError(
-                f"unknown transform {self.transform!r} for '{self.name}'; use one of {', '.join(TRANSFORMS)}"
-            )
-        constants = (self.fill, self.lower, self.upper, self.center, self.scale, self.weight)
-        if not all(math.isfinite(v) for v in (*constants, *self.knots, *self.levels)):
-            raise SegmentationError(f"model is inconsistent: '{self.name}' has a non-finite constant")
-        if not (self.lower <= self.fill <= self.upper) or not self.scale > 0 or not self.weight > 0:
-            raise SegmentationError(f"model is inconsistent: bounds, scale or weight of '{self.name}'")
-        if self.transform == "log1p" and self.lower < 0:
-            raise SegmentationError(f"model is inconsistent: log1p of '{self.name}' needs lower >= 0")
-        if self.transform == "quantile":
-            q = self.knots
-            if len(q) < 2 or len(self.levels) != len(q) or any(b <= a for a, b in itertools.pairwise(q)):
-                raise SegmentationError(f"model is inconsistent: quantile knots of '{self.name}'")
-            if (self.lower, self.upper) != (q[0], q[-1]):
-                raise SegmentationError(f"model is inconsistent: '{self.name}' is clipped to its knots")
-
-    @property
-    def slopes(self) -> tuple[float, ...]:
-        """Slope of each quantile piece, computed once here and written into the SQL as is."""
-        q, y = self.knots, self.levels
-        return tuple((y[i + 1] - y[i]) / (q[i + 1] - q[i]) for i in range(len(q) - 1))
-
-    def prepared(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        missing = np.isnan(x)
-        return np.clip(np.where(missing, self.fill, x), self.lower, self.upper), missing
-
-    def transformed(self, p: np.ndarray) -> np.ndarray:
-        if self.transform == "log1p":
-            return libm_log(1.0 + p)
-        if self.transform == "quantile":
-            q = np.asarray(self.knots)
-            piece = np.clip(np.searchsorted(q, p, side="right") - 1, 0, len(q) - 2)
-            return np.asarray(self.levels)[piece] + (p - q[piece]) * np.asarray(self.slopes)[piece]
-        return p
-
-    def feature(self, t: np.ndarray) -> np.ndarray:
-        z = (t - self.center) / self.scale
-        return z if self.weight == 1.0 else z * self.weight
-
-
-@dataclass(frozen=True)
-class CategoricalColumn:
-    """One categorical input column, one-hot or frequency encoded."""
-
-    name: str
-    encoding: str
-    levels: tuple[str, ...]
-    shares: tuple[float, ...] = ()  # frequency: share of each level, then other, then missing
-    weight: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.encoding not in ENCODINGS:
-            raise SegmentationError(
-                f"unknown encoding {self.encoding!r} for '{self.name}'; use one of {', '.join(ENCODINGS)}"
-            )
-        if "" in self.levels or len(set(self.levels)) != len(self.levels):
-            raise SegmentationError(f"model is inconsistent: levels of '{self.name}'")
-        if self.encoding == "frequency" and len(self.shares) != len(self.levels) + 2:
-            raise SegmentationError(f"model is inconsistent: shares of '{self.name}'")
-        if not self.weight > 0 or not all(math.isfinite(v) for v in (self.weight, *self.shares)):
-            raise SegmentationError(f"model is inconsistent: weight or shares of '{self.name}'")
-
-    @property
-    def outputs(self) -> list[str]:
-        if self.encoding == "frequency":
-            return [f"{self.name}=frequency"]
-        return [f"{self.name}={level}" for level in self.levels] + [
-            f"{self.name}:other",
-            f"{self.name}:missing",
-        ]
-
-    def encoded(self, text: np.ndarray, missing: np.ndarray) -> np.ndarray:
-        index = {level: i for i, level in enumerate(self.levels)}
-        other, absent = len(self.levels), len(self.levels) + 1
-        code = np.fromiter((index.get(v, other) for v in text.tolist()), dtype=np.int64, count=len(text))
-        code[missing] = absent
-        if self.encoding == "frequency":
-            values = np.asarray([s * self.weight for s in self.shares])
-            return values[code][:, None]
-        out = np.zeros((len(text), len(self.levels) + 2))
-        out[np.arange(len(text)), code] = self.weight
-        return out
 
 
 @dataclass(frozen=True)

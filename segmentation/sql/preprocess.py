@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..model.artefact import SegmentationModel
-from ..model.preprocess import CategoricalColumn
+from ..model.columns import CategoricalColumn
 from .literals import (
     DOUBLE,
     double,

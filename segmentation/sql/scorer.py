@@ -44,7 +44,7 @@ from ..clustering.reduction import UNIT_FLUSH
 from ..errors import SegmentationError
 from ..model.artefact import AnyModel, CentroidModel, SegmentationModel, as_segmentation_model
 from ..model.assigners import GaussianMixtureAssigner, NearestExemplars
-from ..model.preprocess import NumericColumn
+from ..model.columns import NumericColumn
 from .literals import (
     DIALECTS,
     MATERIALIZED,

@@ -10,7 +10,7 @@ from sklearn.datasets import make_blobs, make_circles, make_moons
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 
-from segmentation.clustering import algorithms
+from segmentation.clustering import density, hierarchical, mixed
 from segmentation.clustering.algorithms import make_estimator
 from segmentation.clustering.gower import encode_categories, gower_distances
 from segmentation.errors import SegmentationError
@@ -81,7 +81,7 @@ def test_k_means_and_the_mixture_are_scikit_learns_with_ten_starts(blobs):
 @pytest.mark.parametrize("linkage", ["ward", "average"])
 def test_agglomerative_keeps_the_dendrogram_and_equals_scikit_learn(linkage, blobs):
     X, _ = blobs
-    ours = algorithms.Agglomerative(n_clusters=4, linkage=linkage).fit(X)
+    ours = hierarchical.Agglomerative(n_clusters=4, linkage=linkage).fit(X)
     theirs = AgglomerativeClustering(n_clusters=4, linkage=linkage, compute_distances=True).fit(X)
     assert (ours.labels_ == theirs.labels_).all()
     assert ours.children_.shape == (len(X) - 1, 2)
@@ -91,12 +91,12 @@ def test_agglomerative_keeps_the_dendrogram_and_equals_scikit_learn(linkage, blo
 
 def test_large_inputs_go_through_micro_clusters_or_a_sample_and_say_so(monkeypatch, blobs):
     X, truth = blobs
-    monkeypatch.setattr(algorithms, "AGGLOMERATIVE_ROWS", 200)
-    monkeypatch.setattr(algorithms, "MICRO_CLUSTERS", 50)
+    monkeypatch.setattr(hierarchical, "AGGLOMERATIVE_ROWS", 200)
+    monkeypatch.setattr(hierarchical, "MICRO_CLUSTERS", 50)
     two_step = make_estimator("agglomerative", 4, random_state=0).fit(X)
     assert "micro-clusters" in two_step.note_
     assert adjusted_rand_score(truth, two_step.labels_) >= 0.9
-    monkeypatch.setattr(algorithms.HDBSCANClusterer, "_max_rows", 300)
+    monkeypatch.setattr(density.HDBSCANClusterer, "_max_rows", 300)
     sampled = make_estimator("hdbscan", random_state=0).fit(X)
     assert "random sample of 300 of 600 customers" in sampled.note_
     assert adjusted_rand_score(truth, sampled.labels_) >= 0.9
@@ -152,7 +152,7 @@ def test_mixed_type_algorithms_recover_groups_planted_in_numbers_and_categories(
 
 def test_gower_agglomerative_on_a_sample_assigns_the_rest_by_exemplars(monkeypatch):
     numeric, categorical, truth = mixed_table(600, seed=1)
-    monkeypatch.setattr(algorithms, "GOWER_ROWS", 200)
+    monkeypatch.setattr(mixed, "GOWER_ROWS", 200)
     matrix = np.hstack([numeric, encode_categories(categorical)[0]])
     fitted = make_estimator("gower_agglomerative", 3, random_state=0, n_numeric=2).fit(matrix)
     assert "random sample of 200 of 600" in fitted.note_

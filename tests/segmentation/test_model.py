@@ -18,7 +18,8 @@ from segmentation.clustering.reduction import uncentred, unit_rows
 from segmentation.errors import SegmentationError
 from segmentation.model.artefact import CentroidModel, SegmentationModel, load_model
 from segmentation.model.assigners import GaussianMixtureAssigner, NearestExemplars, Projection
-from segmentation.model.preprocess import NumericColumn, Preprocessor
+from segmentation.model.columns import NumericColumn
+from segmentation.model.preprocess import Preprocessor
 
 
 def table(rows: int = 2000, seed: int = 0) -> pd.DataFrame:
@@ -299,7 +300,7 @@ def test_a_model_without_normalisation_keeps_the_exact_json_and_hash_it_had_befo
 
 
 def test_numbers_read_from_text_are_correctly_rounded_as_every_database_reads_them():
-    from segmentation.model.preprocess import coerce_numeric
+    from segmentation.model.reading import coerce_numeric
 
     rng = np.random.default_rng(11)
     exact = rng.normal(size=50_000) * rng.choice([1e-3, 1.0, 1e3, 1e6], 50_000)

@@ -28,7 +28,8 @@ from sklearn.mixture import GaussianMixture
 from segmentation.errors import SegmentationError
 from segmentation.model.artefact import SegmentationModel
 from segmentation.model.assigners import GaussianMixtureAssigner, NearestExemplars, Projection
-from segmentation.model.preprocess import Preprocessor, libm_log
+from segmentation.model.columns import libm_log
+from segmentation.model.preprocess import Preprocessor
 from segmentation.sql.scorer import compile_scorer
 
 ID = "Customer ID"

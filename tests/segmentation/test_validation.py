@@ -11,18 +11,16 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs, make_moons
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
+from segmentation.clustering.sampling import sample_rows
+from segmentation.clustering.stability import bootstrap_stability, consensus
 from segmentation.clustering.validation import (
-    bootstrap_stability,
     calinski_harabasz,
-    consensus,
     davies_bouldin,
     dbcv,
-    outcome_association,
-    sample_rows,
     silhouette,
     silhouettes,
-    wilson_interval,
 )
+from segmentation.explain.outcomes import outcome_association, wilson_interval
 
 
 def kmeans_refit(k: int):  # type: ignore[no-untyped-def]
