@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SegmentationError
-from ..model.preprocess import coerce_numeric
+from ..model.reading import coerce_numeric
 
 MISSING = "(missing)"
 SUPPRESSED = "*"
