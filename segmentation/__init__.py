@@ -13,7 +13,7 @@ from .data.transactions import Events, clean_transactions
 from .errors import SegmentationError, SpecError
 from .model.artefact import CentroidModel, SegmentationModel, load_model
 from .pipeline import SegmentationResult, segment, version_hash
-from .spec import SegmentationSpec
+from .spec import SegmentationSpec, check_bounds
 
 __all__ = [
     "CentroidModel",
@@ -24,6 +24,7 @@ __all__ = [
     "SegmentationResult",
     "SegmentationSpec",
     "SpecError",
+    "check_bounds",
     "clean_transactions",
     "customer_features",
     "load_model",
