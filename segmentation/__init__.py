@@ -12,13 +12,15 @@ from .data.io import read_csv_bytes, read_input, read_table
 from .data.transactions import Events, clean_transactions
 from .errors import SegmentationError, SpecError
 from .model.artefact import CentroidModel, SegmentationModel, load_model
-from .pipeline import SegmentationResult, segment, version_hash
+from .pipeline import segment, version_hash
+from .result import RunMetrics, SegmentationResult
 from .spec import SegmentationSpec, check_bounds
 
 __all__ = [
     "CentroidModel",
     "Events",
     "FeatureTable",
+    "RunMetrics",
     "SegmentationError",
     "SegmentationModel",
     "SegmentationResult",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from .model.artefact import SegmentationModel, coerce_numeric
 from .model.assigners import Projection
 from .model.assignment import Assignment, fit_assignment
 from .model.preprocess import Preprocessor
+from .result import SegmentationResult
 from .spec import SegmentationSpec
 
 # The full silhouette is quadratic in rows (53 s at 100k on two cores); a 10k sample differs
@@ -34,23 +35,6 @@ Progress = Callable[[str, float], None]
 
 def _no_progress(step: str, fraction: float) -> None:
     return None
-
-
-@dataclass(frozen=True)
-class SegmentationResult:
-    """What a run produces: the model, one label per customer, the profile and the metrics."""
-
-    spec: SegmentationSpec
-    model: SegmentationModel
-    labels: pd.DataFrame  # customer_id, segment (and membership for mixtures)
-    profile: pd.DataFrame
-    metrics: dict[str, Any]
-    # customer_id + every feature before scaling (the features.csv deliverable)
-    features: pd.DataFrame | None = None
-    # customer_id + protected and outcome columns, kept for bias audits and external validation
-    attributes: pd.DataFrame | None = None
-    # the decision-tree surrogate that explains the segments in the customer's own units
-    rules: RuleSet | None = None
 
 
 def segment(
