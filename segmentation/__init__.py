@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .compare import compare_segmentations
 from .data.features import FeatureTable, customer_features
 from .data.io import read_csv_bytes, read_input, read_table
 from .data.transactions import Events, clean_transactions
@@ -28,6 +29,7 @@ __all__ = [
     "SpecError",
     "check_bounds",
     "clean_transactions",
+    "compare_segmentations",
     "customer_features",
     "load_model",
     "read_csv_bytes",
