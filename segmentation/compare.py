@@ -59,10 +59,14 @@ class Segmentation:
         )
 
 
-def scored_labels(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+def scored_labels(model: Any, frame: pd.DataFrame, *, id_column: str | None = None) -> pd.DataFrame:
     """``customer_id`` and ``segment`` of every row of ``frame`` with an id, as ``model`` labels
-    it: how two models are compared on one table (each side scores the same frame)."""
-    ids = frame[model.id_column].astype("string").str.strip()
+    it: how two models are compared on one table (each side scores the same frame).
+
+    ``id_column`` names the table's id column when it is not the model's own (an older model
+    trained on a table whose id was named differently scores the newer table all the same).
+    """
+    ids = frame[id_column or model.id_column].astype("string").str.strip()
     has_id = (ids.notna() & (ids != "")).to_numpy(dtype=bool)
     segments = np.asarray(model.predict(frame), dtype=np.int64)
     return pd.DataFrame({"customer_id": ids.to_numpy()[has_id].astype(str), "segment": segments[has_id]})

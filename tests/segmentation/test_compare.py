@@ -214,6 +214,13 @@ def test_two_runs_on_one_table_compare_as_their_labels_and_their_models_do(two_r
     pd.testing.assert_frame_equal(scored[0], first.labels[["customer_id", "segment"]], check_dtype=False)
     again = compare_segmentations(Segmentation(labels=scored[0]), Segmentation(labels=scored[1]))
     assert (again.agreement, again.migration) == (comparison.agreement, comparison.migration)
+    renamed = frame.rename(columns={"customer_id": "client"}).assign(
+        client=lambda f: f["client"].where(f.index > 0)
+    )
+    other = scored_labels(load_model(first.model.to_json()), renamed, id_column="client")
+    assert (
+        other["customer_id"].tolist() == frame["customer_id"].tolist()[1:]
+    )  # a row without an id is left out
 
 
 def test_the_migration_reads_as_the_version_diff_shows_it(two_runs):
