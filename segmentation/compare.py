@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from .errors import SegmentationError
 from .explain.average import MEAN_SUFFIX
 from .result import RunMetrics, SegmentationResult, Selected
 
-Profile = pd.DataFrame | Sequence[Mapping[str, Any]]
+Profile: TypeAlias = pd.DataFrame | Sequence[Mapping[str, Any]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,6 +189,7 @@ def compare_segmentations(old: Segmentation, new: Segmentation) -> Comparison:
     migration = None if joined is None else _migration(joined)
     alignment, unmatched_old, unmatched_new = ((), (), ()) if migration is None else _alignment(migration)
     means = _means(old_profile), _means(new_profile)
+    common = 0 if joined is None else len(joined)
     return Comparison(
         spec_changes=spec_changes(old.spec or {}, new.spec or {}),
         old_selected=old_selected,
@@ -197,8 +198,8 @@ def compare_segmentations(old: Segmentation, new: Segmentation) -> Comparison:
         new_k=len(new_profile) if new_selected.k is None else new_selected.k,
         segments=_pairs(old_profile, new_profile),
         centroid_shifts=centroid_shifts(old_profile, new_profile),
-        common_customers=0 if joined is None else len(joined),
-        agreement=None if migration is None or joined is None or joined.empty else _ari(migration),
+        common_customers=common,
+        agreement=None if migration is None or not common else _ari(migration),
         migration=migration,
         alignment=tuple(_with_shift(m, *means) for m in alignment),
         unmatched_old=unmatched_old,

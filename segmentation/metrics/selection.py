@@ -85,18 +85,17 @@ class Dendrogram(r.Stored):
         d = r.mapping(data)
         if not d:
             return None
-        merges = []
+        merges: list[tuple[int, int, float, int]] = []
         for row in r.items(d.get("merges")):
-            cells = r.items(row)
-            if len(cells) == 4:
-                left, right, size = (r.optional_integer(cells[i]) for i in (0, 1, 3))
-                height = r.number(cells[2])
-                if None not in (left, right, size, height):
-                    merges.append((left, right, height, size))
+            cells = r.items(row) + [None] * 4
+            left, right, size = (r.optional_integer(cells[i]) for i in (0, 1, 3))
+            height = r.number(cells[2])
+            if left is not None and right is not None and size is not None and height is not None:
+                merges.append((left, right, height, size))
         return cls(
             linkage=r.text(d.get("linkage")),
             rows=r.integer(d.get("rows")),
-            merges=tuple(merges),  # type: ignore[arg-type]
+            merges=tuple(merges),
             leaf_sizes=r.integers(d.get("leaf_sizes")),
             cut=r.number(d.get("cut")),
             raw=r.frozen_copy(dict(d)),
