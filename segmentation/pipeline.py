@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,35 +24,18 @@ from .model.artefact import SegmentationModel, coerce_numeric
 from .model.assigners import Projection
 from .model.assignment import Assignment, fit_assignment
 from .model.preprocess import Preprocessor
+from .result import SegmentationResult
 from .spec import SegmentationSpec
 
 # The full silhouette is quadratic in rows (53 s at 100k on two cores); a 10k sample differs
 # from it by about 0.002, far below the gaps that decide k.
 SILHOUETTE_SAMPLE = 10_000
-STABILITY_RESAMPLES = 20
 
 Progress = Callable[[str, float], None]
 
 
 def _no_progress(step: str, fraction: float) -> None:
     return None
-
-
-@dataclass(frozen=True)
-class SegmentationResult:
-    """What a run produces: the model, one label per customer, the profile and the metrics."""
-
-    spec: SegmentationSpec
-    model: SegmentationModel
-    labels: pd.DataFrame  # customer_id, segment (and membership for mixtures)
-    profile: pd.DataFrame
-    metrics: dict[str, Any]
-    # customer_id + every feature before scaling (the features.csv deliverable)
-    features: pd.DataFrame | None = None
-    # customer_id + protected and outcome columns, kept for bias audits and external validation
-    attributes: pd.DataFrame | None = None
-    # the decision-tree surrogate that explains the segments in the customer's own units
-    rules: RuleSet | None = None
 
 
 def segment(
@@ -72,27 +55,17 @@ def segment(
     progress("features ready", 0.08)
     ids, values, quality = _prepare(frame, spec)
     n = len(values)
-    if n < spec.k_max + 1:
-        raise SegmentationError(
-            f"the table has {n} customer(s) but the spec asks for up to {spec.k_max} segments: "
-            f"lower 'k_max' to at most {max(n - 1, 1)} or upload more customers"
-        )
-    distinct = len(values.drop_duplicates())
-    if distinct < spec.k_min + 1:
-        raise SegmentationError(
-            f"the customers have only {distinct} distinct combination(s) of values, too few to "
-            f"form {spec.k_min} segments"
-        )
+    spec.check_bounds(customers=n, distinct=len(values.drop_duplicates()))
 
     # The model reads the same columns the spec names; the prepared values carry the parsed
     # numbers, so the preprocessor sees what the checks above saw.
     # The spec's per-column transforms (log1p for skewed money and counts…); a column the spec
     # names but the data did not yield (an engineered feature left out) is skipped.
-    transforms = {c: t for c, t in getattr(spec, "transforms", ()) if c in spec.numeric_columns}
+    transforms = {c: t for c, t in spec.transforms if c in spec.numeric_columns}
     preprocessor = Preprocessor.fit(values, numeric=spec.numeric_columns, transforms=transforms)
     rows = frame.loc[values.index]
     categorical = _categorical_columns(rows, spec)
-    cosine = getattr(spec, "distance", "euclidean") == "cosine"
+    cosine = spec.distance == "cosine"
     if cosine and categorical:
         raise SegmentationError(
             "'distance': 'cosine' measures the angle between numeric profiles and cannot take "
@@ -106,8 +79,8 @@ def segment(
     # scorers compute the very space the clustering saw; profiles stay in standardised units.
     projection = clustering_projection(
         z,
-        reduction=getattr(spec, "reduction", "none"),
-        distance=getattr(spec, "distance", "euclidean"),
+        reduction=spec.reduction,
+        distance=spec.distance,
         random_state=spec.random_state,
     )
     space = z if projection is None else projection.transform(z)
@@ -134,13 +107,13 @@ def segment(
         spec.id_column, assignment, rows, algorithm=algorithm, normalisation=normalisation
     )
     swept = swept.numbered(swept.segments[order])  # per-segment figures under the delivered numbers
-    outcomes = _columns(rows, spec, "outcome_columns")
+    outcomes = _columns(rows, spec.outcome_columns)
     profile = profile_segments(
         filled,
         z,
         labels,
         model.n_segments,
-        categorical=_columns(rows, spec, "categorical_columns"),
+        categorical=_columns(rows, spec.categorical_columns),
         outcomes=outcomes,
     )
     model = replace(model, segment_names=tuple(profile["name"]))
@@ -169,8 +142,8 @@ def segment(
             labels,
             ids.to_numpy(),
             random_state=spec.random_state,
-            tsne=getattr(spec, "reduction", "none") != "none",
-            umap=getattr(spec, "reduction", "none") == "umap",
+            tsne=spec.reduction != "none",
+            umap=spec.reduction == "umap",
         ),
     }
     if rules is not None:
@@ -282,32 +255,31 @@ def _sweep(
     return sweep(
         z,
         categorical=rows[categorical].to_numpy(dtype=object) if categorical else None,
-        algorithms=list(getattr(spec, "algorithms", None) or []) or None,
+        algorithms=list(spec.algorithms) if spec.algorithms else None,
         k_min=spec.k_min,
         k_max=spec.k_max,
         random_state=spec.random_state,
-        stability_resamples=getattr(spec, "stability_resamples", STABILITY_RESAMPLES),
-        selection=getattr(spec, "selection", None) or "combined",
+        stability_resamples=spec.stability_resamples,
+        selection=spec.selection,
         progress=lambda step, fraction: progress(step, 0.1 + 0.7 * fraction),
     )
 
 
 def _categorical_columns(rows: pd.DataFrame, spec: SegmentationSpec) -> list[str]:
-    # getattr: spec keys added by the engine's spec work, read the same way before and after it.
-    return [c for c in (getattr(spec, "categorical_columns", None) or ()) if c in rows.columns]
+    return [c for c in spec.categorical_columns if c in rows.columns]
 
 
-def _columns(rows: pd.DataFrame, spec: SegmentationSpec, key: str) -> pd.DataFrame | None:
-    """The spec's columns under ``key`` that the data has, or None (keys read with getattr, as above)."""
-    names = [c for c in (getattr(spec, key, None) or ()) if c in rows.columns]
+def _columns(rows: pd.DataFrame, named: tuple[str, ...]) -> pd.DataFrame | None:
+    """The named columns that the data has, or None when it has none of them."""
+    names = [c for c in named if c in rows.columns]
     return rows[names] if names else None
 
 
 def _space(projection: Projection | None, spec: SegmentationSpec) -> dict[str, Any]:
     """What the clustering space is: the reduction, the distance and the projection's width."""
     return {
-        "reduction": getattr(spec, "reduction", "none"),
-        "distance": getattr(spec, "distance", "euclidean"),
+        "reduction": spec.reduction,
+        "distance": spec.distance,
         "dimensions": len(spec.numeric_columns) if projection is None else len(projection.components),
         "explained_variance_ratio": [] if projection is None else list(projection.explained_variance_ratio),
     }

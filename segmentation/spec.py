@@ -17,11 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+# The k limits are the bounds module's; re-exported here, where readers of the spec look for them.
+from .bounds import MAX_CLUSTERS as MAX_CLUSTERS
+from .bounds import MIN_CLUSTERS as MIN_CLUSTERS
+from .bounds import check_bounds
 from .clustering.algorithms import ALGORITHMS  # the engine's registry is the one list of names
 from .clustering.reduction import DISTANCES  # the engine's list, as for algorithms
 from .errors import SpecError
 
-MAX_CLUSTERS = 30
 MAX_STABILITY_RESAMPLES = 200
 
 INPUT_KINDS = ("customers", "transactions")
@@ -142,6 +145,11 @@ class SegmentationSpec:
             names += getattr(self, key)
         return tuple(dict.fromkeys(names))
 
+    def check_bounds(self, *, customers: int | None = None, distinct: int | None = None) -> None:
+        """Refuse data too small for this spec's k range (see :func:`segmentation.bounds.check_bounds`):
+        ``customers`` to segment, ``distinct`` of them with different values."""
+        check_bounds(k_min=self.k_min, k_max=self.k_max, customers=customers, distinct=distinct)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; newer keys appear only when they differ from their default."""
         data: dict[str, Any] = {key: getattr(self, key) for key in FOUNDATION_KEYS}
@@ -210,12 +218,7 @@ class SegmentationSpec:
 
         k_min = _integer(data, "k_min", cls.k_min)
         k_max = _integer(data, "k_max", cls.k_max)
-        if k_min < 2:
-            raise SpecError("'k_min' must be at least 2")
-        if k_max < k_min:
-            raise SpecError(f"'k_max' ({k_max}) must not be smaller than 'k_min' ({k_min})")
-        if k_max > MAX_CLUSTERS:
-            raise SpecError(f"'k_max' must be at most {MAX_CLUSTERS}")
+        check_bounds(k_min=k_min, k_max=k_max)
         random_state = _integer(data, "random_state", cls.random_state)
         if not 0 <= random_state < 2**32:
             raise SpecError("'random_state' must be between 0 and 4294967295")

@@ -2,7 +2,8 @@
 
 ``profile_segments`` gives one row per segment: ``segment``, ``name``, ``size``, ``share``,
 ``<feature>_mean`` for every feature (the foundation's columns, first and in that order), then
-``<feature>_median``, ``<feature>_lift`` (segment mean / population mean), ``<feature>_smd``
+``<feature>_median``, ``<feature>_lift`` (segment mean / population mean, undefined under the zero
+guard of :mod:`segmentation.explain.average`), ``<feature>_smd``
 (standardised mean difference: (segment mean - population mean) / population standard
 deviation), ``distinguishing`` (the three features with the largest |smd|), ``actions``,
 ``<column>_top`` for categorical columns, ``<outcome>_rate`` or ``_mean`` with 95% interval
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .average import lift
 from .names import actions_for, archetype, humanize, role_of, trait_name
 from .outcomes import outcome_association
 
@@ -107,8 +109,8 @@ def profile_segments(
             row["distinguishing"] = ""
         for column in values.columns:
             row[f"{column}_median"] = float(segment_values[column].median()) if members.any() else np.nan
-            base = population_mean[column]
-            row[f"{column}_lift"] = float(means[column] / base) if members.any() and base != 0 else np.nan
+            ratio = lift(means[column], population_mean[column]) if members.any() else None
+            row[f"{column}_lift"] = np.nan if ratio is None else ratio
             row[f"{column}_smd"] = float(smd[column])
         if categorical is not None:
             for column in categorical.columns:

@@ -1,0 +1,67 @@
+"""Every bound on the number of segments, checked in one place with one wording each.
+
+The spec's own bounds (``k_min``, ``k_max``) are checked when a spec is read; the bounds that
+depend on the data (enough customers, enough distinct customers) when the data is known, by
+the pipeline and by any form or API that knows the row count before a run. Each message names
+the problem and the fix, and the error's ``key`` names the spec key the fix belongs to.
+"""
+
+from __future__ import annotations
+
+from .errors import SegmentationError, SpecError
+
+MIN_CLUSTERS = 2  # one segment is no segmentation
+# Beyond 30 segments a business reader can no longer tell them apart, and the sweep's cost
+# grows with every k tried.
+MAX_CLUSTERS = 30
+
+
+def check_bounds(
+    *, k_min: int, k_max: int, customers: int | None = None, distinct: int | None = None
+) -> None:
+    """Refuse a k range the engine cannot run, or one the data cannot support.
+
+    ``customers``: how many customers will be segmented; every k needs at least one customer
+    more than segments (the silhouette compares each customer with another segment).
+    ``distinct``: how many distinct customers (rows of different values) there are; ``k_min``
+    segments need ``k_min + 1`` of them.
+
+    Raises :class:`SpecError` for a range that is wrong whatever the data, and
+    :class:`SegmentationError` for one too large for this data.
+    """
+    if k_min < MIN_CLUSTERS:
+        raise SpecError(
+            f"'k_min' is {k_min} but a segmentation needs at least {MIN_CLUSTERS} segments: "
+            f"set 'k_min' to {MIN_CLUSTERS} or more",
+            key="k_min",
+        )
+    if k_max < k_min:
+        raise SpecError(
+            f"'k_max' ({k_max}) must not be smaller than 'k_min' ({k_min}): "
+            f"raise 'k_max' to at least {k_min} or lower 'k_min'",
+            key="k_max",
+        )
+    if k_max > MAX_CLUSTERS:
+        raise SpecError(
+            f"'k_max' is {k_max} but the engine tries at most {MAX_CLUSTERS} segments: "
+            f"lower 'k_max' to {MAX_CLUSTERS} or less",
+            key="k_max",
+        )
+    if customers is not None and customers < k_max + 1:
+        if customers - 1 >= k_min:
+            fix = f"lower 'k_max' to at most {customers - 1} or upload more customers"
+        else:
+            fix = f"upload at least {k_min + 1} customers"
+        raise SegmentationError(
+            f"the table has {customers} customer(s) but the spec asks for up to {k_max} segments: {fix}",
+            key="k_max",
+        )
+    if distinct is not None and distinct < k_min + 1:
+        fix = "add features that tell the customers apart"
+        if distinct - 1 >= MIN_CLUSTERS:
+            fix = f"lower 'k_min' to at most {distinct - 1} or {fix}"
+        raise SegmentationError(
+            f"the customers have only {distinct} distinct combination(s) of values, too few to "
+            f"form {k_min} segments: {fix}",
+            key="k_min",
+        )

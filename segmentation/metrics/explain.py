@@ -1,0 +1,149 @@
+"""The explanations in the metrics: surrogate rules and outcome associations.
+
+``rules`` is :func:`segmentation.explain.rules.rules_json` plus ``sql_case``, stored since the
+rules were added (absent before, and when a tree could not be grown). ``outcomes`` is one
+:func:`segmentation.explain.outcomes.outcome_association` per outcome column the spec named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import reading as r
+
+
+@dataclass(frozen=True)
+class RuleCondition:
+    feature: str
+    op: str  # "<=" or ">"
+    threshold: float | None
+
+
+@dataclass(frozen=True)
+class Rule(r.Stored):
+    """One leaf of the surrogate tree: the conditions that send a customer to ``segment``."""
+
+    segment: int | None = None
+    segment_name: str = ""
+    conditions: tuple[RuleCondition, ...] = ()
+    text: str = ""
+    support: float | None = None  # share of customers the rule covers
+    precision: float | None = None  # share of those the segmentation puts in ``segment``
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Rule:
+        d = r.mapping(data)
+        conditions = tuple(
+            RuleCondition(str(c.get("feature")), str(c.get("op")), r.number(c.get("threshold")))
+            for c in r.records(d.get("conditions"))
+        )
+        return cls(
+            segment=r.optional_integer(d.get("segment")),
+            segment_name=r.text(d.get("segment_name")),
+            conditions=conditions,
+            text=r.text(d.get("text")),
+            support=r.number(d.get("support")),
+            precision=r.number(d.get("precision")),
+            raw=r.frozen_copy(dict(d)),
+        )
+
+
+@dataclass(frozen=True)
+class Rules(r.Stored):
+    """The decision-tree surrogate: its rules, how faithful it is, and one SQL CASE."""
+
+    fidelity: float | None = None  # agreement with the segmentation on held-out customers
+    train_fidelity: float | None = None
+    max_depth: int | None = None
+    features: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    importance: dict[int, dict[str, float]] = field(default_factory=dict)  # segment -> feature -> weight
+    sql_case: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def for_segment(self, segment: int) -> tuple[Rule, ...]:
+        """The rules that assign ``segment``, largest support first."""
+        mine = [rule for rule in self.rules if rule.segment == segment]
+        return tuple(sorted(mine, key=lambda rule: -(rule.support or 0.0)))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Rules | None:
+        d = r.mapping(data)
+        if not d:
+            return None
+        importance = {}
+        for key, weights in r.mapping(d.get("importance")).items():
+            segment = r.optional_integer(key)
+            if segment is not None:
+                importance[segment] = r.named_numbers(weights)
+        return cls(
+            fidelity=r.number(d.get("fidelity")),
+            train_fidelity=r.number(d.get("train_fidelity")),
+            max_depth=r.optional_integer(d.get("max_depth")),
+            features=r.texts(d.get("features")),
+            rules=tuple(Rule.from_dict(rule) for rule in r.records(d.get("rules"))),
+            importance=importance,
+            sql_case=r.text(d.get("sql_case")),
+            raw=r.frozen_copy(dict(d)),
+        )
+
+
+@dataclass(frozen=True)
+class OutcomeSegment:
+    """One segment's outcome: a rate for a 0/1 outcome, a mean (and median) otherwise,
+    with its 95% interval."""
+
+    segment: int
+    n: int
+    rate: float | None = None
+    mean: float | None = None
+    median: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+@dataclass(frozen=True)
+class Outcome(r.Stored):
+    """How one outcome column differs between segments (external validation)."""
+
+    outcome: str = ""
+    kind: str = "mean"  # "rate" (0/1 outcome) or "mean"
+    rows_left_out: int = 0
+    segments: tuple[OutcomeSegment, ...] = ()
+    test: str | None = None  # "chi_square" or "kruskal_wallis"; None when not testable
+    statistic: float | None = None
+    p_value: float | None = None
+    effect_size: float | None = None
+    effect_size_name: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Outcome:
+        d = r.mapping(data)
+        segments = []
+        for s in r.records(d.get("segments")):
+            number = r.optional_integer(s.get("segment"))
+            if number is None:
+                continue
+            segments.append(
+                OutcomeSegment(
+                    segment=number,
+                    n=r.integer(s.get("n")),
+                    **{key: r.number(s.get(key)) for key in ("rate", "mean", "median", "ci_low", "ci_high")},
+                )
+            )
+        return cls(
+            outcome=r.text(d.get("outcome")),
+            kind=r.text(d.get("kind"), "mean"),
+            rows_left_out=r.integer(d.get("rows_left_out")),
+            segments=tuple(segments),
+            test=r.optional_text(d.get("test")),
+            statistic=r.number(d.get("statistic")),
+            p_value=r.number(d.get("p_value")),
+            effect_size=r.number(d.get("effect_size")),
+            effect_size_name=r.text(d.get("effect_size_name")),
+            raw=r.frozen_copy(dict(d)),
+        )
