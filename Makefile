@@ -37,6 +37,7 @@ test-fast: $(DEV)
 lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(DEV)
 	$(BIN)/ruff format .

@@ -226,6 +226,8 @@ class SegmentationSpec:
         if not 0 <= stability <= MAX_STABILITY_RESAMPLES:
             raise SpecError(f"'stability_resamples' must be between 0 and {MAX_STABILITY_RESAMPLES}")
 
+        # the column roles are checked above; they reach their fields by name
+        roles: dict[str, Any] = {**singles, **lists}
         return cls(
             id_column=id_column,
             numeric_columns=numeric,
@@ -244,8 +246,7 @@ class SegmentationSpec:
             drop_duplicates=_boolean(data, "drop_duplicates", cls.drop_duplicates),
             dp_epsilon=_epsilon(data),
             transforms=_transforms(data),
-            **singles,
-            **lists,
+            **roles,
         )
 
 

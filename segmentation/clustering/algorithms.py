@@ -51,10 +51,16 @@ def make_estimator(
     """An unfitted estimator for algorithm ``name`` with ``k`` segments (ignored by density methods)."""
     if name not in ALGORITHMS:
         raise SegmentationError(f"unknown algorithm '{name}'; choose from {', '.join(ALGORITHMS)}")
-    if name not in FINDS_K and (k is None or k < 1):
-        raise SegmentationError(f"algorithm '{name}' needs a number of segments k ≥ 1")
     if name in MIXED and n_numeric is None:
         raise SegmentationError(f"algorithm '{name}' needs n_numeric, the count of numeric columns")
+    if name == "dbscan":
+        return KneeDBSCAN(random_state=random_state)
+    if name == "hdbscan":
+        return HDBSCANClusterer(random_state=random_state)
+    if name == "gower_hdbscan":
+        return GowerClusterer(n_numeric=n_numeric, method="hdbscan", random_state=random_state)
+    if k is None or k < 1:
+        raise SegmentationError(f"algorithm '{name}' needs a number of segments k ≥ 1")
     if name == "kmeans":
         return KMeans(n_clusters=k, n_init=KMEANS_INITS, random_state=random_state)
     if name == "minibatch_kmeans":
@@ -65,14 +71,8 @@ def make_estimator(
         return Agglomerative(n_clusters=k, linkage="ward", random_state=random_state)
     if name == "spectral":
         return Spectral(n_clusters=k, random_state=random_state)
-    if name == "dbscan":
-        return KneeDBSCAN(random_state=random_state)
-    if name == "hdbscan":
-        return HDBSCANClusterer(random_state=random_state)
     if name == "kprototypes":
         return KPrototypesClusterer(n_clusters=k, n_numeric=n_numeric, random_state=random_state)
-    if name == "gower_agglomerative":
-        return GowerClusterer(
-            n_clusters=k, n_numeric=n_numeric, method="agglomerative", random_state=random_state
-        )
-    return GowerClusterer(n_numeric=n_numeric, method="hdbscan", random_state=random_state)
+    return GowerClusterer(
+        n_clusters=k, n_numeric=n_numeric, method="agglomerative", random_state=random_state
+    )

@@ -84,7 +84,7 @@ class SweepResult:
         """The winner's segments in label order, the order the model's assigner numbers them 0..k-1."""
         return np.unique(self.labels[self.labels >= 0])
 
-    def numbered(self, segments: Sequence[int]) -> SweepResult:
+    def numbered(self, segments: Sequence[int] | np.ndarray) -> SweepResult:
         """This result with the winner's per-segment figures keyed by another numbering: number
         ``s`` is the clustering's segment ``segments[s]`` (for the pipeline, its delivered order)."""
         candidates, selected = list(self.candidates), dict(self.selected)
@@ -102,7 +102,9 @@ def size_order(labels: np.ndarray) -> np.ndarray:
     return segments[np.lexsort((segments, -counts))]
 
 
-def keyed_by_number(figures: Mapping[int, float], segments: Sequence[int]) -> dict[str, float | None]:
+def keyed_by_number(
+    figures: Mapping[int, float], segments: Sequence[int] | np.ndarray
+) -> dict[str, float | None]:
     """Per-segment figures as metrics.json keeps them: number ``s`` gets the figure of the
     clustering's segment ``segments[s]``."""
     return {

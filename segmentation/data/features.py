@@ -122,7 +122,7 @@ def customer_features(
         )
     agg.insert(0, "customer_id", ids[agg["customer"].to_numpy()])
     out = _base_features(agg, cutoff)
-    if by_category is not None:
+    if by_category is not None and category_names is not None:
         categories = np.unique(by_category["category"].to_numpy())  # codes sort like the names
         if "diversity" in chosen:
             out.update(_diversity(agg, by_category))

@@ -71,6 +71,9 @@ class Events:
 
 def clean_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> Events:
     """Turn a raw log into :class:`Events`, counting every row dropped and why."""
+    timestamp_column = spec.timestamp_column
+    if timestamp_column is None:
+        raise SegmentationError("a transaction log needs 'timestamp_column': name the event time column")
     needed = [
         c
         for c in (
@@ -105,11 +108,11 @@ def clean_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> Events:
     if frame.empty:
         raise SegmentationError(f"no row of the transaction log has a customer id in '{spec.id_column}'")
 
-    seconds, blank, unparsed = parse_timestamps(frame[spec.timestamp_column], spec.timestamp_column)
+    seconds, blank, unparsed = parse_timestamps(frame[timestamp_column], timestamp_column)
     quality["missing_timestamps"] = int(blank.sum())
     quality["unparseable_timestamps"] = int(unparsed.sum())
     quality["unparseable_timestamp_examples"] = (
-        frame.loc[unparsed, spec.timestamp_column].astype(str).drop_duplicates().head(EXAMPLES).tolist()
+        frame.loc[unparsed, timestamp_column].astype(str).drop_duplicates().head(EXAMPLES).tolist()
     )
 
     amount, negative = _amounts(frame, spec)
@@ -180,7 +183,7 @@ def text_codes(cells: pd.Series, *, blank_as: str | None = None) -> tuple[np.nda
         if where == len(names) or names[where] != missing:
             names = np.insert(names, where, missing)
             codes = np.where(codes >= where, codes + 1, codes)
-        fallback = where
+        fallback = int(where)
     else:
         fallback = -1
     mapping = np.append(codes, fallback).astype(np.int32)  # raw code -1 (NaN) -> last entry

@@ -111,7 +111,7 @@ class Projection:
             raise SegmentationError("the explained variance to keep must lie in (0, 1]")
         pca = PCA(n_components=None, svd_solver="full", random_state=random_state).fit(x)
         cumulative = np.cumsum(pca.explained_variance_ratio_)
-        keep = int(min(np.searchsorted(cumulative, variance - 1e-12) + 1, len(cumulative)))
+        keep = min(int(np.searchsorted(cumulative, variance - 1e-12)) + 1, len(cumulative))
         return cls(
             mean=tuple(map(float, pca.mean_)),
             components=_matrix(pca.components_[:keep]),
@@ -231,7 +231,8 @@ class NearestExemplars:
             segments += [k] * len(centres)
         radius = None
         if noise_radius is not None:
-            values = [noise_radius] * n_segments if np.isscalar(noise_radius) else list(noise_radius)  # type: ignore[list-item]
+            radii = np.asarray(noise_radius, dtype=float)
+            values = np.full(n_segments, float(radii)) if radii.ndim == 0 else radii
             radius = tuple(float(r) * float(r) for r in values)
         return cls(tuple(exemplars), tuple(segments), n_segments, radius)
 
@@ -311,11 +312,11 @@ class GaussianMixtureAssigner:
         for k, (mean, factor, c) in enumerate(
             zip(self.means, self.precision_cholesky, self.constants, strict=True)
         ):
-            quadratic: np.ndarray | None = None
+            quadratic = np.zeros(len(y))  # 0.0 + w*w is w*w exactly: the sum keeps its order
             for i in range(self.dimension):
                 js = self.terms(k, i)
                 w = ordered_dot(y[:, js], [mean[j] for j in js], [factor[j][i] for j in js])
-                quadratic = w * w if quadratic is None else quadratic + w * w
+                quadratic = quadratic + w * w
             out[:, k] = (2.0 * c) - quadratic
         return out
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,7 @@ class Assignment:
 
 def fit_assignment(
     algorithm: str,
-    estimator: object,
+    estimator: Any,
     *,
     space: np.ndarray,
     labels: np.ndarray,
@@ -98,7 +99,7 @@ def fit_assignment(
     labels, kept = _compact(labels)
     categorical = list(categorical)
     if algorithm == "kprototypes":
-        gamma = float(estimator.model_.gamma)  # type: ignore[attr-defined]
+        gamma = float(estimator.model_.gamma)
         layout = _Layout.of(preprocessor, projection, rows[categorical], weight=math.sqrt(gamma / 2.0))
         return _kprototypes(estimator, kept, labels, layout)
     if algorithm in MIXED:
@@ -108,7 +109,7 @@ def fit_assignment(
         layout = _Layout.of(preprocessor, projection, rows[categorical], weight=SWEEP_ONE_HOT)
         preprocessor, projection = layout.preprocessor, layout.projection(levels_only=True)
     if algorithm in ("kmeans", "minibatch_kmeans"):
-        centres = np.asarray(estimator.cluster_centers_)[kept]  # type: ignore[attr-defined]
+        centres = np.asarray(estimator.cluster_centers_)[kept]
         assigner: Assigner = NearestExemplars(_rows(centres), tuple(range(len(kept))), len(kept))
         return Assignment(preprocessor, projection, assigner, labels, RULES[algorithm])
     if algorithm == "gmm":
@@ -129,7 +130,7 @@ def fit_assignment(
     return Assignment(preprocessor, projection, assigner, labels, rule)
 
 
-def _own_exemplars(estimator: object, kept: np.ndarray, width: int) -> tuple[NearestExemplars, str] | None:
+def _own_exemplars(estimator: Any, kept: np.ndarray, width: int) -> tuple[NearestExemplars, str] | None:
     """The clusterer's own exemplars (ward's micro-cluster centres on large data, or the
     customers it clustered on small data), when they are few enough for a scorer: its predict
     is then the model's rule exactly."""
@@ -239,7 +240,8 @@ class _Layout:
         if scale is not None:
             components = components / np.asarray(scale)[:, None]
         one_hot_in = sum(len(c.outputs) for c in self.columns)
-        kept, start = [], numeric_in
+        kept: list[int] = []
+        start = numeric_in
         for column in self.columns:
             width = len(column.levels) if levels_only else len(column.outputs)
             kept += range(start, start + width)
@@ -264,9 +266,9 @@ class _Layout:
         return np.hstack(blocks)
 
 
-def _kprototypes(estimator: object, kept: np.ndarray, labels: np.ndarray, layout: _Layout) -> Assignment:
+def _kprototypes(estimator: Any, kept: np.ndarray, labels: np.ndarray, layout: _Layout) -> Assignment:
     """``layout`` one-hot encodes at ``sqrt(gamma / 2)``: a mismatch then costs ``gamma``."""
-    centroids = np.asarray(estimator.model_.cluster_centroids_, dtype=float)[kept]  # type: ignore[attr-defined]
+    centroids = np.asarray(estimator.model_.cluster_centroids_, dtype=float)[kept]
     width = layout.numeric_width
     exemplars = np.hstack([centroids[:, :width], layout.one_hot(centroids[:, width:])])
     return Assignment(
@@ -280,16 +282,16 @@ def _kprototypes(estimator: object, kept: np.ndarray, labels: np.ndarray, layout
 
 def _gower(
     algorithm: str,
-    estimator: object,
+    estimator: Any,
     kept: np.ndarray,
     labels: np.ndarray,
     layout: _Layout,
     rows: pd.DataFrame,
 ) -> Assignment:
     """``layout`` one-hot encodes at 1/2: a mismatch then adds Gower's 1 to the Manhattan sum."""
-    ranges = np.asarray(estimator.ranges_, dtype=float)  # type: ignore[attr-defined]
-    chosen = np.asarray(estimator.exemplars_, dtype=float)  # type: ignore[attr-defined]
-    old = np.asarray(estimator.exemplar_labels_)  # type: ignore[attr-defined]
+    ranges = np.asarray(estimator.ranges_, dtype=float)
+    chosen = np.asarray(estimator.exemplars_, dtype=float)
+    old = np.asarray(estimator.exemplar_labels_)
     member = np.isin(old, kept)
     width = layout.numeric_width
     exemplars = np.hstack([chosen[member, :width] / ranges, layout.one_hot(chosen[member, width:])])

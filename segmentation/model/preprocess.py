@@ -54,7 +54,7 @@ class Preprocessor:
     categorical: tuple[CategoricalColumn, ...] = ()
 
     def __post_init__(self) -> None:
-        names = [c.name for c in (*self.numeric, *self.categorical)]
+        names = self.columns
         if not names:
             raise SegmentationError("model is inconsistent: the preprocessor reads no column")
         if len(set(names)) != len(names):
@@ -62,7 +62,7 @@ class Preprocessor:
 
     @property
     def columns(self) -> list[str]:
-        return [c.name for c in (*self.numeric, *self.categorical)]
+        return [c.name for c in self.numeric] + [c.name for c in self.categorical]
 
     @property
     def feature_names(self) -> list[str]:
@@ -82,8 +82,8 @@ class Preprocessor:
             if column.indicator:
                 indicators.append(np.where(missing, column.weight, 0.0)[:, None])
         blocks += indicators
-        for column in self.categorical:
-            blocks.append(column.encoded(*read_text(frame, column.name)))
+        for category in self.categorical:
+            blocks.append(category.encoded(*read_text(frame, category.name)))
         return np.hstack(blocks) if blocks else np.empty((len(frame), 0))
 
     # -- fitting ------------------------------------------------------------------------------

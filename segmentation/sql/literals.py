@@ -107,7 +107,7 @@ def quoted(name: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True))
 
 
-def is_missing(x: exp.Expression, dialect: str) -> exp.Expression:
+def is_missing(x: exp.Expression, dialect: str) -> exp.Expr:
     """NULL, or NaN where the engine can store it (Python treats NaN as missing)."""
     if dialect == "sqlite":  # SQLite stores NaN as NULL
         return exp.Is(this=x, expression=exp.Null())

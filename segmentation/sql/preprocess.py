@@ -6,6 +6,9 @@ module stays readable; every expression is a sqlglot tree, never dialect text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
 from sqlglot import exp
 
 from ..model.artefact import SegmentationModel
@@ -45,8 +48,8 @@ class PreprocessingSteps:
     def minus(self, name: str, constant: float) -> exp.Expression:
         return exp.paren(exp.Sub(this=quoted(name), expression=self.const(constant)))
 
-    def step(self, name: str, columns: list[exp.Expression]) -> None:
-        self.steps.append((name, columns))
+    def step(self, name: str, columns: Sequence[exp.Expression]) -> None:
+        self.steps.append((name, list(columns)))
 
     # -- preprocessing ------------------------------------------------------------------------
     def read(self, table: exp.Table) -> exp.Subquery:
@@ -78,8 +81,8 @@ class PreprocessingSteps:
                 )
                 columns.append(named(flag, f"f{index}"))
                 index += 1
-        for j, c in enumerate(pre.categorical):
-            for expression in self.encode(c, quoted(f"c{j}")):
+        for j, category in enumerate(pre.categorical):
+            for expression in self.encode(category, quoted(f"c{j}")):
                 columns.append(named(expression, f"f{index}"))
                 index += 1
         self.step("_seg_prepared", columns)
@@ -97,7 +100,7 @@ class PreprocessingSteps:
 
         if column.encoding == "frequency":
             shares = [s * column.weight for s in column.shares]
-            pairs = [(absent, self.const(shares[-1]))]
+            pairs: list[tuple[exp.Expr, exp.Expr]] = [(absent, self.const(shares[-1]))]
             pairs += [
                 (equals(level), self.const(share))
                 for level, share in zip(column.levels, shares, strict=False)
@@ -106,7 +109,7 @@ class PreprocessingSteps:
         out: list[exp.Expression] = [
             case([(equals(level), weight.copy())], zero.copy()) for level in column.levels
         ]
-        other = [(absent.copy(), zero.copy())]
+        other: list[tuple[exp.Expr, exp.Expr]] = [(absent.copy(), zero.copy())]
         if column.levels:
             known = exp.In(this=c.copy(), expressions=[exp.Literal.string(v) for v in column.levels])
             other.append((known, zero.copy()))
@@ -157,21 +160,22 @@ class PreprocessingSteps:
         self.step("_seg_standardised", columns + [quoted(name) for name in passing])
 
 
-def case(pairs: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression) -> exp.Case:
+def case(pairs: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr) -> exp.Case:
     """``CASE WHEN c1 THEN v1 ... ELSE default END``, built without copying (sqlglot's ``when``
     copies the whole CASE at each branch, quadratic for a hundred quantile pieces)."""
     return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in pairs], default=default)
 
 
 def named(expression: exp.Expression, name: str) -> exp.Alias:
-    return exp.alias_(expression, name, quoted=True)
+    # alias_ with a name always builds an Alias; sqlglot types it as its base class
+    return cast(exp.Alias, exp.alias_(expression, name, quoted=True))
 
 
 def _unalias(expression: exp.Expression) -> exp.Expression:
     return expression.this if isinstance(expression, exp.Alias) else expression
 
 
-def sum_terms(terms: list[exp.Expression]) -> exp.Expression:
+def sum_terms(terms: Sequence[exp.Expression]) -> exp.Expression:
     """Terms added left to right from the first, as Python sums them."""
     total = terms[0]
     for term in terms[1:]:

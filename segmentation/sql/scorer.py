@@ -35,7 +35,7 @@ exponentially, and PostgreSQL's JIT once spent a quarter of an hour on such a qu
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sqlglot import exp
@@ -174,7 +174,7 @@ class _Compiler(PreprocessingSteps):
     def nearest(self, prefix: str, assigner: NearestExemplars) -> None:
         distances = []
         for e, exemplar in enumerate(assigner.exemplars):
-            terms = []
+            terms: list[exp.Expression] = []
             for j, c in enumerate(exemplar):
                 diff = self.minus(f"{prefix}{j}", c)
                 if assigner.metric == "manhattan":
@@ -233,16 +233,15 @@ class _Compiler(PreprocessingSteps):
         self.step("_seg_scores", scores)
         self.label(exp.GTE, lambda k: exp.Literal.number(k))
 
-    def label(self, better: type[exp.Binary], chosen: object) -> None:
+    def label(self, better: type[exp.Binary], pick: Callable[[int], exp.Expression]) -> None:
         """The first segment whose ``s`` beats or ties every later one (``better``: <= or >=)."""
         count = self.model.n_segments
-        pick = chosen  # type: ignore[assignment]
-        label: exp.Expression = pick(count - 1)  # type: ignore[operator]
+        label: exp.Expression = pick(count - 1)
         if count > 1:
-            pairs = []
+            pairs: list[tuple[exp.Expr, exp.Expr]] = []
             for k in range(count - 1):
                 wins = [better(this=quoted(f"s{k}"), expression=quoted(f"s{o}")) for o in range(k + 1, count)]
-                pairs.append((exp.and_(*wins, copy=False), pick(k)))  # type: ignore[operator]
+                pairs.append((exp.and_(*wins, copy=False), pick(k)))
             label = case(pairs, label)
         self.step("_seg_labels", [named(label, "segment")])
 
@@ -324,5 +323,5 @@ def compile_scorer(
             materialized=dialect in MATERIALIZED or None,
             copy=False,
         )
-        source = exp.to_table(exp.to_identifier(cte_name, True))
+        source = exp.Table(this=exp.to_identifier(cte_name, True))
     return final.from_(source, copy=False).sql(dialect=glot)

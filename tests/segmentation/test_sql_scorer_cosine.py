@@ -23,22 +23,24 @@ from segmentation.model.artefact import SegmentationModel
 from segmentation.model.assigners import GaussianMixtureAssigner, NearestExemplars
 from segmentation.model.preprocess import Preprocessor
 from segmentation.sql.scorer import compile_scorer
-from tests.segmentation import test_sql_scorer_artefact as artefact
-from tests.segmentation.test_sql_scorer_artefact import (
+from tests.segmentation.hostile_scorer import (
     CONNECTION,
     ID,
     NUMERIC,
     ROWS,
     Table,
     assert_parity,
+    duck,
+    expected,
     hostile_table,
+    postgres_customers,
     scored,
+    sqlite_customers,
     training_table,
 )
 
-# The engine fixtures are the artefact test's; they read this module's ``models`` and ``table``.
-duck, expected = artefact.duck, artefact.expected
-postgres_customers, sqlite_customers = artefact.postgres_customers, artefact.sqlite_customers
+# The engine fixtures read this module's own ``models`` and ``table``.
+__all__ = ["duck", "expected", "postgres_customers", "sqlite_customers"]
 
 EXACT = "order"  # standardised with centre 0 and scale 1: its cell is its feature, bit for bit
 NEAR_FLUSH = [
