@@ -1,4 +1,9 @@
-"""What changed between two versions: spec, k and algorithm, centroids, and customer migration."""
+"""What changed between two versions, for the version page: spec, k and algorithm, centroids,
+and customer migration.
+
+The comparison itself is :func:`segmentation.compare.compare_segmentations`; this module finds
+labels both versions can be compared on and shapes the result for the page.
+"""
 
 from __future__ import annotations
 
@@ -6,114 +11,69 @@ from typing import Any
 
 import pandas as pd
 
-from segmentation import SegmentationError, read_csv_bytes
+from segmentation import SegmentationError
+from segmentation.compare import Comparison, compare_segmentations, scored_labels
 from segplatform.errors import ApplicationError
 
 from .models import SegmentVersion
-from .selectors import version_model
+from .selectors import version_model, version_segmentation, version_stored_labels
+
+Labels = tuple[pd.DataFrame, pd.DataFrame] | None
 
 
-def _spec_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
-    changes = []
-    for key in sorted(set(old) | set(new)):
-        if old.get(key) != new.get(key):
-            changes.append({"key": key, "old": old.get(key), "new": new.get(key)})
-    return changes
-
-
-def _selected(version: SegmentVersion) -> dict[str, Any]:
-    selected = version.metrics.get("selected", {})
-    return {"k": selected.get("k", len(version.profile)), "algorithm": selected.get("algorithm", "")}
-
-
-MEAN_SUFFIX = "_mean"
-
-
-def _centroids(version: SegmentVersion) -> pd.DataFrame:
-    """Each segment's feature means in the data's own units, from the version's profile.
-
-    The profile holds them for every algorithm, so versions of any kind compare alike.
-    """
-    profile = pd.DataFrame(version.profile)
-    means = [c for c in profile.columns if c.endswith(MEAN_SUFFIX)]
-    centroids = profile[means].astype(float)
-    centroids.columns = [c[: -len(MEAN_SUFFIX)] for c in means]
-    return centroids
-
-
-def _centroid_changes(old: SegmentVersion, new: SegmentVersion) -> list[dict[str, Any]]:
-    ca, cb = _centroids(old), _centroids(new)
-    common = [f for f in cb.columns if f in ca.columns]
-    if not common:
-        return []
-    ca, cb = ca[common], cb[common]
-    spread = pd.concat([ca, cb]).std().replace(0, 1.0).fillna(1.0)
-    changes = []
-    for j, row in cb.iterrows():
-        distance = (((ca - row) / spread) ** 2).sum(axis=1)
-        i = int(distance.idxmin())
-        changes.append(
-            {
-                "segment": int(j),
-                "name": new.segment_names[j],
-                "closest_old_segment": i,
-                "closest_old_name": old.segment_names[i],
-                "shift": {f: round(float(row[f] - ca.loc[i, f]), 4) for f in common},
-            }
-        )
-    return changes
-
-
-def _labels(version: SegmentVersion) -> pd.DataFrame | None:
-    deliverable = version.deliverables.filter(kind="labels.csv").first()
-    if deliverable is None:
-        return None
-    with deliverable.file.open("rb") as handle:
-        return read_csv_bytes(handle.read(), name="labels.csv")
-
-
-def _migration(old: SegmentVersion, new: SegmentVersion) -> tuple[str, pd.DataFrame | None]:
-    """Customers by old segment (rows) and new segment (columns), when both score the same data."""
+def _migration_labels(old: SegmentVersion, new: SegmentVersion) -> tuple[str, Labels]:
+    """Labels of both versions on the same customers, and a note saying where they come from."""
     if old.data_sha256 == new.data_sha256:
-        a, b = _labels(old), _labels(new)
+        a, b = version_stored_labels(old), version_stored_labels(new)
         if a is None or b is None:
             return "labels are missing", None
-        joined = a.merge(b, on="customer_id", suffixes=("_old", "_new"))
-        return "both versions labelled the same data", pd.crosstab(
-            joined["segment_old"].astype(int), joined["segment_new"].astype(int)
-        )
+        return "both versions labelled the same data", (a, b)
     # Different data: score the newer version's table with both models, if both can read it.
     if new.run is None:
         return "the versions scored different data", None
     try:
         model_a, model_b = version_model(old), version_model(new)
         table = new.run.dataset.read_table()
-        matrix = pd.crosstab(model_a.predict(table), model_b.predict(table))
+        # The older model may have known the id column by another name: the table's is the newer one's.
+        labels = scored_labels(model_a, table, id_column=model_b.id_column), scored_labels(model_b, table)
     except (ApplicationError, SegmentationError, KeyError, OSError, ValueError):
         # ValueError: the newer data was deleted under retention (the file field is empty).
         return "the versions scored different data that cannot be read with both models", None
-    return f"both models scored {new.label}'s data", matrix
+    return f"both models scored {new.label}'s data", labels
 
 
-def version_diff(old: SegmentVersion, new: SegmentVersion) -> dict[str, Any]:
-    """The differences between two versions of one project, as plain data for a page or JSON."""
-    note, matrix = _migration(old, new)
-    migration = None
-    if matrix is not None:
-        migration = {
-            "old_segments": [int(i) for i in matrix.index],
-            "new_segments": [int(c) for c in matrix.columns],
-            "counts": matrix.to_numpy().astype(int).tolist(),
-            "rows": [{"segment": int(i), "counts": [int(n) for n in matrix.loc[i]]} for i in matrix.index],
-        }
+def _compared(old: SegmentVersion, new: SegmentVersion) -> tuple[str, Comparison]:
+    note, labels = _migration_labels(old, new)
+    old_labels, new_labels = (None, None) if labels is None else labels
+    comparison = compare_segmentations(
+        version_segmentation(old, labels=old_labels), version_segmentation(new, labels=new_labels)
+    )
+    return note, comparison
+
+
+def version_diff_context(old: SegmentVersion, new: SegmentVersion) -> dict[str, Any]:
+    """The version page's comparison of ``new`` with ``old``, as plain data for its template."""
+    note, comparison = _compared(old, new)
     return {
         "old": old.label,
         "new": new.label,
         "same_data": old.data_sha256 == new.data_sha256,
-        "spec_changes": _spec_changes(old.spec, new.spec),
-        "selected": {"old": _selected(old), "new": _selected(new)},
+        "spec_changes": [{"key": c.key, "old": c.old, "new": c.new} for c in comparison.spec_changes],
+        "selected": {
+            "old": {"k": comparison.old_k, "algorithm": comparison.old_selected.algorithm or ""},
+            "new": {"k": comparison.new_k, "algorithm": comparison.new_selected.algorithm or ""},
+        },
         "code_version": {"old": old.code_version, "new": new.code_version},
-        "centroid_changes": _centroid_changes(old, new),
+        "centroid_changes": [
+            {
+                "segment": shift.segment,
+                "name": shift.name,
+                "closest_old_segment": shift.closest_old_segment,
+                "closest_old_name": shift.closest_old_name,
+                "shift": {feature: round(move, 4) for feature, move in shift.shift.items()},
+            }
+            for shift in comparison.centroid_shifts
+        ],
         "migration_note": note,
-        "migration": migration,
+        "migration": None if comparison.migration is None else comparison.migration.to_dict(),
     }

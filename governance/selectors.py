@@ -6,11 +6,13 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from projects.selectors import projects_for_user
-from segmentation import SegmentationError, load_model
+from segmentation import SegmentationError, load_model, read_csv_bytes, read_input
+from segmentation.compare import Segmentation, scored_labels
 from segplatform.errors import ApplicationError
 
 from .models import SegmentVersion
@@ -47,3 +49,33 @@ def version_model(version: SegmentVersion) -> Any:
         if len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return model
+
+
+def version_scored_table(version: SegmentVersion) -> pd.DataFrame:
+    """The table the version's model reads: the upload, or for a transaction log the engineered
+    customer features (``features.csv``)."""
+    if version.segmentation_spec.is_transactions:
+        deliverable = version.deliverables.get(kind="features.csv")
+        with deliverable.file.open("rb") as handle:
+            return read_input(handle.read(), name="features.csv")
+    return version.run.dataset.read_table()
+
+
+def version_scored_labels(version: SegmentVersion) -> pd.DataFrame:
+    """``customer_id`` and ``segment`` as the version's model scores its own table."""
+    return scored_labels(version_model(version), version_scored_table(version))
+
+
+def version_stored_labels(version: SegmentVersion) -> pd.DataFrame | None:
+    """The labels the run delivered (``labels.csv``), or None when the version has none."""
+    deliverable = version.deliverables.filter(kind="labels.csv").first()
+    if deliverable is None:
+        return None
+    with deliverable.file.open("rb") as handle:
+        return read_csv_bytes(handle.read(), name="labels.csv")
+
+
+def version_segmentation(version: SegmentVersion, *, labels: pd.DataFrame | None = None) -> Segmentation:
+    """The stored version as one side of :func:`segmentation.compare.compare_segmentations`:
+    its profile, spec and metrics as stored, with ``labels`` when the caller has some."""
+    return Segmentation(labels=labels, profile=version.profile, spec=version.spec, metrics=version.metrics)

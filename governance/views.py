@@ -16,7 +16,7 @@ from projects.models import Dataset, Project
 from segmentation.protection.pii import ACTIONS, LABELS
 from segplatform.errors import ApplicationError
 
-from .diff import version_diff
+from .diff import version_diff_context
 from .dp_release import dp_budget, dp_budget_spent, dp_release_create
 from .erasure import customer_erase
 from .lifecycle import version_actions, version_authors, version_status, version_transition
@@ -99,7 +99,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if other_id:
         other = get_object_or_404(others, pk=other_id)
         old, new = (other, version) if other.number < version.number else (version, other)
-        diff = version_diff(old, new)
+        diff = version_diff_context(old, new)
     is_author = request.user.pk in version_authors(version)
     actions = version_actions(version, request.user)
     context = {

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 
 from projects.models import Dataset
+from segmentation import SegmentationError, check_bounds
 from segmentation.clustering.algorithms import ALGORITHMS, MIXED
 from segmentation.clustering.sweep import default_algorithms
 
@@ -69,13 +70,11 @@ class RunForm(forms.Form):
         data = super().clean()
         k_min, k_max = data.get("k_min"), data.get("k_max")
         if k_min is not None and k_max is not None:
-            if k_max < k_min:
-                self.add_error("k_max", "Must be at least the fewest segments.")
-            elif k_max >= self.dataset.row_count:
-                self.add_error(
-                    "k_max",
-                    f"The dataset has {self.dataset.row_count} rows: at most {self.dataset.row_count - 1} segments.",
-                )
+            # The engine's own check and wording, as the run service and the API give them.
+            try:
+                check_bounds(k_min=k_min, k_max=k_max, customers=self.dataset.row_count)
+            except SegmentationError as error:
+                self.add_error(error.key if error.key in self.fields else None, str(error))
         return data
 
     def spec(self) -> dict[str, Any]:

@@ -25,7 +25,15 @@ from governance.pii_review import privacy_gate, privacy_review_open
 from governance.services import version_create
 from projects.models import Dataset, Project, SegmentationRun
 from reports.services import deliverables_build
-from segmentation import SegmentationError, SegmentationSpec, SpecError, read_input, segment, version_hash
+from segmentation import (
+    SegmentationError,
+    SegmentationSpec,
+    SpecError,
+    check_bounds,
+    read_input,
+    segment,
+    version_hash,
+)
 from segmentation import __version__ as engine_version
 from segmentation.data.io import SUPPORTED_SUFFIXES
 from segplatform.celery import app as celery_app
@@ -134,12 +142,10 @@ def run_start(
     unknown = [c for c in parsed.referenced_columns() if c not in dataset.columns]
     if unknown:
         raise ApplicationError(f"'{dataset.name}' has no column(s) {', '.join(unknown)}", field="spec")
-    if dataset.row_count < parsed.k_max + 1:
-        raise ApplicationError(
-            f"'{dataset.name}' has {dataset.row_count} rows, too few for up to {parsed.k_max} "
-            f"segments: lower the largest k to at most {max(dataset.row_count - 1, 1)}",
-            field="k_max",
-        )
+    try:
+        check_bounds(k_min=parsed.k_min, k_max=parsed.k_max, customers=dataset.row_count)
+    except SegmentationError as exc:
+        raise ApplicationError(str(exc), field=exc.key or "spec") from None
     with transaction.atomic():
         run = SegmentationRun.objects.create(
             project=project, dataset=dataset, spec=parsed.to_dict(), created_by=user

@@ -1,12 +1,19 @@
-"""What changed between two segment versions: spec, selection, segments and label agreement."""
+"""What changed between two segment versions: spec, selection, segments and label agreement.
+
+The comparison itself is :func:`segmentation.compare.compare_segmentations`; this module loads
+the two sides and shapes the result as the API's ``diff`` answer.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from governance.models import SegmentVersion
+from governance.selectors import version_segmentation
+from segmentation.compare import SegmentSummary, compare_segmentations
 
-from .charts import runs_agreement
+from .charts import same_data_labels
 
 
 def version_diff(*, version: SegmentVersion, against: SegmentVersion) -> dict[str, Any]:
@@ -16,37 +23,27 @@ def version_diff(*, version: SegmentVersion, against: SegmentVersion) -> dict[st
     number; ``agreement`` is the adjusted Rand index of their labels on the same data, or None
     when the two were made from different data.
     """
-    keys = sorted(set(version.spec) | set(against.spec))
-    spec = {
-        key: {"from": against.spec.get(key), "to": version.spec.get(key)}
-        for key in keys
-        if against.spec.get(key) != version.spec.get(key)
-    }
-    before = {row["segment"]: row for row in against.profile}
-    after = {row["segment"]: row for row in version.profile}
-    segments = [
-        {
-            "segment": number,
-            "from": _summary(before.get(number)),
-            "to": _summary(after.get(number)),
-        }
-        for number in sorted(set(before) | set(after))
-    ]
+    labels = same_data_labels(against, version)
+    old_labels, new_labels = (None, None) if labels is None else labels
+    comparison = compare_segmentations(
+        version_segmentation(against, labels=old_labels), version_segmentation(version, labels=new_labels)
+    )
     return {
         "version": version.pk,
         "against": against.pk,
         "same_data": version.data_sha256 == against.data_sha256,
-        "spec": spec,
+        "spec": {c.key: {"from": c.old, "to": c.new} for c in comparison.spec_changes},
         "selected": {
-            "from": against.metrics.get("selected", {}),
-            "to": version.metrics.get("selected", {}),
+            "from": comparison.old_selected.to_dict(),
+            "to": comparison.new_selected.to_dict(),
         },
-        "segments": segments,
-        "agreement": runs_agreement(version, against),
+        "segments": [
+            {"segment": pair.segment, "from": _summary(pair.old), "to": _summary(pair.new)}
+            for pair in comparison.segments
+        ],
+        "agreement": comparison.agreement,
     }
 
 
-def _summary(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    return {"name": row.get("name"), "size": row.get("size"), "share": row.get("share")}
+def _summary(summary: SegmentSummary | None) -> dict[str, Any] | None:
+    return None if summary is None else asdict(summary)

@@ -48,14 +48,15 @@ def check_bounds(
             key="k_max",
         )
     if customers is not None and customers < k_max + 1:
+        problem = f"the table has {customers} customer(s) but the spec asks for up to {k_max} segments"
         if customers - 1 >= k_min:
-            fix = f"lower 'k_max' to at most {customers - 1} or upload more customers"
+            # The portal's form has long said it this way; every caller now says the same.
+            limit = f"The dataset has {customers} rows: at most {customers - 1} segments."
+            fix = f"Lower 'k_max' to at most {customers - 1} or upload more customers"
         else:
-            fix = f"upload at least {k_min + 1} customers"
-        raise SegmentationError(
-            f"the table has {customers} customer(s) but the spec asks for up to {k_max} segments: {fix}",
-            key="k_max",
-        )
+            limit = f"The dataset has {customers} rows: too few for the {k_min} segments 'k_min' asks for."
+            fix = f"Upload at least {k_min + 1} customers"
+        raise SegmentationError(f"{problem}. {limit} {fix}", key="k_max")
     if distinct is not None and distinct < k_min + 1:
         fix = "add features that tell the customers apart"
         if distinct - 1 >= MIN_CLUSTERS:

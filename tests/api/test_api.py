@@ -191,3 +191,32 @@ def test_a_version_is_diffed_against_its_parent(finished_run, consultant, api):
     assert len(diff["segments"]) == max(len(version.profile), len(finished_run.version.profile))
     first = client.get(f"/api/v1/versions/{finished_run.version.pk}/diff/")
     assert "first version" in assert_error(first, 400, "invalid")["message"]
+
+
+def test_the_form_and_the_api_refuse_too_many_segments_in_the_engines_words(project, consultant, login, api):
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    from runs import services as run_services
+    from segmentation import SegmentationError, check_bounds
+
+    dataset = run_services.dataset_upload(
+        project=project,
+        name="tiny.csv",
+        content=b"customer_id,spend\n1,2\n2,5\n3,9\n4,1\n",
+        id_column="customer_id",
+        user=consultant,
+    )
+    with pytest.raises(SegmentationError) as engine:
+        check_bounds(k_min=2, k_max=6, customers=4)
+    message = str(engine.value)
+    spec = {"id_column": "customer_id", "numeric_columns": ["spend"], "k_min": 2, "k_max": 6}
+    response = api(consultant).post(
+        "/api/v1/runs/", {"project": project.pk, "dataset": dataset.pk, "spec": spec}, format="json"
+    )
+    assert assert_error(response, 400, "invalid")["fields"] == {"k_max": [message]}
+    page = login(consultant).post(
+        reverse("runs:run_new", args=[project.pk]), {"dataset": dataset.pk, **spec, "random_state": 0}
+    )
+    assert page.status_code == 200 and escape(message) in page.content.decode()
+    assert not SegmentationRun.objects.exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from governance.diff import version_diff
+from governance.diff import version_diff_context
 from tests.projects.helpers import NUMERIC, rerun
 
 
@@ -16,7 +16,7 @@ def test_the_diff_lists_spec_changes_k_and_a_migration_matrix(finished_run, cons
     old = finished_run.version
     new = second_version(finished_run, consultant, k_min=3, k_max=3, numeric_columns=NUMERIC[:3])
 
-    diff = version_diff(old, new)
+    diff = version_diff_context(old, new)
 
     keys = {c["key"] for c in diff["spec_changes"]}
     assert keys == {"k_min", "k_max", "numeric_columns"}

@@ -138,3 +138,38 @@ def test_a_density_winner_states_its_rule_and_draws_unassigned_customers_too(fin
     data = chart_data(html, "charts-data")
     segments = set(data["map"]["segment"])
     assert segments <= {-1, *range(len(run.version.segment_names))}
+
+
+def test_the_map_is_the_one_the_engine_stored_whatever_the_distance(finished_run, login):
+    from segmentation.result import RunMetrics
+
+    # Under the Mahalanobis distance the clustering space is whitened; the engine still draws
+    # the standardised features, and the page shows that map rather than one of its own.
+    run = rerun(finished_run, finished_run.created_by, distance="mahalanobis", k_min=2, k_max=3)
+    html = login(run.created_by).get(reverse("runs:run_detail", args=[run.pk])).content
+    stored = RunMetrics.from_dict(run.version.metrics).maps
+    shown = chart_data(html.decode(), "charts-data")["map"]
+    assert (shown["x"], shown["y"]) == (list(stored.pca.x), list(stored.pca.y))
+    assert shown["segment"] == list(stored.segments) and shown["sample"] == stored.sample_size
+    assert shown["explained"] == [round(v, 3) for v in stored.pca.explained_variance_ratio]
+
+
+def test_a_version_stored_before_the_engine_drew_maps_says_it_has_none(finished_run, login, monkeypatch):
+    from django.core.cache import cache
+
+    from runs import services as run_services
+    from segmentation import segment
+
+    def engine_before_maps(frame, spec, **options):  # type: ignore[no-untyped-def]
+        result = segment(frame, spec, **options)
+        del result.metrics["maps"]  # what every engine before the exploration maps stored
+        return result
+
+    cache.clear()
+    monkeypatch.setattr(run_services, "segment", engine_before_maps)
+    run = rerun(finished_run, finished_run.created_by, k_min=2, k_max=3)
+    assert "maps" not in run.version.metrics
+    html = login(run.created_by).get(reverse("runs:run_detail", args=[run.pk])).content.decode()
+    assert chart_data(html, "charts-data")["map"] is None
+    assert 'data-chart="map"' not in html
+    assert f"No 2-D map is stored for {run.version.label}" in html
