@@ -72,7 +72,7 @@ class RunForm(forms.Form):
         if k_min is not None and k_max is not None:
             # The engine's own check and wording, as the run service and the API give them.
             try:
-                check_bounds(k_min=k_min, k_max=k_max, customers=self.dataset.row_count)
+                check_bounds(k_min=k_min, k_max=k_max, rows=self.dataset.row_count)
             except SegmentationError as error:
                 self.add_error(error.key if error.key in self.fields else None, str(error))
         return data

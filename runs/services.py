@@ -143,7 +143,7 @@ def run_start(
     if unknown:
         raise ApplicationError(f"'{dataset.name}' has no column(s) {', '.join(unknown)}", field="spec")
     try:
-        check_bounds(k_min=parsed.k_min, k_max=parsed.k_max, customers=dataset.row_count)
+        check_bounds(k_min=parsed.k_min, k_max=parsed.k_max, rows=dataset.row_count)
     except SegmentationError as exc:
         raise ApplicationError(str(exc), field=exc.key or "spec") from None
     with transaction.atomic():

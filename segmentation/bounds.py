@@ -17,10 +17,18 @@ MAX_CLUSTERS = 30
 
 
 def check_bounds(
-    *, k_min: int, k_max: int, customers: int | None = None, distinct: int | None = None
+    *,
+    k_min: int,
+    k_max: int,
+    rows: int | None = None,
+    customers: int | None = None,
+    distinct: int | None = None,
 ) -> None:
     """Refuse a k range the engine cannot run, or one the data cannot support.
 
+    ``rows``: how many rows an uploaded table has, known before a run. A run cannot have more
+    customers than rows, so the customers' bound applies to the rows already; it is the only
+    bound a form can check (a log's rows are events, and cleaning may drop rows).
     ``customers``: how many customers will be segmented; every k needs at least one customer
     more than segments (the silhouette compares each customer with another segment).
     ``distinct``: how many distinct customers (rows of different values) there are; ``k_min``
@@ -47,16 +55,26 @@ def check_bounds(
             f"lower 'k_max' to {MAX_CLUSTERS} or less",
             key="k_max",
         )
+    if rows is not None and rows < k_max + 1:
+        if rows - 1 >= k_min:
+            fix = f"Lower 'k_max' to at most {rows - 1} or upload a table with more rows"
+            raise SegmentationError(
+                f"The dataset has {rows} rows: at most {rows - 1} segments. {fix}.", key="k_max"
+            )
+        raise SegmentationError(
+            f"The dataset has {rows} rows: too few for the {k_min} segments 'k_min' asks for. "
+            f"Upload a table of at least {k_min + 1} rows.",
+            key="k_max",
+        )
     if customers is not None and customers < k_max + 1:
-        problem = f"the table has {customers} customer(s) but the spec asks for up to {k_max} segments"
         if customers - 1 >= k_min:
-            # The portal's form has long said it this way; every caller now says the same.
-            limit = f"The dataset has {customers} rows: at most {customers - 1} segments."
-            fix = f"Lower 'k_max' to at most {customers - 1} or upload more customers"
+            fix = f"lower 'k_max' to at most {customers - 1} or upload more customers"
         else:
-            limit = f"The dataset has {customers} rows: too few for the {k_min} segments 'k_min' asks for."
-            fix = f"Upload at least {k_min + 1} customers"
-        raise SegmentationError(f"{problem}. {limit} {fix}", key="k_max")
+            fix = f"upload at least {k_min + 1} customers"
+        raise SegmentationError(
+            f"the table has {customers} customer(s) but the spec asks for up to {k_max} segments: {fix}",
+            key="k_max",
+        )
     if distinct is not None and distinct < k_min + 1:
         fix = "add features that tell the customers apart"
         if distinct - 1 >= MIN_CLUSTERS:

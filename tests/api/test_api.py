@@ -208,7 +208,7 @@ def test_the_form_and_the_api_refuse_too_many_segments_in_the_engines_words(proj
         user=consultant,
     )
     with pytest.raises(SegmentationError) as engine:
-        check_bounds(k_min=2, k_max=6, customers=4)
+        check_bounds(k_min=2, k_max=6, rows=4)
     message = str(engine.value)
     spec = {"id_column": "customer_id", "numeric_columns": ["spend"], "k_min": 2, "k_max": 6}
     response = api(consultant).post(

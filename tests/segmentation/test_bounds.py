@@ -34,17 +34,28 @@ from segmentation.synthetic.customers import customer_table
             {"k_min": 2, "k_max": 7, "customers": 5},
             SegmentationError,
             "k_max",
-            "the table has 5 customer(s) but the spec asks for up to 7 segments. "
-            "The dataset has 5 rows: at most 4 segments. "
-            "Lower 'k_max' to at most 4 or upload more customers",
+            "the table has 5 customer(s) but the spec asks for up to 7 segments: "
+            "lower 'k_max' to at most 4 or upload more customers",
         ),
         (
             {"k_min": 3, "k_max": 7, "customers": 3},
             SegmentationError,
             "k_max",
-            "the table has 3 customer(s) but the spec asks for up to 7 segments. "
+            "the table has 3 customer(s) but the spec asks for up to 7 segments: upload at least 4 customers",
+        ),
+        (
+            {"k_min": 2, "k_max": 7, "rows": 5},
+            SegmentationError,
+            "k_max",
+            "The dataset has 5 rows: at most 4 segments. "
+            "Lower 'k_max' to at most 4 or upload a table with more rows.",
+        ),
+        (
+            {"k_min": 3, "k_max": 7, "rows": 3},
+            SegmentationError,
+            "k_max",
             "The dataset has 3 rows: too few for the 3 segments 'k_min' asks for. "
-            "Upload at least 4 customers",
+            "Upload a table of at least 4 rows.",
         ),
         (
             {"k_min": 4, "k_max": 6, "customers": 100, "distinct": 4},
