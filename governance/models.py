@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from segmentation import SegmentationSpec
+from segmentation import RunMetrics, SegmentationSpec
 from segplatform.errors import ImmutableError
 
 
@@ -57,6 +57,12 @@ class SegmentVersion(models.Model):
     def segmentation_spec(self) -> SegmentationSpec:
         """The stored spec as the engine reads it: the one way apps read a version's options."""
         return SegmentationSpec.from_dict(self.spec)
+
+    @cached_property
+    def metrics_view(self) -> RunMetrics:
+        """The stored metrics as the engine reads them: the one way apps read a version's results
+        (``metrics`` itself stays the stored JSON, never rewritten)."""
+        return RunMetrics.from_dict(self.metrics)
 
     @property
     def segment_names(self) -> list[str]:

@@ -13,6 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from segmentation.explain.average import lift, versus_average
+from segmentation.result import Rules, RunMetrics
+
 from .formatting import (
     DASH,
     algorithm_label,
@@ -24,16 +27,7 @@ from .formatting import (
     format_signed_pct,
     shorten,
 )
-from .reading import (
-    as_float,
-    as_int,
-    candidates,
-    customer_count,
-    feature_names,
-    mapping,
-    population_means,
-    selected_solution,
-)
+from .reading import as_float, as_int, customer_count, feature_names, population_means, run_metrics
 from .sections import (
     Section,
     bias_section,
@@ -61,7 +55,7 @@ class FeatureFigure:
     label: str
     mean: float
     average: float
-    # (mean - average) / |average|; None when the average is zero and a ratio means nothing.
+    # versus_average(mean, average): (mean - average) / |average|, None under its zero guard
     difference: float | None
 
     @property
@@ -162,7 +156,7 @@ class ReportContent:
 def report_content(
     *,
     profile: pd.DataFrame,
-    metrics: Mapping[str, Any],
+    metrics: RunMetrics | Mapping[str, Any],
     title: str,
     client: str,
     version_id: str,
@@ -175,22 +169,22 @@ def report_content(
 ) -> ReportContent:
     """Derive every figure and sentence both documents show from one engine result.
 
+    ``metrics`` are the stored metrics or their :class:`RunMetrics` view.
     ``bias`` (protected_columns, rows, findings), ``privacy`` (risk, quasi_identifiers,
     decisions, identity, target_k, dp_releases, ...) and ``lifecycle`` (status, history, parent,
     created_by, ...) are plain values read from the governance records; each may be omitted.
     """
+    metrics = run_metrics(metrics)
     features = feature_names(profile, metrics)
     means = population_means(profile, metrics, features)
-    rules = mapping(metrics.get("rules"))
-    segments = _segments(profile, features, means, rules)
+    segments = _segments(profile, features, means, metrics.rules)
     if lifecycle and lifecycle.get("status"):
         status = str(lifecycle["status"])
     customers = customer_count(metrics, sum(s.size for s in segments))
-    selected = selected_solution(metrics)
     hash_prefix = (version_hash or "")[:12]
     footer = f"Version {version_id}" + (f" · {hash_prefix}" if hash_prefix else "")
-    missing = tuple((f, as_int(mapping(metrics.get("missing")).get(f))) for f in features)
-    missing_total = as_int(metrics.get("missing_total"), default=sum(n for _, n in missing))
+    missing = tuple((f, metrics.missing.get(f, 0)) for f in features)
+    missing_total = metrics.missing_total
     return ReportContent(
         title=title,
         client=client,
@@ -202,20 +196,20 @@ def report_content(
         status=status or "draft",
         footer=footer,
         customers=customers,
-        key_numbers=_key_numbers(customers, segments, selected),
-        summary=_summary(customers, segments, selected),
+        key_numbers=_key_numbers(customers, segments, metrics),
+        summary=_summary(customers, segments, metrics.silhouette),
         features=features,
         feature_labels=tuple(feature_label(f) for f in features),
         population_means=tuple(means[f] for f in features),
         missing=missing,
         missing_total=missing_total,
         method=_method(metrics, features, customers, missing_total),
-        selection=selection(metrics, selected),
+        selection=selection(metrics),
         segments=segments,
-        validation=validation(metrics, selected),
-        stability=stability(metrics, selected),
-        choice=choice(selected),
-        rules_note=fidelity_text(rules),
+        validation=validation(metrics),
+        stability=stability(metrics),
+        choice=choice(metrics.selected),
+        rules_note=fidelity_text(metrics.rules),
         bias=bias_section(bias, {s.segment: s.name for s in segments}),
         privacy=privacy_section(privacy),
         status_detail=status_section(lifecycle, version_id=version_id, version_hash=version_hash or ""),
@@ -227,7 +221,7 @@ def report_content(
 
 
 def _segments(
-    profile: pd.DataFrame, features: Sequence[str], means: Mapping[str, float], rules: Mapping[str, Any]
+    profile: pd.DataFrame, features: Sequence[str], means: Mapping[str, float], rules: Rules | None
 ) -> tuple[SegmentContent, ...]:
     ordered = profile.sort_values("segment") if "segment" in profile.columns else profile
     total = float(pd.to_numeric(ordered.get("size", pd.Series(dtype=float)), errors="coerce").sum())
@@ -265,8 +259,7 @@ def _segments(
 def _figure(feature: str, raw_mean: Any, average: float) -> FeatureFigure:
     mean = as_float(raw_mean)
     mean = average if mean is None else mean
-    difference = (mean - average) / abs(average) if abs(average) > 1e-12 else None
-    return FeatureFigure(feature, feature_label(feature), mean, average, difference)
+    return FeatureFigure(feature, feature_label(feature), mean, average, versus_average(mean, average))
 
 
 def _ranked(figures: Sequence[FeatureFigure]) -> list[FeatureFigure]:
@@ -289,7 +282,8 @@ def _traits(figures: Sequence[FeatureFigure]) -> tuple[str, ...]:
 
 def _comparison(figure: FeatureFigure) -> str:
     difference = figure.difference or 0.0
-    ratio = figure.mean / figure.average if figure.average > 0 else None
+    # "n× the average" only over a positive average: a multiple of a negative one reads backwards.
+    ratio = lift(figure.mean, figure.average) if figure.average > 0 else None
     if ratio is not None and ratio >= 2:
         return f"{ratio:.1f}\u00d7 the average"
     word = "above" if difference > 0 else "below"
@@ -325,13 +319,14 @@ def quality_label(silhouette: float | None) -> str:
 
 
 def _key_numbers(
-    customers: int, segments: Sequence[SegmentContent], selected: Mapping[str, Any]
+    customers: int, segments: Sequence[SegmentContent], metrics: RunMetrics
 ) -> tuple[KeyNumber, ...]:
-    silhouette = as_float(selected.get("silhouette"))
+    silhouette = metrics.silhouette
+    k = len(segments) if metrics.selected.k is None else metrics.selected.k
     largest = max(segments, key=lambda s: s.size, default=None)
     return (
         KeyNumber("Customers", format_count(customers), "segmented"),
-        KeyNumber("Segments", str(len(segments)), f"k = {selected.get('k', len(segments))}"),
+        KeyNumber("Segments", str(len(segments)), f"k = {k}"),
         KeyNumber("Quality score", format_metric(silhouette, 2), f"silhouette · {quality_label(silhouette)}"),
         KeyNumber(
             "Largest segment",
@@ -341,10 +336,7 @@ def _key_numbers(
     )
 
 
-def _summary(
-    customers: int, segments: Sequence[SegmentContent], selected: Mapping[str, Any]
-) -> tuple[str, ...]:
-    silhouette = as_float(selected.get("silhouette"))
+def _summary(customers: int, segments: Sequence[SegmentContent], silhouette: float | None) -> tuple[str, ...]:
     lines = [
         f"{format_count(customers)} customers fall into {len(segments)} segments; "
         f"the quality score of {format_metric(silhouette, 2)} means {quality_label(silhouette)}."
@@ -360,26 +352,25 @@ def _summary(
 
 
 def _method(
-    metrics: Mapping[str, Any], features: Sequence[str], customers: int, missing_total: int
+    metrics: RunMetrics, features: Sequence[str], customers: int, missing_total: int
 ) -> tuple[str, ...]:
     names = ", ".join(feature_label(f) for f in features)
     lines = [f"{len(features)} features used: {names}."]
-    rule = str(metrics.get("imputation") or "the feature's median")
+    rule = metrics.imputation or "the feature's median"
     if missing_total:
         lines.append(f"{format_count(missing_total)} missing values were replaced by {rule}.")
     else:
         lines.append("No values were missing, so nothing was imputed.")
     lines.append("Features were standardised so each one weighs the same in the distance.")
-    k_range = metrics.get("k_range")
-    algorithms = sorted({str(c.get("algorithm")) for c in candidates(metrics) if c.get("algorithm")})
+    algorithms = sorted({c.algorithm for c in metrics.candidates if c.algorithm})
     method = ", ".join(algorithm_label(a) for a in algorithms) or "clustering"
-    if isinstance(k_range, Sequence) and len(k_range) == 2:
-        lines.append(f"{method} was tried for every k from {k_range[0]} to {k_range[1]}.")
-    sample = as_int(metrics.get("silhouette_sample_size"))
+    if metrics.k_range is not None:
+        low, high = metrics.k_range
+        lines.append(f"{method} was tried for every k from {low} to {high}.")
+    sample = metrics.silhouette_sample_size or 0
     if 0 < sample < customers:
         lines.append(f"Silhouette was measured on a random sample of {format_count(sample)} customers.")
-    selected = metrics.get("selected")
-    assignment = str(selected.get("assignment") or "") if isinstance(selected, Mapping) else ""
+    assignment = metrics.selected.assignment
     if assignment:
         lines.append(assignment[0].upper() + assignment[1:] + ".")
     return tuple(lines)

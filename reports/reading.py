@@ -1,4 +1,9 @@
-"""Reading an engine result defensively: optional keys may be missing, unknown keys are ignored."""
+"""Reading an engine result defensively: optional keys may be missing, unknown keys are ignored.
+
+The metrics are read through the engine's typed view, :class:`segmentation.result.RunMetrics`,
+which already gives every key an older engine never wrote its default; what is left here is
+the profile (one record per segment) and the plain values of the governance records.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+
+from segmentation.result import RunMetrics
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
@@ -28,21 +35,22 @@ def as_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def feature_names(profile: pd.DataFrame, metrics: Mapping[str, Any]) -> tuple[str, ...]:
-    listed = metrics.get("features")
-    if isinstance(listed, Sequence) and not isinstance(listed, str) and listed:
-        return tuple(str(f) for f in listed if f"{f}_mean" in profile.columns)
+def run_metrics(metrics: RunMetrics | Mapping[str, Any]) -> RunMetrics:
+    """The typed view of a result's metrics, given the stored dict or the view itself."""
+    return metrics if isinstance(metrics, RunMetrics) else RunMetrics.from_dict(metrics)
+
+
+def feature_names(profile: pd.DataFrame, metrics: RunMetrics) -> tuple[str, ...]:
+    if metrics.features:
+        return tuple(f for f in metrics.features if f"{f}_mean" in profile.columns)
     return tuple(str(c)[: -len("_mean")] for c in profile.columns if str(c).endswith("_mean"))
 
 
-def population_means(
-    profile: pd.DataFrame, metrics: Mapping[str, Any], features: Sequence[str]
-) -> dict[str, float]:
-    given = mapping(metrics.get("population_means"))
+def population_means(profile: pd.DataFrame, metrics: RunMetrics, features: Sequence[str]) -> dict[str, float]:
     sizes = pd.to_numeric(profile.get("size", pd.Series(1, index=profile.index)), errors="coerce")
     means: dict[str, float] = {}
     for feature in features:
-        value = as_float(given.get(feature))
+        value = metrics.population_means.get(feature)
         if value is None:
             # The size-weighted mean of segment means is the population mean of the same data.
             column = pd.to_numeric(profile[f"{feature}_mean"], errors="coerce")
@@ -53,32 +61,7 @@ def population_means(
     return means
 
 
-def customer_count(metrics: Mapping[str, Any], fallback: int) -> int:
-    """Customers segmented; the profile's total size when the result does not say."""
-    for key in ("customers", "rows"):
-        if as_int(metrics.get(key)) > 0:
-            return as_int(metrics.get(key))
-    return fallback
-
-
-def selected_solution(metrics: Mapping[str, Any]) -> dict[str, Any]:
-    selected = dict(mapping(metrics.get("selected")))
-    if as_float(selected.get("silhouette")) is None:
-        for candidate in candidates(metrics):
-            if is_selected(candidate, selected):
-                selected["silhouette"] = candidate.get("silhouette")
-    return selected
-
-
-def candidates(metrics: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    raw = metrics.get("candidates")
-    if not isinstance(raw, Sequence) or isinstance(raw, str):
-        return []
-    return [c for c in raw if isinstance(c, Mapping)]
-
-
-def is_selected(candidate: Mapping[str, Any], selected: Mapping[str, Any]) -> bool:
-    if as_int(candidate.get("k"), -1) != as_int(selected.get("k"), -2):
-        return False
-    algorithm = selected.get("algorithm")
-    return algorithm is None or candidate.get("algorithm") in (None, algorithm)
+def customer_count(metrics: RunMetrics, fallback: int) -> int:
+    """Customers segmented; the rows read when the result does not say, else the profile's
+    total size."""
+    return next((count for count in (metrics.customers, metrics.rows) if count > 0), fallback)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from segmentation.explain.names import role_of
+from segmentation.result import Rule, Rules, RunMetrics
 
 from .formatting import DASH, feature_label, format_count, format_metric, format_share
 from .reading import as_float, as_int, mapping
@@ -286,10 +287,8 @@ def status_section(lifecycle: Mapping[str, Any] | None, *, version_id: str, vers
 # -- appendix --------------------------------------------------------------------------------
 
 
-def feature_section(metrics: Mapping[str, Any], features: Sequence[str], means: Sequence[float]) -> Section:
+def feature_section(metrics: RunMetrics, features: Sequence[str], means: Sequence[float]) -> Section:
     """Feature definitions and data quality."""
-    missing = mapping(metrics.get("missing"))
-    unparsable = mapping(metrics.get("unparsable"))
     rows = []
     for feature, mean in zip(features, means, strict=True):
         role = role_of(feature)
@@ -299,22 +298,22 @@ def feature_section(metrics: Mapping[str, Any], features: Sequence[str], means: 
                 feature_label(feature),
                 f"{feature}: {meaning}",
                 format_metric(mean, 2),
-                format_count(as_int(missing.get(feature))),
-                format_count(as_int(unparsable.get(feature))),
+                format_count(metrics.missing.get(feature, 0)),
+                format_count(metrics.unparsable.get(feature, 0)),
             )
         )
-    quality = mapping(metrics.get("data_quality"))
+    quality, details = metrics.data_quality, metrics.transactions
     lines = [
-        f"Rows read: {format_count(as_int(quality.get('rows', metrics.get('rows'))))}; rows without a customer id "
-        f"dropped: {format_count(as_int(quality.get('rows_without_id', metrics.get('rows_without_id'))))}.",
-        f"Missing feature values filled with the {metrics.get('imputation') or 'median'}: "
-        f"{format_count(as_int(quality.get('missing_feature_values', metrics.get('missing_total'))))} "
-        f"(of which {format_count(as_int(quality.get('unparsable_cells')))} were cells that could not be read as numbers).",
+        f"Rows read: {format_count(quality.rows)}; rows without a customer id "
+        f"dropped: {format_count(quality.rows_without_id)}.",
+        f"Missing feature values filled with the {metrics.imputation or 'median'}: "
+        f"{format_count(quality.missing_feature_values)} "
+        f"(of which {format_count(quality.unparsable_cells)} were cells that could not be read as numbers).",
     ]
-    if metrics.get("as_of"):
-        lines.append(f"Features computed from the transaction log as of {metrics['as_of']}.")
-    for column, why in mapping(metrics.get("features_left_out")).items():
-        lines.append(f"{feature_label(str(column))} was left out: {why}.")
+    if details.as_of:
+        lines.append(f"Features computed from the transaction log as of {details.as_of}.")
+    for column, why in details.features_left_out.items():
+        lines.append(f"{feature_label(column)} was left out: {why}.")
     table = Table(
         ("Feature", "Definition", "Average", "Missing", "Unreadable"), tuple(rows), numeric=(2, 3, 4)
     )
@@ -333,17 +332,18 @@ def _condition(feature: str, op: str, threshold: float) -> str:
     return f"{feature_label(feature)} {symbol} {threshold:.4g}"
 
 
-def rule_sentence(rule: Mapping[str, Any]) -> str:
-    """One rule as a reader says it: 'Recency days > 11.05 and ≤ 115.8 and Tenure months ≤ 62.5'."""
-    conditions = [mapping(c) for c in rule.get("conditions") or []]
-    if not conditions:
-        return str(rule.get("text") or "every customer")
+def rule_sentence(rule: Rule | Mapping[str, Any]) -> str:
+    """One rule (typed, or as stored in ``rules.json``) as a reader says it:
+    'Recency days > 11.05 and ≤ 115.8 and Tenure months ≤ 62.5'."""
+    if not isinstance(rule, Rule):
+        rule = Rule.from_dict(rule)
+    if not rule.conditions:
+        return rule.text or "every customer"
     parts: list[str] = []
     previous = None
-    for c in conditions:
-        feature = str(c.get("feature"))
-        threshold = as_float(c.get("threshold")) or 0.0
-        text = _condition(feature, str(c.get("op")), threshold)
+    for c in rule.conditions:
+        feature = c.feature
+        text = _condition(feature, c.op, c.threshold or 0.0)
         if feature == previous:  # "> a and <= b" on one feature reads as one range
             text = text[len(feature_label(feature)) + 1 :]
         parts.append(text)
@@ -351,34 +351,32 @@ def rule_sentence(rule: Mapping[str, Any]) -> str:
     return " and ".join(parts)
 
 
-def segment_rules(rules: Mapping[str, Any], segment: int) -> tuple[tuple[str, ...], str]:
+def segment_rules(rules: Rules | None, segment: int) -> tuple[tuple[str, ...], str]:
     """The rules that assign ``segment`` (largest first, at most MAX_RULES) and a note on the rest."""
-    mine = [mapping(r) for r in rules.get("rules") or [] if as_int(mapping(r).get("segment"), -1) == segment]
-    if not rules.get("rules"):
+    if rules is None or not rules.rules:
         return (), "No decision-tree rules were fitted for this version."
+    mine = rules.for_segment(segment)
     if not mine:
         return (
             (),
             "No rule of the surrogate tree predicts this segment; it is assigned by nearest segment mean.",
         )
-    mine.sort(key=lambda r: -(as_float(r.get("support")) or 0.0))
     lines = tuple(
-        f"IF {rule_sentence(r)} ({format_share(as_float(r.get('support')))} of customers, "
-        f"{format_share(as_float(r.get('precision')))} correct)"
+        f"IF {rule_sentence(r)} ({format_share(r.support)} of customers, {format_share(r.precision)} correct)"
         for r in mine[:MAX_RULES]
     )
     rest = mine[MAX_RULES:]
     note = ""
     if rest:
-        covered = sum(as_float(r.get("support")) or 0.0 for r in rest)
+        covered = sum(r.support or 0.0 for r in rest)
         note = (
             f"{len(rest)} smaller rule(s) cover another {format_share(covered)} of customers (see rules.txt)."
         )
     return lines, note
 
 
-def fidelity_text(rules: Mapping[str, Any]) -> str:
-    fidelity = as_float(rules.get("fidelity"))
+def fidelity_text(rules: Rules | None) -> str:
+    fidelity = None if rules is None else rules.fidelity
     if fidelity is None:
         return "No decision-tree rules were fitted for this version."
     return (

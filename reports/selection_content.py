@@ -5,12 +5,11 @@ Part of :mod:`reports.content`; never imports Django.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from segmentation.result import RunMetrics, Selected
 
 from .formatting import DASH, algorithm_label, format_metric, format_share
-from .reading import as_float, candidates, is_selected
 
 
 @dataclass(frozen=True)
@@ -21,61 +20,39 @@ class ValidationTable:
     note: str
 
 
-def selection(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> tuple[str, ...]:
-    k = selected.get("k")
-    algorithm = algorithm_label(str(selected.get("algorithm") or "clustering"))
-    reason = str(selected.get("reason") or "chosen by the engine's selection rule")
-    lines = [f"Selected: {algorithm} with k = {k}: {reason}."]
-    runner = _runner_up(metrics, selected)
-    silhouette = as_float(selected.get("silhouette"))
-    stability = as_float(selected.get("stability"))
-    if stability is None:
-        stability = next(
-            (as_float(c.get("stability")) for c in candidates(metrics) if is_selected(c, selected)), None
-        )
+def selection(metrics: RunMetrics) -> tuple[str, ...]:
+    selected = metrics.selected
+    algorithm = algorithm_label(selected.algorithm or "clustering")
+    reason = selected.reason or "chosen by the engine's selection rule"
+    lines = [f"Selected: {algorithm} with k = {selected.k}: {reason}."]
+    runner = metrics.runner_up()
+    silhouette = metrics.silhouette
     if runner is not None and silhouette is not None:
         lines.append(
-            f"Runner-up: {algorithm_label(str(runner.get('algorithm') or 'clustering'))} with k = "
-            f"{runner.get('k')}, silhouette {format_metric(as_float(runner.get('silhouette')), 3)} and "
-            f"stability {format_metric(as_float(runner.get('stability')), 2)} against "
-            f"{format_metric(silhouette, 3)} and {format_metric(stability, 2)} "
+            f"Runner-up: {algorithm_label(runner.algorithm or 'clustering')} with k = "
+            f"{runner.k}, silhouette {format_metric(runner.silhouette, 3)} and "
+            f"stability {format_metric(runner.stability, 2)} against "
+            f"{format_metric(silhouette, 3)} and {format_metric(metrics.selected_stability, 2)} "
             "for the winner."
         )
     lines.append("Silhouette rewards tight, well separated segments (higher is better, max 1).")
     return tuple(lines)
 
 
-def choice(selected: Mapping[str, Any]) -> str:
-    algorithm = algorithm_label(str(selected.get("algorithm") or "clustering"))
-    head = f"Selected: {algorithm} with k = {selected.get('k')}"
-    if selected.get("rule") == "combined":
+def choice(selected: Selected) -> str:
+    algorithm = algorithm_label(selected.algorithm or "clustering")
+    head = f"Selected: {algorithm} with k = {selected.k}"
+    if selected.rule == "combined":
         return (
             f"{head}, the best combined score (mean rank of silhouette, Davies\u2013Bouldin, "
             "Calinski\u2013Harabasz and stability, minus penalties)."
         )
-    return f"{head}: {selected.get('reason') or 'chosen by the engine selection rule'}."
+    return f"{head}: {selected.reason or 'chosen by the engine selection rule'}."
 
 
-def _runner_up(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The second choice: best combined score when the engine scored candidates, else silhouette."""
-    others = [
-        c
-        for c in candidates(metrics)
-        if not is_selected(c, selected) and as_float(c.get("silhouette")) is not None
-    ]
-    if not others:
-        return None
-    key = "score" if any(as_float(c.get("score")) is not None for c in others) else "silhouette"
-    return max(others, key=lambda c: as_float(c.get(key)) if as_float(c.get(key)) is not None else -1e9)
-
-
-def stability(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> tuple[str, ...]:
+def stability(metrics: RunMetrics) -> tuple[str, ...]:
     """What the stability figures mean and how stable the chosen solution is."""
-    stability = as_float(selected.get("stability"))
-    if stability is None:
-        stability = next(
-            (as_float(c.get("stability")) for c in candidates(metrics) if is_selected(c, selected)), None
-        )
+    stability = metrics.selected_stability
     if stability is None:
         return ("Stability was not measured for this version (no bootstrap resamples).",)
     verdict = "stable" if stability >= 0.75 else "moderately stable" if stability >= 0.6 else "unstable"
@@ -84,7 +61,7 @@ def stability(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> tuple[
         "Rand index between the segments and those found again on bootstrap resamples (1 = identical; "
         "below 0.6 segments tend to dissolve)."
     ]
-    consensus = as_float(selected.get("consensus_index"))
+    consensus = metrics.selected.consensus_index
     if consensus is not None:
         lines.append(
             f"Consensus: on re-clustered resamples, customers of the same segment stay together "
@@ -101,22 +78,22 @@ _COLUMNS = (
 )
 
 
-def validation(metrics: Mapping[str, Any], selected: Mapping[str, Any]) -> ValidationTable:
-    listed = candidates(metrics)
+def validation(metrics: RunMetrics) -> ValidationTable:
+    listed = metrics.candidates
     columns = [
         (key, title, digits)
         for key, title, digits in _COLUMNS
-        if key != "stability" or any(as_float(c.get(key)) is not None for c in listed)
+        if key != "stability" or any(c.stability is not None for c in listed)
     ]
-    show_algorithm = len({c.get("algorithm") for c in listed}) > 1
+    show_algorithm = len({c.algorithm for c in listed}) > 1
     headers = (("Algorithm",) if show_algorithm else ()) + ("k",) + tuple(t for _, t, _ in columns)
     headers += ("Choice",)
     rows, selected_row = [], None
     for index, candidate in enumerate(listed):
-        cells = (algorithm_label(str(candidate.get("algorithm"))),) if show_algorithm else ()
-        cells += (str(candidate.get("k", DASH)),)
-        cells += tuple(format_metric(as_float(candidate.get(key)), d) for key, _, d in columns)
-        chosen = selected_row is None and is_selected(candidate, selected)
+        cells = (algorithm_label(str(candidate.algorithm)),) if show_algorithm else ()
+        cells += (DASH if candidate.k is None else str(candidate.k),)
+        cells += tuple(format_metric(getattr(candidate, key), d) for key, _, d in columns)
+        chosen = selected_row is None and candidate.is_selected_by(metrics.selected)
         rows.append((*cells, "Selected" if chosen else ""))
         if chosen:
             selected_row = index

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import tempfile
@@ -31,6 +30,7 @@ from governance.models import (
 from governance.pii_review import manifest_identity
 from governance.selectors import version_model
 from segmentation.explain.rules import RuleSet, rules_csv, rules_json, rules_text
+from segmentation.result import Rules
 
 from .content import ReportContent, report_content
 from .models import Deliverable
@@ -48,7 +48,7 @@ def _content(version: SegmentVersion) -> ReportContent:
     """The report's content, with the governance records read here as plain values."""
     return report_content(
         profile=pd.DataFrame(version.profile),
-        metrics=version.metrics,
+        metrics=version.metrics_view,
         title=version.project.name,
         client=version.project.client.name,
         version_id=version.label,
@@ -129,10 +129,12 @@ def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
     header = f"-- Segplatform scorer · {version.project.name} {version.label} · version_hash {version.version_hash}\n"
     if not version.segmentation_spec.is_transactions:
         return (header + compile_scorer(model, dialect).rstrip().rstrip(";") + ";\n").encode()
-    as_of, affinity = version.metrics.get("as_of"), version.metrics.get("affinity")
+    details = version.metrics_view.transactions
+    as_of, as_of_date = details.as_of, details.as_of_date
+    # The SQL compiler reads the projection as the JSON the engine stored.
+    affinity = details.affinity.to_dict() if details.affinity else None
     missing = unsupported_features(model, affinity)
-    if as_of and not missing:
-        as_of_date = dt.date.fromisoformat(as_of)
+    if as_of_date is not None and not missing:
         sql = compile_transaction_scorer(
             model, dialect, spec=version.segmentation_spec, as_of=as_of_date, affinity=affinity
         )
@@ -187,7 +189,7 @@ def deliverables_build(
     for dialect in SCORER_DIALECTS:
         contents[f"scorer_{dialect}.sql"] = _scorer_bytes(version, dialect)
     if rules is not None:
-        contents.update(_rules_files(rules, version.metrics.get("rules", {})))
+        contents.update(_rules_files(rules, version.metrics_view.rules))
     if bias is not None:
         contents["bias.csv"] = csv_bytes(bias.table)
         # NaN allowed here: a figure the audit could not compute (one group alone) stays visible.
@@ -198,18 +200,18 @@ def deliverables_build(
     return [_store(version, kind, data) for kind, data in contents.items()]
 
 
-def _rules_files(rules: RuleSet, stored: dict[str, Any]) -> dict[str, bytes]:
-    """The surrogate rules as text (with the SQL CASE), JSON (with fidelity) and CSV."""
+def _rules_files(rules: RuleSet, stored: Rules | None) -> dict[str, bytes]:
+    """The surrogate rules as text (with the SQL CASE), JSON (with fidelity) and CSV.
+
+    ``rules.json`` is the rules as the version stored them, when it did."""
     text = rules_text(rules)
-    if stored.get("sql_case"):
+    if stored is not None and stored.sql_case:
         text += (
-            "\nThe same rules as one SQL expression giving the segment number:\n\n"
-            + stored["sql_case"]
-            + "\n"
+            "\nThe same rules as one SQL expression giving the segment number:\n\n" + stored.sql_case + "\n"
         )
     return {
         "rules.txt": text.encode(),
-        "rules.json": _json_bytes(stored or rules_json(rules)),
+        "rules.json": _json_bytes(stored.to_dict() if stored is not None else rules_json(rules)),
         "rules.csv": rules_csv(rules).encode(),
     }
 

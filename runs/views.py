@@ -109,7 +109,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "profile": version.profile if version else [],
         "cards": charts.segment_cards(version) if version else [],
         "charts": charts.version_charts(version) if version else None,
-        "features": version.metrics.get("features", []) if version else [],
+        "features": version.metrics_view.features if version else [],
         "other_runs": run.project.runs.filter(version__isnull=False).exclude(pk=run.pk)[:20],
     }
     return render(request, "runs/run_detail.html", context)

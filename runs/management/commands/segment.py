@@ -74,10 +74,10 @@ class Command(BaseCommand):
 
         version = run.version
         written = deliverables_export(version=version, out_dir=out_dir, actor_name=actor)
-        selected = version.metrics["selected"]
+        selected = version.metrics_view.selected
         self.stdout.write(
-            f"{project} {version.label}: {selected['k']} segments by {selected['algorithm']} "
-            f"({selected['reason']})\nversion_hash {version.version_hash}"
+            f"{project} {version.label}: {selected.k} segments by {selected.algorithm} "
+            f"({selected.reason})\nversion_hash {version.version_hash}"
         )
         for row in version.profile:
             self.stdout.write(f"  {row['segment']:>2}  {row['size']:>8}  {row['share']:6.1%}  {row['name']}")
