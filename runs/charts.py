@@ -15,9 +15,12 @@ import pandas as pd
 from django.core.cache import cache
 
 from governance.models import SegmentVersion
-from governance.selectors import version_scored_labels
+from governance.selectors import version_model, version_scored_labels
 from segmentation.compare import Segmentation, compare_segmentations
+from segmentation.explain.average import versus_average
+from segmentation.model.artefact import CentroidModel
 from segmentation.result import Maps, RunMetrics
+from segplatform.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -29,20 +32,21 @@ KEY_FIGURES = 3
 
 def segment_cards(version: SegmentVersion) -> list[dict[str, Any]]:
     """Each segment with its key figures: the features that set it apart, against the average."""
-    population = RunMetrics.from_dict(version.metrics).population_means
+    population = version.metrics_view.population_means
     cards = []
     for row in version.profile:
         figures = []
         for feature, overall in population.items():
             mean = row.get(f"{feature}_mean")
-            if mean is None or overall == 0:
+            difference = versus_average(mean, overall)
+            if difference is None:
                 continue
             figures.append(
                 {
                     "feature": feature.replace("_", " "),
                     "mean": mean,
                     "average": overall,
-                    "difference": (mean - overall) / abs(overall),
+                    "difference": difference,
                 }
             )
         figures.sort(key=lambda f: abs(f["difference"]), reverse=True)
@@ -61,7 +65,7 @@ def version_charts(version: SegmentVersion) -> dict[str, Any]:
 
 
 def _charts(version: SegmentVersion) -> dict[str, Any]:
-    metrics = RunMetrics.from_dict(version.metrics)
+    metrics = version.metrics_view
     names = [row["name"] for row in version.profile]
     features = list(metrics.features)
     candidates = [c.to_dict() for c in metrics.candidates]
@@ -94,25 +98,24 @@ def _heatmap(version: SegmentVersion, features: list[str]) -> dict[str, Any] | N
     """Each segment against the average: centroids in standard deviations where the model has
     them, otherwise the relative difference of the segment's mean from the population's."""
     labels = [f.replace("_", " ") for f in features]
-    # The stored model artefact, not the metrics: a K-Means model keeps its centroids in sd.
-    centroids = version.model.get("centroids")
-    if centroids and len(centroids[0]) == len(features):
-        return {"z": centroids, "features": labels, "unit": "sd"}
+    # The model, not the metrics: a K-Means model of the first format keeps its centroids in sd.
+    try:
+        model = version_model(version)
+    except ApplicationError:  # the profile's figures below still draw the heatmap
+        model = None
+    if isinstance(model, CentroidModel) and len(model.centroids[0]) == len(features):
+        return {"z": [list(row) for row in model.centroids], "features": labels, "unit": "sd"}
     if features and all(f"{f}_smd" in row for row in version.profile for f in features):
         # Standardised mean differences from the profile: any algorithm's segments, in sd.
         z = [[float(row[f"{f}_smd"]) for f in features] for row in version.profile]
         return {"z": z, "features": labels, "unit": "sd"}
-    population = RunMetrics.from_dict(version.metrics).population_means
+    population = version.metrics_view.population_means
+    # A cell the comparison leaves undefined (no mean, an average of zero) is drawn as the average.
     rows = [
-        [_relative(row.get(f"{f}_mean"), population[f]) if f in population else 0.0 for f in features]
+        [versus_average(row.get(f"{f}_mean"), population.get(f)) or 0.0 for f in features]
         for row in version.profile
     ]
     return {"z": rows, "features": labels, "unit": "relative"} if rows and features else None
-
-
-def _relative(mean: float | None, overall: float) -> float:
-    """A segment's mean against the population's, as a share of it (0 where that is undefined)."""
-    return (mean - overall) / abs(overall) if mean is not None and overall else 0.0
 
 
 def _candidate_stability(metrics: RunMetrics) -> dict[str, list[dict[str, Any]]] | None:

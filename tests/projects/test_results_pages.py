@@ -103,10 +103,14 @@ def test_the_heatmap_falls_back_to_relative_differences_without_centroids():
     from types import SimpleNamespace
 
     from runs.charts import _heatmap
+    from segmentation.result import RunMetrics
 
     version = SimpleNamespace(
+        pk=None,
+        label="v1",
+        model_sha256="",
         model={"format": "some-other-model"},
-        metrics={"population_means": {"spend": 100.0, "visits": 10.0}},
+        metrics_view=RunMetrics.from_dict({"population_means": {"spend": 100.0, "visits": 10.0}}),
         profile=[{"spend_mean": 150.0, "visits_mean": 5.0}, {"spend_mean": 50.0, "visits_mean": 15.0}],
     )
     heatmap = _heatmap(version, ["spend", "visits"])
