@@ -34,7 +34,7 @@ from segmentation.result import Rules
 
 from .content import ReportContent, report_content
 from .models import Deliverable
-from .tables import csv_bytes, xlsx_bytes
+from .tables import csv_bytes, excel_refusal, xlsx_bytes
 
 SCORER_DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery")
 TRANSACTION_SCORER_TABLE = "customer_features"
@@ -175,15 +175,14 @@ def deliverables_build(
     labels = labels[[c for c in ("customer_id", "segment", "membership") if c in labels.columns]]
     profile = pd.DataFrame(version.profile)
     content = _content(version)
-    contents: dict[str, bytes] = {
-        Deliverable.Kind.LABELS: csv_bytes(labels),
-        "labels.xlsx": xlsx_bytes(labels, sheet="labels"),
-        Deliverable.Kind.PROFILE: csv_bytes(profile),
-        "profile.xlsx": xlsx_bytes(profile, sheet="profile"),
-        Deliverable.Kind.METRICS: _json_bytes(version.metrics),
-        Deliverable.Kind.DECK: _document_bytes(build_deck, content),
-        "report.pdf": _document_bytes(build_report_pdf, content),
-    }
+    contents: dict[str, bytes] = {Deliverable.Kind.LABELS: csv_bytes(labels)}
+    skipped: dict[str, str] = {}
+    _add_spreadsheet(contents, skipped, "labels.xlsx", labels)
+    contents[Deliverable.Kind.PROFILE] = csv_bytes(profile)
+    _add_spreadsheet(contents, skipped, "profile.xlsx", profile)
+    contents[Deliverable.Kind.METRICS] = _json_bytes(version.metrics)
+    contents[Deliverable.Kind.DECK] = _document_bytes(build_deck, content)
+    contents["report.pdf"] = _document_bytes(build_report_pdf, content)
     if features is not None:
         contents[Deliverable.Kind.FEATURES] = csv_bytes(features)
     for dialect in SCORER_DIALECTS:
@@ -196,8 +195,19 @@ def deliverables_build(
         contents["bias.json"] = (
             json.dumps(bias.findings, indent=2, sort_keys=True, default=str) + "\n"
         ).encode()
-    contents[Deliverable.Kind.MANIFEST] = _json_bytes(_manifest(version, contents))
+    contents[Deliverable.Kind.MANIFEST] = _json_bytes(_manifest(version, contents, skipped))
     return [_store(version, kind, data) for kind, data in contents.items()]
+
+
+def _add_spreadsheet(
+    contents: dict[str, bytes], skipped: dict[str, str], name: str, frame: pd.DataFrame
+) -> None:
+    """The Excel copy of a table, or the reason it has none (the CSV beside it is complete)."""
+    refusal = excel_refusal(frame)
+    if refusal is None:
+        contents[name] = xlsx_bytes(frame, sheet=name.removesuffix(".xlsx"))
+    else:
+        skipped[name] = refusal
 
 
 def _rules_files(rules: RuleSet, stored: Rules | None) -> dict[str, bytes]:
@@ -216,8 +226,8 @@ def _rules_files(rules: RuleSet, stored: Rules | None) -> dict[str, bytes]:
     }
 
 
-def _manifest(version: SegmentVersion, contents: dict[str, bytes]) -> dict[str, Any]:
-    return {
+def _manifest(version: SegmentVersion, contents: dict[str, bytes], skipped: dict[str, str]) -> dict[str, Any]:
+    manifest = {
         "version_id": version.label,
         "version_hash": version.version_hash,
         "project": version.project.name,
@@ -232,6 +242,9 @@ def _manifest(version: SegmentVersion, contents: dict[str, bytes]) -> dict[str, 
             for name, data in sorted(contents.items())
         },
     }
+    if skipped:  # only then: the manifests of every other version keep their bytes
+        manifest["skipped"] = dict(sorted(skipped.items()))
+    return manifest
 
 
 def _store(version: SegmentVersion, kind: str, data: bytes) -> Deliverable:

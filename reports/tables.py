@@ -29,8 +29,30 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return escaped(frame).to_csv(index=False, lineterminator="\n").encode()
 
 
+# An Excel sheet holds at most 1,048,576 rows (the header is one) and 16,384 columns.
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
+
+
+def excel_refusal(frame: pd.DataFrame) -> str | None:
+    """Why ``frame`` cannot be one Excel sheet, or None when it can (checked before writing)."""
+    if len(frame) + 1 > EXCEL_MAX_ROWS:
+        return (
+            f"not written: {len(frame):,} rows and a header are more than the {EXCEL_MAX_ROWS:,} rows an "
+            "Excel sheet holds; the CSV holds every row"
+        )
+    if len(frame.columns) > EXCEL_MAX_COLUMNS:
+        return (
+            f"not written: {len(frame.columns):,} columns are more than the {EXCEL_MAX_COLUMNS:,} an "
+            "Excel sheet holds; the CSV holds every column"
+        )
+    return None
+
+
 def xlsx_bytes(frame: pd.DataFrame, *, sheet: str) -> bytes:
-    """One sheet with a frozen, bold header row and columns sized to their content."""
+    """One sheet with a frozen, bold header row and columns sized to their content.
+
+    Call :func:`excel_refusal` first: a frame too large for a sheet fails here after the work."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.selectors import audit_events_for_project
 from projects import selectors as project_selectors
-from reports.selectors import deliverables_for_user
+from reports.selectors import deliverables_for_user, deliverables_skipped
 from reports.services import deliverable_read
 from segplatform.errors import ApplicationError
 
@@ -101,11 +101,13 @@ def run_new(request: HttpRequest, pk: int) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(project_selectors.runs_for_user(request.user), pk=pk)
     version = getattr(run, "version", None)
+    deliverables = list(version.deliverables.all()) if version else []
     context = {
         "run": run,
         "project": run.project,
         "version": version,
-        "deliverables": version.deliverables.all() if version else [],
+        "deliverables": deliverables,
+        "skipped": deliverables_skipped(deliverables),
         "profile": version.profile if version else [],
         "cards": charts.segment_cards(version) if version else [],
         "charts": charts.version_charts(version) if version else None,

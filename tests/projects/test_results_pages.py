@@ -177,3 +177,28 @@ def test_a_version_stored_before_the_engine_drew_maps_says_it_has_none(finished_
     assert chart_data(html, "charts-data")["map"] is None
     assert 'data-chart="map"' not in html
     assert f"No 2-D map is stored for {run.version.label}" in html
+
+
+def test_labels_too_many_for_excel_are_skipped_with_a_note_and_the_csv_kept(finished_run, login, monkeypatch):
+    import json
+
+    from reports import tables
+
+    # given a sheet limit the 300-customer labels pass (the header and 299 rows fit, 300 do not)
+    monkeypatch.setattr(tables, "EXCEL_MAX_ROWS", 300)
+    run = rerun(finished_run, finished_run.created_by)
+    # then the run still succeeds, with labels.csv complete and no labels.xlsx
+    assert run.status == "succeeded"
+    files = {d.kind: d for d in run.version.deliverables.all()}
+    assert "labels.xlsx" not in files and "profile.xlsx" in files
+    with files["labels.csv"].file.open("rb") as handle:
+        assert len(handle.read().decode().splitlines()) == 301
+    with files["manifest.json"].file.open("rb") as handle:
+        manifest = json.loads(handle.read())
+    assert "labels.xlsx" not in manifest["files"] and "300 rows" in manifest["skipped"]["labels.xlsx"]
+    # and the results page says why the Excel copy is missing
+    html = login(run.created_by).get(reverse("runs:run_detail", args=[run.pk])).content.decode()
+    assert 'id="skipped-deliverables"' in html and "labels.xlsx: not written: 300 rows" in html
+    # while a run within the limit has no such note
+    html = login(run.created_by).get(reverse("runs:run_detail", args=[finished_run.pk])).content.decode()
+    assert "skipped-deliverables" not in html

@@ -39,3 +39,14 @@ def test_xlsx_cells_are_text_never_formulas_and_numbers_stay_numbers():
     assert values[1][0] == '\'=HYPERLINK("http://x")'
     assert [row[1] for row in values[1:]] == [0, 1, 2, 0, -1]
     assert sheet.freeze_panes == "A2"
+
+
+def test_a_table_is_refused_by_excel_exactly_past_the_sheet_limit():
+    from reports.tables import EXCEL_MAX_ROWS, excel_refusal
+
+    # a header plus 1,048,575 rows fill a sheet; one more row does not fit
+    assert EXCEL_MAX_ROWS == 1_048_576
+    assert excel_refusal(pd.DataFrame({"segment": range(EXCEL_MAX_ROWS - 1)})) is None
+    refusal = excel_refusal(pd.DataFrame({"segment": range(EXCEL_MAX_ROWS)}))
+    assert refusal is not None and "1,048,576 rows" in refusal and "the CSV holds every row" in refusal
+    assert "16,384" in (excel_refusal(pd.DataFrame(columns=range(16_385))) or "")
