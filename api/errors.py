@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -56,6 +57,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         set_rollback()
         fields = getattr(exc, "fields", None) or ({exc.field: [exc.message]} if exc.field else {})
         return Response(error_body("invalid", exc.message, fields), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return Response(
+            error_body(
+                "too_large",
+                f"The request body is larger than the {limit} MB the API reads: send files as "
+                "multipart uploads to /api/v1/datasets/, and keep JSON bodies small.",
+            ),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(MESSAGES["not_found"])
     elif isinstance(exc, PermissionDenied):

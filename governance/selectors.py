@@ -78,4 +78,6 @@ def version_stored_labels(version: SegmentVersion) -> pd.DataFrame | None:
 def version_segmentation(version: SegmentVersion, *, labels: pd.DataFrame | None = None) -> Segmentation:
     """The stored version as one side of :func:`segmentation.compare.compare_segmentations`:
     its profile, spec and metrics as stored, with ``labels`` when the caller has some."""
-    return Segmentation(labels=labels, profile=version.profile, spec=version.spec, metrics=version.metrics_view)
+    return Segmentation(
+        labels=labels, profile=version.profile, spec=version.spec, metrics=version.metrics_view
+    )

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from segmentation import id_text, read_input
+from segmentation.data.limits import InputLimits
 
 
 class Client(models.Model):
@@ -89,7 +90,7 @@ class Dataset(models.Model):
         joins the labels whether the file held the ids as text or as numbers.
         """
         with self.file.open("rb") as handle:
-            frame = read_input(handle.read(), name=f"'{self.name}'")
+            frame = read_input(handle.read(), name=f"'{self.name}'", limits=upload_limits())
         if self.id_column in frame.columns:
             frame[self.id_column] = id_text(frame[self.id_column])
         return frame
@@ -143,3 +144,14 @@ class SegmentationRun(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+def upload_limits() -> InputLimits:
+    """What an uploaded table may become once read, as this deployment's settings allow; the
+    worker reads a stored dataset under the same limits it was accepted under."""
+    return InputLimits(
+        inflated_bytes=settings.MAX_UPLOAD_INFLATED_BYTES,
+        rows=settings.MAX_UPLOAD_ROWS,
+        columns=settings.MAX_UPLOAD_COLUMNS,
+        cells=settings.MAX_UPLOAD_CELLS,
+    )

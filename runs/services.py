@@ -23,7 +23,7 @@ from audit.services import audit_record
 from governance.bias import bias_audit_record
 from governance.pii_review import privacy_gate, privacy_review_open
 from governance.services import version_create
-from projects.models import Dataset, Project, SegmentationRun
+from projects.models import Dataset, Project, SegmentationRun, upload_limits
 from reports.services import deliverables_build
 from segmentation import (
     SegmentationError,
@@ -79,7 +79,7 @@ def dataset_upload(
         limit = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
         raise ApplicationError(f"'{name}' is larger than the {limit} MB upload limit", field="file")
     try:
-        frame = read_input(content, name=f"'{name}'")
+        frame = read_input(content, name=f"'{name}'", limits=upload_limits())
     except SegmentationError as exc:
         raise ApplicationError(str(exc), field="file") from None
 

@@ -132,6 +132,11 @@ STORAGES = {
 }
 
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+# What an upload may become once inflated and read (see segmentation.data.limits for the defaults).
+MAX_UPLOAD_INFLATED_BYTES = env_int("MAX_UPLOAD_INFLATED_BYTES", 512 * 1024 * 1024)
+MAX_UPLOAD_ROWS = env_int("MAX_UPLOAD_ROWS", 10_000_000)
+MAX_UPLOAD_COLUMNS = env_int("MAX_UPLOAD_COLUMNS", 16_384)
+MAX_UPLOAD_CELLS = env_int("MAX_UPLOAD_CELLS", 100_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Uploads are encrypted before they rest anywhere: keep them in memory or a private temp dir.

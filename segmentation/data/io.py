@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import SegmentationError
+from .limits import InputLimits, check_workbook
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ",;\t|"
@@ -93,12 +94,17 @@ def input_format(raw: bytes, name: str = "") -> str:
     return "csv"
 
 
-def read_input(source: Path | str | bytes, name: str | None = None) -> pd.DataFrame:
+def read_input(
+    source: Path | str | bytes, name: str | None = None, *, limits: InputLimits | None = None
+) -> pd.DataFrame:
     """Read a CSV, Parquet or XLSX table from a path or from bytes.
 
     CSV cells arrive as text (see :func:`read_csv_bytes`); Parquet and XLSX keep their typed
-    columns (numbers, timestamps), and blank cells are missing in all three.
+    columns (numbers, timestamps), and blank cells are missing in all three. ``limits`` (the
+    defaults of :class:`InputLimits` when None) bound what the file may become: an XLSX is
+    checked as a stream before it is parsed, every table's shape once read.
     """
+    limits = limits or InputLimits()
     if isinstance(source, bytes):
         raw, label = source, name or "the file"
     else:
@@ -110,10 +116,15 @@ def read_input(source: Path | str | bytes, name: str | None = None) -> pd.DataFr
         label = name or path.name
     kind = input_format(raw, label)
     if kind == "csv":
-        return read_csv_bytes(raw, name=label)
+        table = read_csv_bytes(raw, name=label)
+        limits.check_shape(len(table) + 1, len(table.columns), label=label)
+        return table
     if not raw:
         raise SegmentationError(f"{label} is empty")
+    if kind == "xlsx":
+        check_workbook(raw, limits, label=label)
     frame = _read_parquet(raw, label) if kind == "parquet" else _read_excel(raw, label)
+    limits.check_shape(len(frame) + 1, len(frame.columns), label=label)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty or len(frame.columns) < 2:
         raise SegmentationError(f"{label} has no data rows, or only one column")

@@ -1,0 +1,106 @@
+"""Hostile uploads are refused with a clear 400 before they are parsed, and nothing is kept.
+
+The files are written here as real zip archives: a sheet that inflates far past its size, XML
+that declares entities ("billion laughs"), and a sheet with more rows than Excel can hold.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+
+from projects.models import Dataset
+
+CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"></Types>'
+)
+SHEET_HEAD = b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://x"><sheetData>'
+SHEET_TAIL = b"</sheetData></worksheet>"
+
+
+def workbook(rows: int, *, shared_strings: str | None = None) -> bytes:
+    """An XLSX archive whose first sheet has ``rows`` rows of two cells, streamed into the zip."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
+        if shared_strings is not None:
+            archive.writestr("xl/sharedStrings.xml", shared_strings)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(SHEET_HEAD)
+            row = b"<row><c><v>7</v></c><c><v>1.5</v></c></row>"  # cell references are optional
+            for _ in range(rows // 10_000):
+                sheet.write(row * 10_000)
+            sheet.write(row * (rows % 10_000))
+            sheet.write(SHEET_TAIL)
+    return out.getvalue()
+
+
+def upload(api, user, project, name: str, raw: bytes):  # type: ignore[no-untyped-def]
+    return api(user).post(
+        "/api/v1/datasets/",
+        {"project": project.pk, "file": SimpleUploadedFile(name, raw)},
+        format="multipart",
+    )
+
+
+def refused(response, *words: str) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code == 400, response.content
+    message = response.json()["error"]["message"] + " ".join(
+        m for ms in response.json()["error"]["fields"].values() for m in ms
+    )
+    for word in words:
+        assert word in message
+    return message
+
+
+@pytest.mark.django_db
+def test_a_sheet_with_more_rows_than_excel_holds_is_refused_unparsed(project, consultant, api):
+    raw = workbook(1_048_577)
+    assert len(raw) < 1024 * 1024  # under a megabyte that claims more than a sheet can hold
+    refused(upload(api, consultant, project, "big.xlsx", raw), "more than 1,048,576 rows", "split it")
+    assert not Dataset.objects.filter(project=project).exists()
+
+
+@pytest.mark.django_db
+@override_settings(MAX_UPLOAD_INFLATED_BYTES=20 * 1024 * 1024)
+def test_a_sheet_that_inflates_past_the_limit_is_refused_from_the_zip_directory(project, consultant, api):
+    raw = workbook(600_000)  # about 26 MB of XML in a few hundred KB
+    assert len(raw) < 1024 * 1024
+    refused(upload(api, consultant, project, "bomb.xlsx", raw), "would inflate to", "20,971,520", "CSV")
+    assert not Dataset.objects.filter(project=project).exists()
+
+
+@pytest.mark.django_db
+@override_settings(MAX_UPLOAD_ROWS=1_000)
+def test_the_row_limit_is_a_setting_and_names_itself(project, consultant, api):
+    refused(upload(api, consultant, project, "rows.xlsx", workbook(1_500)), "more than 1,000 rows")
+
+
+@pytest.mark.django_db
+def test_xml_entities_are_refused_before_any_expansion(project, consultant, api):
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(
+            f'<!ENTITY lol{i} "{"&lol" + str(i - 1) + ";" if i > 1 else "&lol;"}' * 10 + '">'
+            for i in range(1, 10)
+        )
+        + ']><sst xmlns="http://x"><si><t>&lol9;</t></si></sst>'
+    )
+    raw = workbook(10, shared_strings=laughs)
+    refused(upload(api, consultant, project, "laughs.xlsx", raw), "declares XML entities")
+    assert not Dataset.objects.filter(project=project).exists()
+
+
+@pytest.mark.django_db
+def test_a_json_body_over_the_limit_is_a_413_in_the_api_error_format(consultant, api):
+    body = json.dumps({"name": "x" * (11 * 1024 * 1024)})
+    response = api(consultant).post("/api/v1/projects/", body, content_type="application/json")
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "too_large" and "10 MB" in error["message"]
