@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test test-fast install lint format bench clean
+.PHONY: run test test-fast test-single-machine install lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: $(DEV)
 ## The suite without slow end-to-end tests.
 test-fast: $(DEV)
 	VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest -m "not slow"
+
+## The apps' fast tests on the single-machine defaults (SQLite, the filesystem broker) that `make run`
+## uses, whatever the environment sets: CI runs the whole suite on PostgreSQL and Redis, then this.
+test-single-machine: $(DEV)
+	env -u DATABASE_URL -u REDIS_URL -u REQUIRE_SERVICES VAR_DIR="$(CURDIR)/var/test-single" \
+		$(BIN)/pytest -m "not slow" tests/accounts tests/audit tests/projects tests/governance tests/reports tests/api
 
 lint: $(DEV)
 	$(BIN)/ruff check .

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -15,6 +14,8 @@ from governance.models import SegmentVersion
 from projects import selectors
 from projects.models import Client, Dataset, Project, SegmentationRun
 from reports.models import Deliverable
+from runs.services import upload_size_check
+from segplatform.errors import ApplicationError
 
 
 def _user(serializer: serializers.Serializer) -> Any:
@@ -78,10 +79,10 @@ class DatasetUploadSerializer(serializers.Serializer):
     )
 
     def validate_file(self, upload: Any) -> Any:
-        if upload.size > settings.MAX_UPLOAD_BYTES:
-            raise serializers.ValidationError(
-                f"the file is larger than the {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit"
-            )
+        try:
+            upload_size_check(upload.name, upload.size)
+        except ApplicationError as error:
+            raise serializers.ValidationError(error.message) from None
         return upload
 
 

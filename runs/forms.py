@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 
 from projects.models import Dataset
 from segmentation import SegmentationError, check_bounds
 from segmentation.clustering.algorithms import ALGORITHMS, MIXED
 from segmentation.clustering.sweep import default_algorithms
+from segplatform.errors import ApplicationError
+
+from .services import upload_size_check
 
 # The portal clusters numeric columns: the mixed-type algorithms are for specs with categories.
 NUMERIC_ALGORITHMS = [a for a in ALGORITHMS if a not in MIXED]
@@ -31,10 +33,10 @@ class UploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if upload.size > settings.MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(
-                f"The file is larger than the {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit."
-            )
+        try:
+            upload_size_check(upload.name, upload.size)
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from None
         if upload.size == 0:
             raise forms.ValidationError("The file is empty.")
         return upload

@@ -54,6 +54,17 @@ class RunCancelled(Exception):
 RUN_TASK = "runs.run_segmentation"
 
 
+def upload_size_check(name: str, size: int) -> None:
+    """Refuse a file past ``MAX_UPLOAD_BYTES``: the form, the API and the service say it alike."""
+    if size > settings.MAX_UPLOAD_BYTES:
+        limit = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
+        raise ApplicationError(
+            f"'{PurePath(name).name}' is larger than the {limit} MB limit for an upload: "
+            "split it into several files, or save it as Parquet, which is smaller than CSV",
+            field="file",
+        )
+
+
 def dataset_upload(
     *,
     project: Project,
@@ -75,9 +86,7 @@ def dataset_upload(
             f"'{name}' is not a CSV file, nor Parquet or Excel: upload a .csv, .parquet or .xlsx file",
             field="file",
         )
-    if len(content) > settings.MAX_UPLOAD_BYTES:
-        limit = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise ApplicationError(f"'{name}' is larger than the {limit} MB upload limit", field="file")
+    upload_size_check(name, len(content))
     try:
         frame = read_input(content, name=f"'{name}'", limits=upload_limits())
     except SegmentationError as exc:
@@ -96,17 +105,36 @@ def dataset_upload(
             "segmentation needs at least one column of numbers",
             field="file",
         )
+    dataset = Dataset(
+        project=project,
+        name=name,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size_bytes=len(content),
+        row_count=len(frame),
+        id_column=id_column,
+        schema=schema,
+        uploaded_by=user,
+    )
+    try:
+        _dataset_store(dataset, content, frame=frame, user=user, request=request)
+    except BaseException:
+        # The file is written before the row commits: a failed commit must not leave it behind.
+        if dataset.file.name:
+            dataset.file.storage.delete(dataset.file.name)
+        raise
+    return dataset
+
+
+def _dataset_store(
+    dataset: Dataset,
+    content: bytes,
+    *,
+    frame: Any,
+    user: AbstractBaseUser | None,
+    request: HttpRequest | None,
+) -> None:
+    project, name = dataset.project, dataset.name
     with transaction.atomic():
-        dataset = Dataset(
-            project=project,
-            name=name,
-            sha256=hashlib.sha256(content).hexdigest(),
-            size_bytes=len(content),
-            row_count=len(frame),
-            id_column=id_column,
-            schema=schema,
-            uploaded_by=user,
-        )
         dataset.file.save(name, ContentFile(content), save=False)
         dataset.save()
         # PII detection opens the privacy review; runs wait until the consultant confirms it.
@@ -119,7 +147,6 @@ def dataset_upload(
             request=request,
             details={"name": name, "sha256": dataset.sha256, "rows": dataset.row_count},
         )
-    return dataset
 
 
 def run_start(

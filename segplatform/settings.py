@@ -138,8 +138,9 @@ MAX_UPLOAD_ROWS = env_int("MAX_UPLOAD_ROWS", 10_000_000)
 MAX_UPLOAD_COLUMNS = env_int("MAX_UPLOAD_COLUMNS", 16_384)
 MAX_UPLOAD_CELLS = env_int("MAX_UPLOAD_CELLS", 100_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-# Uploads are encrypted before they rest anywhere: keep them in memory or a private temp dir.
+# Uploads never spool to a temporary file in clear (see segplatform/uploads.py); the private
+# temporary directory below is for anything else that needs one.
+FILE_UPLOAD_HANDLERS = ["segplatform.uploads.InMemoryUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
 FILE_UPLOAD_PERMISSIONS = 0o600

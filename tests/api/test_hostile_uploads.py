@@ -104,3 +104,74 @@ def test_a_json_body_over_the_limit_is_a_413_in_the_api_error_format(consultant,
     assert response.status_code == 413
     error = response.json()["error"]
     assert error["code"] == "too_large" and "10 MB" in error["message"]
+
+
+@pytest.mark.django_db
+def test_a_large_upload_never_rests_in_clear_in_a_temporary_file(project, consultant, api, monkeypatch):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from runs import services
+    from tests.projects.helpers import upload_csv
+
+    raw, _ = upload_csv(350_000, seed=3)
+    assert len(raw) > 10 * 1024 * 1024  # past the size Django would spool to disk
+    seen: dict[str, object] = {}
+    read_input = services.read_input
+
+    def watching(content, **kwargs):  # type: ignore[no-untyped-def]
+        # while the request holds the upload, nothing of it lies in a temporary directory
+        seen["temporary"] = sorted(Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir())
+        seen["in_clear"] = any(
+            raw[:4096] in p.read_bytes()[: 1 << 20]
+            for p in Path(settings.FILE_UPLOAD_TEMP_DIR).rglob("*")
+            if p.is_file()
+        )
+        return read_input(content, **kwargs)
+
+    monkeypatch.setattr(services, "read_input", watching)
+    response = upload(api, consultant, project, "customers.csv", raw)
+    assert response.status_code == 201, response.content
+    assert seen == {"temporary": [], "in_clear": False}
+    stored = Dataset.objects.get(project=project)
+    with stored.file.open("rb") as handle:
+        assert handle.read() == raw
+    assert raw[:64] not in Path(stored.file.path).read_bytes()  # encrypted at rest
+
+
+@pytest.mark.django_db
+@override_settings(MAX_UPLOAD_BYTES=1024 * 1024)
+def test_an_upload_past_the_size_limit_is_refused_by_name(project, consultant, api):
+    from tests.projects.helpers import upload_csv
+
+    raw, _ = upload_csv(40_000, seed=3)
+    assert len(raw) > 1024 * 1024
+    refused(upload(api, consultant, project, "customers.csv", raw), "larger than the 1 MB limit", "Parquet")
+    assert not Dataset.objects.filter(project=project).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_failure_mid_upload_leaves_no_file_and_no_row(project, consultant, api, monkeypatch):
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import OperationalError
+
+    from runs import services
+    from tests.projects.helpers import upload_csv
+
+    media = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
+    before = {p for p in media.rglob("*") if p.is_file()}
+
+    def database_gone(**kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("server closed the connection unexpectedly")
+
+    # the connection drops after the file is written and the row inserted, before the commit
+    monkeypatch.setattr(services, "audit_record", database_gone)
+    with pytest.raises(OperationalError):
+        services.dataset_upload(
+            project=project, name="customers.csv", content=upload_csv(200)[0], id_column=None, user=consultant
+        )
+    assert not Dataset.objects.filter(project=project).exists()
+    assert {p for p in media.rglob("*") if p.is_file()} == before
