@@ -14,8 +14,8 @@ from segplatform.errors import ImmutableError
 class AuditEvent(models.Model):
     """One thing that happened, who did it and to what. Rows are only ever appended.
 
-    Each event stores the hash of its predecessor and its own hash over its content, so a row
-    altered or removed later breaks the chain where it happened.
+    Each event stores the hash of its predecessor and its own keyed hash over every column, so a
+    row altered or removed later breaks the chain where it happened (see :mod:`audit.chain`).
     """
 
     # Set by the writer, not auto_now_add, because the hash covers this exact value.
@@ -36,6 +36,8 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which hash the event carries (audit.chain): 1 for events written before the chain was keyed.
+    scheme = models.PositiveSmallIntegerField(default=1, editable=False)
 
     class Meta:
         # The table keeps the name it had when the trail lived in governance.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from .chain import ChainBreak, first_break
@@ -21,6 +22,8 @@ CHAIN_FIELDS = (
     "object_type",
     "object_id",
     "details",
+    "ip_address",
+    "scheme",
 )
 
 
@@ -35,7 +38,7 @@ def audit_chain_check() -> tuple[int, ChainBreak | None]:
             count += 1
             yield row
 
-    broken = first_break(counted())
+    broken = first_break(counted(), key=settings.AUDIT_CHAIN_KEY.encode())
     return count, broken
 
 

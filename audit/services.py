@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .chain import GENESIS, event_hash
+from .chain import CURRENT_SCHEME, GENESIS, event_hash
 from .models import AuditEvent
 
 # Any constant works: it only has to be the same for every writer of the audit chain.
 AUDIT_CHAIN_LOCK = 7_321_001
+
+
+def audit_chain_key() -> bytes:
+    return settings.AUDIT_CHAIN_KEY.encode()
 
 
 def _lock_chain() -> None:
@@ -59,6 +64,14 @@ def audit_record(
             created_at=created_at,
             ip_address=ip,
             previous_hash=previous,
-            hash=event_hash(previous_hash=previous, created_at=created_at, **fields),
+            scheme=CURRENT_SCHEME,
+            hash=event_hash(
+                previous_hash=previous,
+                created_at=created_at,
+                ip_address=ip,
+                scheme=CURRENT_SCHEME,
+                key=audit_chain_key(),
+                **fields,
+            ),
         )
     return event

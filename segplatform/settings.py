@@ -37,6 +37,11 @@ DATA_ENCRYPTION_KEY = local_secret(
     VAR_DIR / "data_encryption_key",
     make=lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
 )
+# The audit chain's HMAC key: its own, so that knowing SECRET_KEY does not let anyone forge events.
+AUDIT_CHAIN_KEY = local_secret("AUDIT_CHAIN_KEY", VAR_DIR / "audit_chain_key")
+# Checkpoints of the chain's head, kept outside the database (point it at storage the database's
+# administrators cannot write: another volume, a mounted bucket).
+AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR") or VAR_DIR / "audit-checkpoints")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -175,6 +180,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Used by `celery beat`: personal data past its retention period is purged daily.
 CELERY_BEAT_SCHEDULE = {
     "retention-purge": {"task": "governance.retention_purge", "schedule": 24 * 60 * 60},
+    "audit-checkpoint": {"task": "audit.checkpoint", "schedule": 60 * 60},
 }
 
 REST_FRAMEWORK = {

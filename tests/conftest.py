@@ -29,6 +29,13 @@ def need(condition: bool, what: str) -> None:
     pytest.skip(f"{what} is not configured")
 
 
+@pytest.fixture(autouse=True)
+def audit_checkpoints(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Each test's audit checkpoints in its own folder: its database is new, so are they."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+    return settings.AUDIT_CHECKPOINT_DIR
+
+
 @pytest.fixture
 def make_user(django_user_model):  # type: ignore[no-untyped-def]
     def make(username: str):  # type: ignore[no-untyped-def]

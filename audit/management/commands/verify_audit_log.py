@@ -1,9 +1,9 @@
 """``manage.py verify_audit_log [--anchor HASH]``: exit 0 if the audit chain is intact, else 1
 naming the first broken event.
 
-Each run prints the chain's head hash. Keeping it outside the database (a ticket, an e-mail)
-and passing it later as ``--anchor`` also catches the one change the chain alone cannot see:
-the removal of the newest events.
+Checks every event's keyed hash and link, then every checkpoint published outside the database
+(``audit.checkpoints``), which catches what the chain alone cannot see: the removal of the newest
+events, or a chain rebuilt with the key. ``--anchor`` adds head hashes kept elsewhere by hand.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.checkpoints import checkpoint_break, checkpoints_read
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_check
 
@@ -28,6 +29,9 @@ class Command(BaseCommand):
         count, broken = audit_chain_check()
         if broken is not None:
             raise CommandError(f"audit chain BROKEN at event #{broken.event_id}: {broken.reason}")
+        broken = checkpoint_break()
+        if broken is not None:
+            raise CommandError(f"audit chain BROKEN: {broken.reason}")
         for anchor in options["anchor"]:
             if not AuditEvent.objects.filter(hash=anchor).exists():
                 raise CommandError(
@@ -35,4 +39,7 @@ class Command(BaseCommand):
                     "removed from the end of the chain"
                 )
         head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        self.stdout.write(f"audit chain intact: {count} events verified; head {head or '(empty)'}")
+        self.stdout.write(
+            f"audit chain intact: {count} events verified against {len(checkpoints_read())} checkpoint(s); "
+            f"head {head or '(empty)'}"
+        )
