@@ -38,7 +38,7 @@ test-fast: $(DEV)
 ## uses, whatever the environment sets: CI runs the whole suite on PostgreSQL and Redis, then this.
 test-single-machine: $(DEV)
 	env -u DATABASE_URL -u REDIS_URL -u REQUIRE_SERVICES VAR_DIR="$(CURDIR)/var/test-single" \
-		$(BIN)/pytest -m "not slow" tests/accounts tests/audit tests/projects tests/governance tests/reports tests/api
+		$(BIN)/pytest -m "not slow" tests/accounts tests/audit tests/projects tests/governance tests/api
 
 lint: $(DEV)
 	$(BIN)/ruff check .
