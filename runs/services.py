@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from audit.services import audit_record
 from governance.bias import bias_audit_record
@@ -52,6 +53,7 @@ class RunCancelled(Exception):
 
 
 RUN_TASK = "runs.run_segmentation"
+DISPATCH_TASK = "runs.dispatch"
 
 
 def dataset_upload(
@@ -148,7 +150,11 @@ def run_start(
         raise ApplicationError(str(exc), field=exc.key or "spec") from None
     with transaction.atomic():
         run = SegmentationRun.objects.create(
-            project=project, dataset=dataset, spec=parsed.to_dict(), created_by=user
+            project=project,
+            dataset=dataset,
+            spec=parsed.to_dict(),
+            created_by=user,
+            awaiting_dispatch=enqueue,
         )
         audit_record(
             action="run.start",
@@ -163,10 +169,40 @@ def run_start(
     return run
 
 
-def _enqueue(run_id: int) -> None:
-    # By name, so the workflow does not import the task module that imports it.
-    result = celery_app.send_task(RUN_TASK, args=[run_id])
-    SegmentationRun.objects.filter(pk=run_id).update(celery_task_id=result.id or "")
+def _enqueue(run_id: int) -> bool:
+    """Hand a run to the broker; False, with the run left in the outbox, when it is unreachable.
+
+    The run and its audit event are committed before this runs, so a broker that is down must
+    not turn the request into a 500: the run stays queued and ``runs_dispatch`` sends it later.
+    """
+    try:
+        # By name, so the workflow does not import the task module that imports it. No publish
+        # retries: a dead broker fails in about a second (see the broker settings).
+        result = celery_app.send_task(RUN_TASK, args=[run_id], retry=False)
+    except (KombuError, OSError):
+        logger.warning("run %s was not sent to the broker; it waits for runs_dispatch", run_id, exc_info=True)
+        return False
+    SegmentationRun.objects.filter(pk=run_id).update(celery_task_id=result.id or "", awaiting_dispatch=False)
+    return True
+
+
+def runs_dispatch() -> tuple[int, int]:
+    """Send the queued runs the broker has not taken yet, oldest first: (sent, still waiting).
+
+    Stops at the first failure, since the broker is still down. Two dispatchers at once (beat and
+    a worker starting) may send a run twice; that is harmless, as only one worker claims it.
+    """
+    waiting = list(
+        SegmentationRun.objects.filter(status=SegmentationRun.Status.QUEUED, awaiting_dispatch=True)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    sent = 0
+    for run_id in waiting:
+        if not _enqueue(run_id):
+            break
+        sent += 1
+    return sent, len(waiting) - sent
 
 
 def run_cancel(*, run: SegmentationRun, user: AbstractBaseUser, request: HttpRequest | None = None) -> None:
