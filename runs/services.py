@@ -18,7 +18,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from kombu.exceptions import KombuError
 
 from audit.services import audit_record
 from governance.bias import bias_audit_record
@@ -37,9 +36,10 @@ from segmentation import (
 )
 from segmentation import __version__ as engine_version
 from segmentation.data.io import SUPPORTED_SUFFIXES
-from segplatform.celery import app as celery_app
 from segplatform.errors import ApplicationError
 
+from . import outbox
+from .liveness import heartbeat
 from .schema import guess_id_column, infer_schema
 
 logger = logging.getLogger(__name__)
@@ -50,10 +50,6 @@ PROGRESS_INTERVAL_SECONDS = 0.5
 
 class RunCancelled(Exception):
     pass
-
-
-RUN_TASK = "runs.run_segmentation"
-DISPATCH_TASK = "runs.dispatch"
 
 
 def dataset_upload(
@@ -165,44 +161,8 @@ def run_start(
             details={"dataset": dataset.pk, "spec": run.spec},
         )
         if enqueue:
-            transaction.on_commit(lambda: _enqueue(run.pk))
+            transaction.on_commit(lambda: outbox.enqueue(run.pk))
     return run
-
-
-def _enqueue(run_id: int) -> bool:
-    """Hand a run to the broker; False, with the run left in the outbox, when it is unreachable.
-
-    The run and its audit event are committed before this runs, so a broker that is down must
-    not turn the request into a 500: the run stays queued and ``runs_dispatch`` sends it later.
-    """
-    try:
-        # By name, so the workflow does not import the task module that imports it. No publish
-        # retries: a dead broker fails in about a second (see the broker settings).
-        result = celery_app.send_task(RUN_TASK, args=[run_id], retry=False)
-    except (KombuError, OSError):
-        logger.warning("run %s was not sent to the broker; it waits for runs_dispatch", run_id, exc_info=True)
-        return False
-    SegmentationRun.objects.filter(pk=run_id).update(celery_task_id=result.id or "", awaiting_dispatch=False)
-    return True
-
-
-def runs_dispatch() -> tuple[int, int]:
-    """Send the queued runs the broker has not taken yet, oldest first: (sent, still waiting).
-
-    Stops at the first failure, since the broker is still down. Two dispatchers at once (beat and
-    a worker starting) may send a run twice; that is harmless, as only one worker claims it.
-    """
-    waiting = list(
-        SegmentationRun.objects.filter(status=SegmentationRun.Status.QUEUED, awaiting_dispatch=True)
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)
-    )
-    sent = 0
-    for run_id in waiting:
-        if not _enqueue(run_id):
-            break
-        sent += 1
-    return sent, len(waiting) - sent
 
 
 def run_cancel(*, run: SegmentationRun, user: AbstractBaseUser, request: HttpRequest | None = None) -> None:
@@ -223,11 +183,23 @@ def run_execute(*, run_id: int) -> SegmentationRun:
     run stops at the next progress report. Never raises for either.
     """
     claimed = SegmentationRun.objects.filter(pk=run_id, status=SegmentationRun.Status.QUEUED).update(
-        status=SegmentationRun.Status.RUNNING, started_at=timezone.now(), progress=1, step="starting"
+        status=SegmentationRun.Status.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        progress=1,
+        step="starting",
     )
     run = SegmentationRun.objects.select_related("project", "dataset", "created_by").get(pk=run_id)
     if not claimed:  # already taken by another worker, finished, or cancelled
         return run
+    with heartbeat(run_id):
+        _execute(run)
+    run.refresh_from_db()
+    return run
+
+
+def _execute(run: SegmentationRun) -> None:
+    run_id = run.pk
     try:
         spec = SegmentationSpec.from_dict(run.spec)
         frame = run.dataset.read_table()
@@ -270,8 +242,6 @@ def run_execute(*, run_id: int) -> SegmentationRun:
             error="The run stopped on an unexpected error. It has been logged; please try again "
             "or contact the platform administrators with the run number.",
         )
-    run.refresh_from_db()
-    return run
 
 
 def _finish(run: SegmentationRun, status: str, *, step: str = "", error: str = "") -> bool:
@@ -295,7 +265,7 @@ def _finish(run: SegmentationRun, status: str, *, step: str = "", error: str = "
 
 def _report(run_id: int, step: str, fraction: float) -> None:
     updated = SegmentationRun.objects.filter(pk=run_id, status=SegmentationRun.Status.RUNNING).update(
-        step=step[:200], progress=max(1, min(99, int(fraction * 100)))
+        step=step[:200], progress=max(1, min(99, int(fraction * 100))), heartbeat_at=timezone.now()
     )
     if not updated:
         raise RunCancelled()

@@ -177,11 +177,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A running run whose worker has not written its heartbeat for this long is failed by the reaper.
+# The worker beats every quarter of it, so a busy step does not look like a dead worker.
+RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 120)
 # Used by `celery beat`: personal data past its retention period is purged daily; runs whose
-# enqueue failed while the broker was down are sent every minute.
+# enqueue failed while the broker was down are sent, and runs whose worker died are failed,
+# every minute.
 CELERY_BEAT_SCHEDULE = {
     "retention-purge": {"task": "governance.retention_purge", "schedule": 24 * 60 * 60},
     "runs-dispatch": {"task": "runs.dispatch", "schedule": 60},
+    "runs-reap": {"task": "runs.reap", "schedule": 60},
 }
 
 REST_FRAMEWORK = {

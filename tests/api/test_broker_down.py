@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 
 from audit.models import AuditEvent
 from projects.models import SegmentationRun
+from runs import outbox
 from tests.projects.helpers import NUMERIC, upload_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,7 +55,6 @@ def _start_run(project, consultant, api):  # type: ignore[no-untyped-def]
 def test_a_run_started_while_the_broker_is_down_is_queued_and_sent_when_it_is_back(
     project, consultant, api, broker
 ):
-    from runs import services as run_services
     from segplatform.celery import app
 
     live_broker = app.conf.broker_url
@@ -69,7 +69,7 @@ def test_a_run_started_while_the_broker_is_down_is_queued_and_sent_when_it_is_ba
     assert AuditEvent.objects.filter(action="run.start").count() == 1
 
     # Still down: the dispatcher sends nothing and says so.
-    assert run_services.runs_dispatch() == (0, 1)
+    assert outbox.runs_dispatch() == (0, 1)
     with pytest.raises(CommandError, match="1 run"):
         call_command("dispatch_runs")
 
@@ -79,14 +79,13 @@ def test_a_run_started_while_the_broker_is_down_is_queued_and_sent_when_it_is_ba
     call_command("dispatch_runs")
     run.refresh_from_db()
     assert run.celery_task_id and not run.awaiting_dispatch
-    assert run_services.runs_dispatch() == (0, 0)
+    assert outbox.runs_dispatch() == (0, 0)
     with app.connection_for_write() as connection:
         assert connection.default_channel.queue_purge(queue) == 1  # the one message, removed
 
 
 @pytest.mark.slow
 def test_a_worker_finishes_a_run_that_waited_for_the_broker(celery_worker, project, consultant, api, broker):
-    from runs import services as run_services
     from segplatform.celery import app
 
     live_broker = app.conf.broker_url
@@ -94,7 +93,7 @@ def test_a_worker_finishes_a_run_that_waited_for_the_broker(celery_worker, proje
     response, _ = _start_run(project, consultant, api)
     assert response.status_code == 201, response.content
     broker(live_broker)  # the worker's own queue, which the celery_worker fixture set
-    assert run_services.runs_dispatch() == (1, 0)
+    assert outbox.runs_dispatch() == (1, 0)
     deadline = time.monotonic() + 120
     run = SegmentationRun.objects.get()
     while not run.is_finished and time.monotonic() < deadline:
