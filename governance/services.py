@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from audit.services import audit_record
+from projects.models import Project
 
 from .models import SegmentVersion
 
@@ -28,9 +29,13 @@ def version_create(
 ) -> SegmentVersion:
     """Freeze a run's result as the project's next version, parented on its latest one."""
     with transaction.atomic():
-        latest = (
-            SegmentVersion.objects.select_for_update().filter(project=project).order_by("-number").first()
-        )
+        # Numbers are allocated under a lock on the project row, held until the caller commits.
+        # Locking the latest version instead is not enough: under READ COMMITTED a second
+        # transaction waits on that same old row and then computes the same number, and with no
+        # version yet there is no row to lock at all. The read below runs after the lock is
+        # granted, so it sees every version committed before. (SQLite serialises writers anyway.)
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        latest = SegmentVersion.objects.filter(project=project).order_by("-number").first()
         version = SegmentVersion.objects.create(
             project=project,
             run=run,

@@ -121,6 +121,13 @@ class SegmentationRun(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     step = models.CharField(max_length=200, blank=True)
     celery_task_id = models.CharField(max_length=255, blank=True)
+    # The outbox: set when the run is started for a worker, cleared once the broker has taken
+    # the task. A run whose send failed (broker down) keeps it, and runs_dispatch sends it later.
+    # Runs executed in-process (enqueue=False) never set it, so no worker races them.
+    awaiting_dispatch = models.BooleanField(default=False)
+    # Written by the worker while it runs; a running run whose heartbeat is older than
+    # RUN_HEARTBEAT_TIMEOUT lost its worker, and runs_reap fails it.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, help_text="Why the run failed, in words the user can act on.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -36,9 +36,10 @@ from segmentation import (
 )
 from segmentation import __version__ as engine_version
 from segmentation.data.io import SUPPORTED_SUFFIXES
-from segplatform.celery import app as celery_app
 from segplatform.errors import ApplicationError
 
+from . import outbox
+from .liveness import heartbeat
 from .schema import guess_id_column, infer_schema
 
 logger = logging.getLogger(__name__)
@@ -49,9 +50,6 @@ PROGRESS_INTERVAL_SECONDS = 0.5
 
 class RunCancelled(Exception):
     pass
-
-
-RUN_TASK = "runs.run_segmentation"
 
 
 def upload_size_check(name: str, size: int) -> None:
@@ -175,7 +173,11 @@ def run_start(
         raise ApplicationError(str(exc), field=exc.key or "spec") from None
     with transaction.atomic():
         run = SegmentationRun.objects.create(
-            project=project, dataset=dataset, spec=parsed.to_dict(), created_by=user
+            project=project,
+            dataset=dataset,
+            spec=parsed.to_dict(),
+            created_by=user,
+            awaiting_dispatch=enqueue,
         )
         audit_record(
             action="run.start",
@@ -186,14 +188,8 @@ def run_start(
             details={"dataset": dataset.pk, "spec": run.spec},
         )
         if enqueue:
-            transaction.on_commit(lambda: _enqueue(run.pk))
+            transaction.on_commit(lambda: outbox.enqueue(run.pk))
     return run
-
-
-def _enqueue(run_id: int) -> None:
-    # By name, so the workflow does not import the task module that imports it.
-    result = celery_app.send_task(RUN_TASK, args=[run_id])
-    SegmentationRun.objects.filter(pk=run_id).update(celery_task_id=result.id or "")
 
 
 def run_cancel(*, run: SegmentationRun, user: AbstractBaseUser, request: HttpRequest | None = None) -> None:
@@ -214,11 +210,23 @@ def run_execute(*, run_id: int) -> SegmentationRun:
     run stops at the next progress report. Never raises for either.
     """
     claimed = SegmentationRun.objects.filter(pk=run_id, status=SegmentationRun.Status.QUEUED).update(
-        status=SegmentationRun.Status.RUNNING, started_at=timezone.now(), progress=1, step="starting"
+        status=SegmentationRun.Status.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        progress=1,
+        step="starting",
     )
     run = SegmentationRun.objects.select_related("project", "dataset", "created_by").get(pk=run_id)
     if not claimed:  # already taken by another worker, finished, or cancelled
         return run
+    with heartbeat(run_id):
+        _execute(run)
+    run.refresh_from_db()
+    return run
+
+
+def _execute(run: SegmentationRun) -> None:
+    run_id = run.pk
     try:
         spec = SegmentationSpec.from_dict(run.spec)
         frame = run.dataset.read_table()
@@ -261,8 +269,6 @@ def run_execute(*, run_id: int) -> SegmentationRun:
             error="The run stopped on an unexpected error. It has been logged; please try again "
             "or contact the platform administrators with the run number.",
         )
-    run.refresh_from_db()
-    return run
 
 
 def _finish(run: SegmentationRun, status: str, *, step: str = "", error: str = "") -> bool:
@@ -286,7 +292,7 @@ def _finish(run: SegmentationRun, status: str, *, step: str = "", error: str = "
 
 def _report(run_id: int, step: str, fraction: float) -> None:
     updated = SegmentationRun.objects.filter(pk=run_id, status=SegmentationRun.Status.RUNNING).update(
-        step=step[:200], progress=max(1, min(99, int(fraction * 100)))
+        step=step[:200], progress=max(1, min(99, int(fraction * 100))), heartbeat_at=timezone.now()
     )
     if not updated:
         raise RunCancelled()

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+from celery.signals import worker_ready
 
-from . import services
+from . import liveness, outbox, services
 
 
-@shared_task(name=services.RUN_TASK, bind=True)
+# Acknowledged after the run, and requeued when the worker dies: a redelivered run is harmless,
+# since run_execute only claims queued runs (a reaped or finished one is left as it is).
+@shared_task(name=outbox.RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
 def run_segmentation(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
     services.run_execute(run_id=run_id)
+
+
+@shared_task(name=outbox.DISPATCH_TASK)
+def runs_dispatch() -> None:
+    """Send runs whose enqueue failed while the broker was down (scheduled by beat)."""
+    outbox.runs_dispatch()
+
+
+@shared_task(name=liveness.REAP_TASK)
+def runs_reap() -> None:
+    """Fail running runs whose worker stopped beating (scheduled by beat)."""
+    liveness.runs_reap()
+
+
+@worker_ready.connect
+def dispatch_on_worker_start(**_: Any) -> None:
+    # A worker starting is a sign the broker is back: send what waited for it at once.
+    outbox.runs_dispatch()

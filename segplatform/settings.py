@@ -153,15 +153,25 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem broker under var/ that still
 # needs a real worker process (never eager mode).
 REDIS_URL = env_str("REDIS_URL")
+# A broker that is down must fail a send fast (one retry, about a second), not hang a request:
+# the run then waits in the outbox for runs_dispatch. Transports ignore the options they lack.
+_BROKER_FAIL_FAST: dict[str, object] = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = dict(_BROKER_FAIL_FAST)
 else:
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **_BROKER_FAIL_FAST,
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
@@ -177,10 +187,18 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Used by `celery beat`: personal data past its retention period is purged daily.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A running run whose worker has not written its heartbeat for this long is failed by the reaper.
+# The worker beats every quarter of it, so a busy step does not look like a dead worker.
+RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 120)
+# Used by `celery beat`: personal data past its retention period is purged daily; runs whose
+# enqueue failed while the broker was down are sent, and runs whose worker died are failed,
+# every minute.
 CELERY_BEAT_SCHEDULE = {
     "retention-purge": {"task": "governance.retention_purge", "schedule": 24 * 60 * 60},
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": 60 * 60},
+    "runs-dispatch": {"task": "runs.dispatch", "schedule": 60},
+    "runs-reap": {"task": "runs.reap", "schedule": 60},
 }
 
 REST_FRAMEWORK = {
