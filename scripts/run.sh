@@ -12,8 +12,10 @@ python manage.py migrate --noinput -v0
 demo_line=$(python manage.py demo)
 
 mkdir -p var/log
+# --beat: on one machine the worker also keeps the schedule (dispatcher, reaper, audit
+# checkpoints, retention purge).
 celery -A segplatform worker --pool=solo --without-mingle --without-gossip --loglevel=INFO \
-  >var/log/worker.log 2>&1 &
+  --beat --schedule var/celerybeat-schedule >var/log/worker.log 2>&1 &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
 
