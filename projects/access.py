@@ -12,9 +12,14 @@ from .models import Membership
 CONSULTANT = Membership.Role.CONSULTANT
 REVIEWER = Membership.Role.REVIEWER
 ADMIN = Membership.Role.ADMIN
-# Who may take each action: the portal checks these, the services enforce the finer rules.
+# Who may take each action, for the portal and the API alike: the services check it.
+# Consultants work the data (upload, run, cancel, review personal data, export); reviewers read
+# and judge (approve, reject, retire); a project administrator may do both.
 CAN = {
     "view": {CONSULTANT, REVIEWER, ADMIN},
+    "upload": {CONSULTANT, ADMIN},
+    "run": {CONSULTANT, ADMIN},
+    "cancel": {CONSULTANT, ADMIN},
     "review_pii": {CONSULTANT, ADMIN},
     "submit": {CONSULTANT, ADMIN},
     "approve": {REVIEWER, ADMIN},

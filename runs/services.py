@@ -23,6 +23,7 @@ from audit.services import audit_record
 from governance.bias import bias_audit_record
 from governance.pii_review import privacy_gate, privacy_review_open
 from governance.services import version_create
+from projects import access
 from projects.models import Dataset, Project, SegmentationRun, upload_limits
 from reports.services import deliverables_build
 from segmentation import (
@@ -52,6 +53,13 @@ class RunCancelled(Exception):
     pass
 
 
+def _require(user: AbstractBaseUser | None, project: Project, action: str) -> None:
+    """The role table's word on ``action`` (404 outside the project, 403 for a role that may not).
+    No user is the command line: an operator with the database in hand, outside the role table."""
+    if user is not None:
+        access.require(user, project, action)
+
+
 def upload_size_check(name: str, size: int) -> None:
     """Refuse a file past ``MAX_UPLOAD_BYTES``: the form, the API and the service say it alike."""
     if size > settings.MAX_UPLOAD_BYTES:
@@ -78,6 +86,7 @@ def dataset_upload(
     Refuses, with a message naming the problem: a file of another kind, an empty file, a
     table without the chosen id column, or one without any numeric column to cluster on.
     """
+    _require(user, project, "upload")
     name = PurePath(name or "upload.csv").name
     if PurePath(name).suffix.lower() not in SUPPORTED_SUFFIXES:
         raise ApplicationError(
@@ -157,6 +166,7 @@ def run_start(
     enqueue: bool = True,
 ) -> SegmentationRun:
     """Check a spec against the dataset and queue the run on a worker (after commit)."""
+    _require(user, project, "run")
     if dataset.project_id != project.pk:
         raise ApplicationError("that dataset belongs to another project")
     privacy_gate(dataset)
@@ -194,6 +204,7 @@ def run_start(
 
 def run_cancel(*, run: SegmentationRun, user: AbstractBaseUser, request: HttpRequest | None = None) -> None:
     """Ask a queued or running run to stop; the worker stops at its next progress report."""
+    _require(user, run.project, "cancel")
     with transaction.atomic():
         updated = SegmentationRun.objects.filter(
             pk=run.pk, status__in=[SegmentationRun.Status.QUEUED, SegmentationRun.Status.RUNNING]

@@ -1,0 +1,119 @@
+"""Each cell of the role table for the data and run actions, through the portal and the API alike:
+consultants and project administrators upload, run and cancel; reviewers do none of it."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from projects.access import CAN
+from projects.models import Dataset, Membership, SegmentationRun
+from tests.projects.helpers import NUMERIC, upload_csv
+
+ROLES = ["consultant", "reviewer", "admin"]
+ALLOWED = {"consultant": True, "reviewer": False, "admin": True}
+
+
+@pytest.fixture
+def member(finished_run, consultant, reviewer, make_user):  # type: ignore[no-untyped-def]
+    from projects.services import membership_add
+
+    admin = make_user("ada")
+    membership_add(project=finished_run.project, user=admin, role=Membership.Role.ADMIN)
+    return {"consultant": consultant, "reviewer": reviewer, "admin": admin}
+
+
+def api_for(user) -> APIClient:  # type: ignore[no-untyped-def]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+def a_consultants_run(finished_run, consultant) -> SegmentationRun:  # type: ignore[no-untyped-def]
+    from runs import services
+
+    spec = {"id_column": "customer_id", "numeric_columns": NUMERIC, "k_min": 2, "k_max": 3}
+    return services.run_start(
+        project=finished_run.project, dataset=finished_run.dataset, spec=spec, user=consultant, enqueue=False
+    )
+
+
+def test_the_table_gives_reviewers_no_data_or_run_actions():
+    for action in ("upload", "run", "cancel"):
+        assert CAN[action] == {Membership.Role.CONSULTANT, Membership.Role.ADMIN}
+    for action in ("approve", "retire"):
+        assert Membership.Role.REVIEWER in CAN[action] and Membership.Role.CONSULTANT not in CAN[action]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_upload_through_the_api(finished_run, member, role):
+    before = Dataset.objects.count()
+    response = api_for(member[role]).post(
+        "/api/v1/datasets/",
+        {"project": finished_run.project.pk, "file": SimpleUploadedFile("c.csv", upload_csv(50)[0])},
+        format="multipart",
+    )
+    assert response.status_code == (201 if ALLOWED[role] else 403), response.content
+    assert Dataset.objects.count() == before + ALLOWED[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_upload_through_the_portal(finished_run, member, role, client):
+    client.force_login(member[role])
+    before = Dataset.objects.count()
+    url = reverse("runs:dataset_upload", args=[finished_run.project.pk])
+    response = client.post(url, {"file": SimpleUploadedFile("c.csv", upload_csv(50)[0]), "id_column": ""})
+    assert response.status_code == (302 if ALLOWED[role] else 403)
+    assert Dataset.objects.count() == before + ALLOWED[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_starting_a_run_through_the_api(finished_run, member, role):
+    before = SegmentationRun.objects.count()
+    spec = {"id_column": "customer_id", "numeric_columns": NUMERIC, "k_min": 2, "k_max": 3}
+    response = api_for(member[role]).post(
+        "/api/v1/runs/",
+        {"project": finished_run.project.pk, "dataset": finished_run.dataset.pk, "spec": spec},
+        format="json",
+    )
+    assert response.status_code == (201 if ALLOWED[role] else 403), response.content
+    assert SegmentationRun.objects.count() == before + ALLOWED[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_starting_a_run_through_the_portal(finished_run, member, role, client):
+    client.force_login(member[role])
+    before = SegmentationRun.objects.count()
+    url = reverse("runs:run_new", args=[finished_run.project.pk])
+    form = {
+        "dataset": finished_run.dataset.pk,
+        "numeric_columns": NUMERIC,
+        "k_min": 2,
+        "k_max": 3,
+        "random_state": 0,
+    }
+    response = client.post(url, form)
+    assert response.status_code == (302 if ALLOWED[role] else 403)
+    assert SegmentationRun.objects.count() == before + ALLOWED[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_cancelling_a_consultants_run_through_the_api(finished_run, member, role):
+    run = a_consultants_run(finished_run, member["consultant"])
+    response = api_for(member[role]).post(f"/api/v1/runs/{run.pk}/cancel/")
+    assert response.status_code == (200 if ALLOWED[role] else 403), response.content
+    run.refresh_from_db()
+    assert (run.status == SegmentationRun.Status.CANCELLED) == ALLOWED[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_cancelling_a_consultants_run_through_the_portal(finished_run, member, role, client):
+    run = a_consultants_run(finished_run, member["consultant"])
+    client.force_login(member[role])
+    response = client.post(reverse("runs:run_cancel", args=[run.pk]))
+    assert response.status_code == (302 if ALLOWED[role] else 403)
+    run.refresh_from_db()
+    assert (run.status == SegmentationRun.Status.CANCELLED) == ALLOWED[role]
