@@ -19,11 +19,12 @@ from segplatform.storage import fernet
 from .models import TwoFactor
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+def _client_ip(request: HttpRequest | None) -> str | None:
+    # No request (a management command, Client.login): failures recorded without an address.
+    return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
-def login_failures(*, username: str, request: HttpRequest) -> int:
+def login_failures(*, username: str, request: HttpRequest | None) -> int:
     """Failed sign-ins for this username from this address within the lockout window.
 
     Counted from the audit trail, where every failure is recorded anyway, so the count is shared
@@ -38,14 +39,28 @@ def login_failures(*, username: str, request: HttpRequest) -> int:
     ).count()
 
 
-def login_check_not_locked(*, username: str, request: HttpRequest) -> None:
-    """Refuse a sign-in attempt once the failure limit is reached, without checking the password."""
+def login_locked_message(username: str) -> str:
+    minutes = settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
+    return (
+        f"Too many failed sign-ins for '{username}' from your address. Wait {minutes} minutes and try "
+        "again, or ask an administrator to reset your password."
+    )
+
+
+def login_check_not_locked(*, username: str, request: HttpRequest | None) -> None:
+    """Refuse a sign-in attempt once the failure limit is reached, without checking the password.
+
+    The refusal itself is audited (``auth.login_locked``) but not counted as a failure, so waiting
+    out the window is always enough.
+    """
     if login_failures(username=username, request=request) >= settings.LOGIN_FAILURE_LIMIT:
-        minutes = settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
-        raise ApplicationError(
-            f"Too many failed sign-ins for '{username}' from your address. Wait {minutes} minutes and try "
-            "again, or ask an administrator to reset your password."
+        audit_record(
+            action="auth.login_locked",
+            actor_name=username[:150],
+            request=request,
+            details={"username": username[:150]},
         )
+        raise ApplicationError(login_locked_message(username))
 
 
 def two_factor_begin(*, user: AbstractBaseUser) -> TwoFactor:
