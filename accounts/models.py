@@ -14,6 +14,11 @@ class TwoFactor(models.Model):
     confirmed_at = models.DateTimeField(
         null=True, blank=True, help_text="Empty until a first code is accepted."
     )
+    last_used_step = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The TOTP time step of the last accepted code: a code is accepted only once.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

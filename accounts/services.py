@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 
 import pyotp
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -74,9 +76,32 @@ def two_factor_begin(*, user: AbstractBaseUser) -> TwoFactor:
 
 
 def two_factor_verify(*, device: TwoFactor, code: str) -> bool:
+    """Accept a code once: its time step must be later than the last accepted one.
+
+    Without this, a code seen over someone's shoulder (or replayed by a proxy) stays good for
+    up to 90 seconds. The step is claimed with a conditional UPDATE, so two requests racing with
+    the same code cannot both win.
+    """
     code = "".join(ch for ch in code if ch.isdigit())
+    if len(code) != 6:
+        return False
+    totp = pyotp.TOTP(device.secret)
+    now = timezone.now()
     # One step either side tolerates a phone clock off by up to 30 seconds.
-    return len(code) == 6 and pyotp.TOTP(device.secret).verify(code, valid_window=1)
+    for offset in (0, -1, 1):
+        moment = now + timedelta(seconds=offset * totp.interval)
+        if not hmac.compare_digest(totp.at(moment), code):
+            continue
+        step = totp.timecode(moment)
+        claimed = (
+            TwoFactor.objects.filter(pk=device.pk)
+            .filter(Q(last_used_step__isnull=True) | Q(last_used_step__lt=step))
+            .update(last_used_step=step)
+        )
+        if claimed:
+            device.last_used_step = step
+        return bool(claimed)
+    return False
 
 
 @transaction.atomic
@@ -88,24 +113,50 @@ def two_factor_confirm(*, device: TwoFactor, code: str, request: HttpRequest | N
     audit_record(action="auth.two_factor_on", actor=device.user, request=request)
 
 
-@transaction.atomic
-def two_factor_disable(*, user: AbstractBaseUser, request: HttpRequest | None = None) -> None:
-    TwoFactor.objects.filter(user=user).delete()
-    audit_record(action="auth.two_factor_off", actor=user, request=request)
+def two_factor_disable(
+    *, user: AbstractBaseUser, password: str, code: str, request: HttpRequest | None = None
+) -> None:
+    """Turn the second factor off: only with the current password and a valid code.
+
+    A session left open (or stolen) must not be enough to weaken the account. A wrong password
+    or code here counts towards the sign-in lockout, so it cannot be guessed from a session.
+    """
+    username = user.get_username()
+    login_check_not_locked(username=username, request=request)
+    device = two_factor_device(user)
+    if device is None:
+        raise ApplicationError("Two-factor sign-in is already off.")
+    if not user.check_password(password):
+        _record_failure(username=username, request=request, step="turn off two factors: password")
+        raise ApplicationError("That is not your current password.", field="password")
+    if not two_factor_verify(device=device, code=code):
+        _record_failure(username=username, request=request, step="turn off two factors: code")
+        raise ApplicationError(
+            "That code is not valid: type the 6 digits your app shows now (each code works once).",
+            field="code",
+        )
+    with transaction.atomic():
+        TwoFactor.objects.filter(user=user).delete()
+        audit_record(action="auth.two_factor_off", actor=user, request=request)
 
 
 def two_factor_device(user: AbstractBaseUser) -> TwoFactor | None:
     return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).first()
 
 
-def record_failed_second_factor(*, username: str, request: HttpRequest) -> None:
-    # Counted with password failures: a stolen password alone cannot guess codes forever.
+def _record_failure(*, username: str, request: HttpRequest | None, step: str) -> None:
+    # Counted with password failures by login_failures (same action and username).
     audit_record(
         action="auth.login_failed",
         actor_name=username,
         request=request,
-        details={"username": username, "step": "second factor"},
+        details={"username": username, "step": step},
     )
+
+
+def record_failed_second_factor(*, username: str, request: HttpRequest) -> None:
+    # Counted with password failures: a stolen password alone cannot guess codes forever.
+    _record_failure(username=username, request=request, step="second factor")
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from segplatform.errors import ApplicationError
 
 from . import services
-from .forms import CodeForm, LockoutAuthenticationForm
+from .forms import CodeForm, LockoutAuthenticationForm, TwoFactorDisableForm
 
 PENDING = "two_factor_pending"
 
@@ -71,10 +71,25 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Turn the second factor on (secret shown as text, to type into an authenticator app) or off."""
     active = services.two_factor_device(request.user)
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and request.POST.get("action") == "disable" and active:
-        services.two_factor_disable(user=request.user, request=request)
-        messages.success(request, "Two-factor sign-in is off.")
-        return redirect("two_factor_setup")
+    disable_form = TwoFactorDisableForm(request.POST if request.POST.get("action") == "disable" else None)
+    if (
+        request.method == "POST"
+        and request.POST.get("action") == "disable"
+        and active
+        and disable_form.is_valid()
+    ):
+        try:
+            services.two_factor_disable(
+                user=request.user,
+                password=disable_form.cleaned_data["password"],
+                code=disable_form.cleaned_data["code"],
+                request=request,
+            )
+        except ApplicationError as exc:
+            disable_form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, "Two-factor sign-in is off.")
+            return redirect("two_factor_setup")
     if request.method == "POST" and request.POST.get("action") == "start":
         services.two_factor_begin(user=request.user)
         return redirect("two_factor_setup")
@@ -89,7 +104,12 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                 request, "Two-factor sign-in is on: you will be asked for a code at every login."
             )
             return redirect("two_factor_setup")
-    context: dict[str, Any] = {"active": active, "pending": pending, "form": form}
+    context: dict[str, Any] = {
+        "active": active,
+        "pending": pending,
+        "form": form,
+        "disable_form": disable_form,
+    }
     if pending:
         secret = pending.secret
         context["secret_groups"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
