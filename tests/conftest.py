@@ -29,6 +29,19 @@ def need(condition: bool, what: str) -> None:
     pytest.skip(f"{what} is not configured")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def plain_http() -> Iterator[None]:
+    """The test client and the live server speak plain http: no redirect to https, no HSTS.
+
+    Session-wide and first, so the live server's middleware (built once) sees it too. Cookies
+    stay Secure as in production; tests/segplatform/test_deploy_check.py covers the https side.
+    """
+    from django.test.utils import override_settings
+
+    with override_settings(SECURE_SSL_REDIRECT=False, SECURE_HSTS_SECONDS=0):
+        yield
+
+
 @pytest.fixture
 def make_user(django_user_model):  # type: ignore[no-untyped-def]
     def make(username: str):  # type: ignore[no-untyped-def]
