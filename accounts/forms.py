@@ -78,3 +78,12 @@ class TwoFactorDisableForm(forms.Form):
         label="6-digit code",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Name",
+        help_text="What uses it, e.g. “nightly scoring”. A new token under a name in use replaces that one.",
+    )

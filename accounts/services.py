@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 from datetime import timedelta
 
 import pyotp
@@ -18,7 +20,7 @@ from audit.services import audit_record
 from segplatform.errors import ApplicationError
 from segplatform.storage import fernet
 
-from .models import TwoFactor
+from .models import ApiToken, TwoFactor
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
@@ -159,12 +161,68 @@ def record_failed_second_factor(*, username: str, request: HttpRequest) -> None:
     _record_failure(username=username, request=request, step="second factor")
 
 
-@transaction.atomic
-def api_token_rotate(*, user: AbstractBaseUser, request: HttpRequest | None = None) -> str:
-    """A new API token for the user; the previous one stops working at once."""
-    from rest_framework.authtoken.models import Token
+API_TOKEN_DEFAULT_NAME = "API token"
+API_TOKEN_LAST_USED_PRECISION = timedelta(minutes=1)
 
-    Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user)
-    audit_record(action="auth.api_token_rotate", actor=user, request=request)
-    return token.key
+
+def api_token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: AbstractBaseUser, name: str = API_TOKEN_DEFAULT_NAME, request: HttpRequest | None = None
+) -> tuple[ApiToken, str]:
+    """A new token under ``name``; a token of the user's with that name stops working at once.
+
+    Returns the record and the key. The key exists only here: it is shown once and never stored.
+    """
+    name = " ".join(name.split())
+    if not name:
+        raise ApplicationError("Give the token a name, e.g. the program that will use it.", field="name")
+    if len(name) > 100:
+        raise ApplicationError("A token's name has at most 100 characters.", field="name")
+    replaced = ApiToken.objects.filter(user=user, name=name).delete()[0] > 0
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=key[:8], digest=api_token_digest(key))
+    # The action keeps its historical name: every issue of a token, new or replacing one.
+    audit_record(
+        action="auth.api_token_rotate",
+        actor=user,
+        request=request,
+        details={"name": name, "prefix": token.prefix, "replaced": replaced},
+    )
+    return token, key
+
+
+def api_token_rotate(*, user: AbstractBaseUser, request: HttpRequest | None = None) -> str:
+    """A new default-named API token for the user; the previous one stops working at once."""
+    return api_token_create(user=user, request=request)[1]
+
+
+@transaction.atomic
+def api_token_revoke(*, user: AbstractBaseUser, token_id: int, request: HttpRequest | None = None) -> None:
+    token = ApiToken.objects.filter(user=user, pk=token_id).first()
+    if token is None:
+        # Another user's token is answered like a missing one: its existence is not revealed.
+        raise ApplicationError("There is no such token: it may have been revoked already.")
+    token.delete()
+    audit_record(
+        action="auth.api_token_revoke",
+        actor=user,
+        request=request,
+        details={"name": token.name, "prefix": token.prefix},
+    )
+
+
+def api_token_user(key: str) -> tuple[AbstractBaseUser, ApiToken] | None:
+    """The active user a presented key belongs to, or None."""
+    token = ApiToken.objects.select_related("user").filter(digest=api_token_digest(key)).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    # One write a minute at most, not one per request.
+    if token.last_used_at is None or now - token.last_used_at > API_TOKEN_LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token.user, token

@@ -29,6 +29,13 @@ def need(condition: bool, what: str) -> None:
     pytest.skip(f"{what} is not configured")
 
 
+def api_key(user) -> str:  # type: ignore[no-untyped-def]
+    """A fresh API key for the user (tokens are stored as digests: the key exists only now)."""
+    from accounts.services import api_token_create
+
+    return api_token_create(user=user, name=f"tests {uuid.uuid4().hex[:8]}")[1]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def plain_http() -> Iterator[None]:
     """The test client and the live server speak plain http: no redirect to https, no HSTS.
