@@ -78,3 +78,24 @@ def test_a_too_long_name_is_refused_with_a_message(consultant):
     client.force_login(consultant)
     page = client.post("/accounts/api-token/", {"action": "create", "name": "x" * 101})
     assert page.status_code == 200 and "at most 100 characters" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_moves_clear_tokens_into_digests(django_user_model):
+    from django.db.migrations.executor import MigrationExecutor
+
+    from accounts.services import api_token_user
+
+    before = [("accounts", "0003_api_token")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state([*before, ("authtoken", "0004_alter_tokenproxy_options")]).apps
+    user = django_user_model.objects.create_user("legacy", password="a long and uncommon passphrase")
+    key = old_apps.get_model("authtoken", "Token").objects.create(key="a" * 40, user_id=user.pk).key
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    found = api_token_user(key)
+    assert found is not None and found[0] == user
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM authtoken_token")
+        assert cursor.fetchone()[0] == 0
