@@ -2,7 +2,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from .forms import LockoutAdminAuthenticationForm
 from .models import TwoFactor
+
+# The admin site's own login form would skip the lockout's message; the backend refuses either way.
+admin.site.login_form = LockoutAdminAuthenticationForm
 
 
 @admin.register(TwoFactor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from segplatform.errors import ApplicationError
 
 from . import services
-from .forms import CodeForm, LockoutAuthenticationForm
+from .forms import ApiTokenForm, CodeForm, LockoutAuthenticationForm, TwoFactorDisableForm
 
 PENDING = "two_factor_pending"
 
@@ -71,10 +72,25 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Turn the second factor on (secret shown as text, to type into an authenticator app) or off."""
     active = services.two_factor_device(request.user)
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and request.POST.get("action") == "disable" and active:
-        services.two_factor_disable(user=request.user, request=request)
-        messages.success(request, "Two-factor sign-in is off.")
-        return redirect("two_factor_setup")
+    disable_form = TwoFactorDisableForm(request.POST if request.POST.get("action") == "disable" else None)
+    if (
+        request.method == "POST"
+        and request.POST.get("action") == "disable"
+        and active
+        and disable_form.is_valid()
+    ):
+        try:
+            services.two_factor_disable(
+                user=request.user,
+                password=disable_form.cleaned_data["password"],
+                code=disable_form.cleaned_data["code"],
+                request=request,
+            )
+        except ApplicationError as exc:
+            disable_form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, "Two-factor sign-in is off.")
+            return redirect("two_factor_setup")
     if request.method == "POST" and request.POST.get("action") == "start":
         services.two_factor_begin(user=request.user)
         return redirect("two_factor_setup")
@@ -89,7 +105,12 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                 request, "Two-factor sign-in is on: you will be asked for a code at every login."
             )
             return redirect("two_factor_setup")
-    context: dict[str, Any] = {"active": active, "pending": pending, "form": form}
+    context: dict[str, Any] = {
+        "active": active,
+        "pending": pending,
+        "form": form,
+        "disable_form": disable_form,
+    }
     if pending:
         secret = pending.secret
         context["secret_groups"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
@@ -99,14 +120,47 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/two_factor_setup.html", context)
 
 
+NEW_TOKEN = "api_token_new"
+
+
 @login_required
 def api_token(request: HttpRequest) -> HttpResponse:
-    """Create or replace the user's API token (shown on this page, used as ``Token <key>``)."""
-    from rest_framework.authtoken.models import Token
-
+    """Create, list and revoke the user's API tokens; a new key is shown once, on the next page."""
+    # Bound on every POST, even an empty one: a bare POST issues a token under the default name.
+    form = ApiTokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        services.api_token_rotate(user=request.user, request=request)
-        messages.success(request, "A new API token was created; the previous one no longer works.")
-        return redirect("api_token")
-    token = Token.objects.filter(user=request.user).first()
-    return render(request, "registration/api_token.html", {"token": token})
+        try:
+            if request.POST.get("action") == "revoke":
+                services.api_token_revoke(
+                    user=request.user, token_id=_int(request.POST.get("token")), request=request
+                )
+                messages.success(request, "The token was revoked: programs using it are refused from now on.")
+                return redirect("api_token")
+            if form.is_valid():
+                token, key = services.api_token_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"] or services.API_TOKEN_DEFAULT_NAME,
+                    request=request,
+                )
+                # Kept in the session only until the next page shows it; never stored otherwise.
+                request.session[NEW_TOKEN] = {"key": key, "name": token.name}
+                return redirect("api_token")
+        except ApplicationError as exc:
+            if exc.field:
+                form.add_error(exc.field, exc.message)
+            else:
+                messages.error(request, exc.message)
+    new = request.session.pop(NEW_TOKEN, None) if request.method == "GET" else None
+    context = {
+        "form": form,
+        "token": SimpleNamespace(**new) if new else None,
+        "tokens": request.user.api_tokens.all(),
+    }
+    return render(request, "registration/api_token.html", context)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return 0

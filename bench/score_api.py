@@ -53,9 +53,9 @@ def main() -> None:
 def run(args: argparse.Namespace) -> dict[str, object]:
     import numpy as np
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
+    from accounts.services import api_token_create
     from projects import services
     from segmentation.synthetic.customers import customer_table
 
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     version = services.run_execute(run_id=run_.pk).version
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user, name='bench')[1]}")
     url = f"/api/v1/versions/{version.pk}/score"
     rng = np.random.default_rng(0)
     from segmentation.model.artefact import coerce_numeric

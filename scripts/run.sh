@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export SECURE_COOKIES="${SECURE_COOKIES:-0}"   # plain http on localhost
+export HTTPS="${HTTPS:-0}"                     # plain http on localhost: no redirect, HSTS
+export SECURE_COOKIES="${SECURE_COOKIES:-0}"   # or Secure cookies
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 

@@ -36,6 +36,26 @@ def audit_checkpoints(settings, tmp_path):  # type: ignore[no-untyped-def]
     return settings.AUDIT_CHECKPOINT_DIR
 
 
+def api_key(user) -> str:  # type: ignore[no-untyped-def]
+    """A fresh API key for the user (tokens are stored as digests: the key exists only now)."""
+    from accounts.services import api_token_create
+
+    return api_token_create(user=user, name=f"tests {uuid.uuid4().hex[:8]}")[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def plain_http() -> Iterator[None]:
+    """The test client and the live server speak plain http: no redirect to https, no HSTS.
+
+    Session-wide and first, so the live server's middleware (built once) sees it too. Cookies
+    stay Secure as in production; tests/segplatform/test_deploy_check.py covers the https side.
+    """
+    from django.test.utils import override_settings
+
+    with override_settings(SECURE_SSL_REDIRECT=False, SECURE_HSTS_SECONDS=0):
+        yield
+
+
 @pytest.fixture
 def make_user(django_user_model):  # type: ignore[no-untyped-def]
     def make(username: str):  # type: ignore[no-untyped-def]

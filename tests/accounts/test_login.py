@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pyotp
 import pytest
 from django.test import Client
@@ -46,7 +48,10 @@ def enrol(client, user) -> str:  # type: ignore[no-untyped-def]
     assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in page
     wrong = client.post("/accounts/two-factor/", {"action": "confirm", "code": "000000"})
     assert "not valid" in wrong.content.decode()
-    client.post("/accounts/two-factor/", {"action": "confirm", "code": pyotp.TOTP(secret).now()})
+    # The previous step's code (still accepted): each code works once, so the sign-in that
+    # follows can use the current one.
+    previous = pyotp.TOTP(secret).at(time.time() - 30)
+    client.post("/accounts/two-factor/", {"action": "confirm", "code": previous})
     assert TwoFactor.objects.get(user=user).is_active
     client.post("/accounts/logout/")
     return secret

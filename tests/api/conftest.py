@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.conftest import api_key
 from tests.projects.conftest import finished_run, login  # noqa: F401  (shared fixtures)
 
 
@@ -13,8 +13,7 @@ def api():  # type: ignore[no-untyped-def]
 
     def as_user(user):  # type: ignore[no-untyped-def]
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
         return client
 
     return as_user

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from tests.conftest import api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -104,9 +105,9 @@ def test_no_route_gives_a_member_of_another_project_anything(finished_run, outsi
     from audit.models import AuditEvent
 
     client.force_login(outsider)
-    token, _ = Token.objects.get_or_create(user=outsider)
+    key = api_key(outsider)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     downloads_before = AuditEvent.objects.filter(action="deliverable.download").count()
     for url in concrete_urls(finished_run):
         caller = api if url.startswith("/api/") else client

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from projects.access import CAN
 from projects.models import Dataset, Membership, SegmentationRun
+from tests.conftest import api_key
 from tests.projects.helpers import NUMERIC, upload_csv
 
 ROLES = ["consultant", "reviewer", "admin"]
@@ -28,7 +28,7 @@ def member(finished_run, consultant, reviewer, make_user):  # type: ignore[no-un
 
 def api_for(user) -> APIClient:  # type: ignore[no-untyped-def]
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
     return client
 
 

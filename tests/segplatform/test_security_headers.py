@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -55,9 +54,9 @@ def test_an_api_call_on_a_session_without_csrf_is_refused_in_the_api_format(cons
     assert response.status_code == 403
     assert "CSRF" in response.json()["error"]["message"]
     # A token is not a cookie the browser sends by itself: it needs no CSRF token.
-    token, _ = Token.objects.get_or_create(user=consultant)
+    key = api_key(consultant)
     api = APIClient(enforce_csrf_checks=True)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert (
         api.post("/api/v1/projects/", {"client": "Beta", "name": "Churn"}, format="json").status_code == 201
     )
@@ -73,9 +72,9 @@ def test_uploads_over_the_size_limit_are_refused_in_the_portal_and_the_api(proje
         {"file": SimpleUploadedFile("c.csv", content), "id_column": ""},
     )
     assert page.status_code == 200 and "larger than the 0 MB limit" in page.content.decode()
-    token, _ = Token.objects.get_or_create(user=consultant)
+    key = api_key(consultant)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = api.post(
         "/api/v1/datasets/",
         {"project": project.pk, "file": SimpleUploadedFile("c.csv", content)},
