@@ -18,21 +18,7 @@ from django.utils import timezone
 from audit.chain import GENESIS, event_hash
 from audit.models import AuditEvent
 from audit.services import audit_record
-
-
-def drop_guards() -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("DROP TRIGGER governance_auditevent_immutable ON governance_auditevent")
-        else:
-            cursor.execute("DROP TRIGGER governance_auditevent_no_update")
-            cursor.execute("DROP TRIGGER governance_auditevent_no_delete")
-
-
-def verify() -> str:
-    out = StringIO()
-    call_command("verify_audit_log", stdout=out)
-    return out.getvalue()
+from tests.audit.helpers import drop_guards, verify
 
 
 def append_raw(*, previous: str, action: str, digest) -> int:  # type: ignore[no-untyped-def]

@@ -11,22 +11,7 @@ from django.db import DatabaseError, connection, transaction
 from audit.models import AuditEvent
 from audit.services import audit_record
 from governance.models import SegmentVersion
-
-
-def drop_guards() -> None:
-    """What a privileged attacker would do first: remove the database's own triggers."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("DROP TRIGGER governance_auditevent_immutable ON governance_auditevent")
-        else:
-            cursor.execute("DROP TRIGGER governance_auditevent_no_update")
-            cursor.execute("DROP TRIGGER governance_auditevent_no_delete")
-
-
-def verify() -> str:
-    out = StringIO()
-    call_command("verify_audit_log", stdout=out)
-    return out.getvalue()
+from tests.audit.helpers import drop_guards, verify
 
 
 def test_the_database_refuses_to_update_a_version(finished_run):
