@@ -29,6 +29,8 @@ OVERRIDES = [
     "DATABASE_URL",
     "REDIS_URL",
     "SECRET_KEY",
+    # set by the browser tests' live server in this process; production never sets it
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 ]
 
 
