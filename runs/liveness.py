@@ -62,15 +62,15 @@ def runs_reap() -> int:
     otherwise. The update re-checks the heartbeat, so a run that beat meanwhile is left alone.
     """
     cutoff = timezone.now() - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
-    stale = SegmentationRun.objects.filter(status=SegmentationRun.Status.RUNNING).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
-    )
+    # One test of staleness for the selection and for the re-check inside each update.
+    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    stale = SegmentationRun.objects.filter(status=SegmentationRun.Status.RUNNING).filter(silent)
     reaped = 0
     for run in stale.select_related("project"):
         with transaction.atomic():
             updated = (
                 SegmentationRun.objects.filter(pk=run.pk, status=SegmentationRun.Status.RUNNING)
-                .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True))
+                .filter(silent)
                 .update(
                     status=SegmentationRun.Status.FAILED,
                     progress=0,
