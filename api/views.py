@@ -185,7 +185,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
         if against_id is None:
             if version.parent_id is None:
                 raise ApplicationError(
-                    f"{version.label} is the project's first version: name one to compare with in ?against=",
+                    f"{version.label} is the first version of its data: name a version to compare with in ?against=",
                     field="against",
                 )
             against_id = version.parent_id

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from projects.selectors import projects_for_user
 from segmentation import SegmentationError, load_model, read_csv_bytes, read_input
 from segmentation.compare import Segmentation, scored_labels
 from segplatform.errors import ApplicationError
 
-from .models import SegmentVersion
+from .models import SegmentVersion, VersionStatusChange
 
 # Versions are immutable, so a loaded model stays valid for as long as it is cached.
 _CACHE: OrderedDict[tuple[int, str], Any] = OrderedDict()
@@ -81,3 +82,46 @@ def version_segmentation(version: SegmentVersion, *, labels: pd.DataFrame | None
     return Segmentation(
         labels=labels, profile=version.profile, spec=version.spec, metrics=version.metrics_view
     )
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One line of a project's version list: what a reviewer scans for."""
+
+    version: SegmentVersion
+    status: str
+    status_label: str
+    dataset: str
+    author: str
+    approver: str
+
+
+def version_rows(project: Any) -> list[VersionRow]:
+    """The project's versions, newest first, with status, data, author and approver."""
+    versions = (
+        SegmentVersion.objects.filter(project=project)
+        .select_related("run__dataset", "created_by", "run__created_by", "parent")
+        .prefetch_related(Prefetch("status_changes", queryset=_changes_in_order(), to_attr="changes"))
+        .prefetch_related("deliverables")
+    )
+    rows = []
+    for version in versions:
+        changes = version.changes
+        status = changes[-1].status if changes else VersionStatusChange.Status.DRAFT
+        approvals = [c for c in changes if c.status == VersionStatusChange.Status.APPROVED]
+        author = version.created_by or (version.run.created_by if version.run else None)
+        rows.append(
+            VersionRow(
+                version=version,
+                status=status,
+                status_label=VersionStatusChange.Status(status).label,
+                dataset=version.run.dataset.name if version.run and version.run.dataset else "",
+                author=author.get_username() if author else "command line",
+                approver=approvals[-1].actor.get_username() if approvals and approvals[-1].actor else "",
+            )
+        )
+    return rows
+
+
+def _changes_in_order() -> QuerySet[VersionStatusChange]:
+    return VersionStatusChange.objects.select_related("actor").order_by("created_at", "id")

@@ -10,6 +10,7 @@ from django.db import transaction
 from audit.services import audit_record
 from projects.models import Project
 
+from .lineage import lineage_parent
 from .models import SegmentVersion
 
 
@@ -27,7 +28,8 @@ def version_create(
     profile: list[dict[str, Any]],
     user: AbstractBaseUser | None,
 ) -> SegmentVersion:
-    """Freeze a run's result as the project's next version, parented on its latest one."""
+    """Freeze a run's result as the project's next version, parented on the latest version of
+    the same data (:mod:`governance.lineage`), not on whatever the project made last."""
     with transaction.atomic():
         # Numbers are allocated under a lock on the project row, held until the caller commits.
         # Locking the latest version instead is not enough: under READ COMMITTED a second
@@ -36,10 +38,11 @@ def version_create(
         # granted, so it sees every version committed before. (SQLite serialises writers anyway.)
         Project.objects.select_for_update().filter(pk=project.pk).first()
         latest = SegmentVersion.objects.filter(project=project).order_by("-number").first()
+        parent = lineage_parent(project=project, dataset=run.dataset) if run is not None else None
         version = SegmentVersion.objects.create(
             project=project,
             run=run,
-            parent=latest,
+            parent=parent,
             number=(latest.number + 1) if latest else 1,
             spec=spec,
             model=model,

@@ -15,6 +15,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.selectors import audit_events_for_project
+from governance.selectors import version_rows
 from projects import selectors as project_selectors
 from reports.selectors import deliverables_for_user, deliverables_skipped
 from reports.services import deliverable_read
@@ -27,16 +28,28 @@ from .forms import RunForm, UploadForm
 @login_required
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(project_selectors.projects_for_user(request.user), pk=pk)
+    finished_runs = list(project.runs.filter(version__isnull=False).select_related("version")[:20])
     context = {
         "project": project,
         "role": project_selectors.project_role(user=request.user, project=project),
         "datasets": project.datasets.all(),
         "runs": project_selectors.latest_runs(project),
-        "finished_runs": project.runs.filter(version__isnull=False).select_related("version")[:20],
-        "versions": project.versions.prefetch_related("deliverables"),
+        "finished_runs": finished_runs,
+        "compare_pair": _compare_pair(finished_runs),
+        "version_rows": version_rows(project),
         "events": audit_events_for_project(project)[:25],
     }
     return render(request, "runs/project_detail.html", context)
+
+
+def _compare_pair(finished_runs: list) -> tuple[int | None, int | None]:
+    """The latest run and, to compare it with, the run of its version's lineage parent (the
+    previous version of the same data), else the run before it."""
+    if len(finished_runs) < 2:
+        return None, None
+    latest = finished_runs[0]
+    parent_runs = [r.pk for r in finished_runs[1:] if r.version.pk == latest.version.parent_id]
+    return latest.pk, parent_runs[0] if parent_runs else finished_runs[1].pk
 
 
 @login_required
