@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from segplatform.errors import ImmutableError
 
+from .wording import action_label
+
 
 class AuditEvent(models.Model):
     """One thing that happened, who did it and to what. Rows are only ever appended.
@@ -46,6 +48,10 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name or 'system'} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:

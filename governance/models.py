@@ -131,6 +131,16 @@ class PrivacyReview(models.Model):
     def is_confirmed(self) -> bool:
         return self.status == self.Status.CONFIRMED
 
+    @property
+    def status_summary(self) -> str:
+        """The status as it happened: a review with no findings was never confirmed by anyone."""
+        if not self.is_confirmed:
+            return str(self.Status.PENDING.label)
+        if self.confirmed_by is None:
+            return "Nothing to confirm: no personal data found"
+        when = f" on {self.confirmed_at:%Y-%m-%d}" if self.confirmed_at else ""
+        return f"Confirmed by {self.confirmed_by.get_username()}{when}"
+
 
 class VersionStatusChange(models.Model):
     """One step of a version's lifecycle; append-only, the latest row is the current status."""
