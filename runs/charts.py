@@ -15,7 +15,7 @@ import pandas as pd
 from django.core.cache import cache
 
 from governance.models import SegmentVersion
-from governance.selectors import version_model, version_scored_labels
+from governance.selectors import version_model, version_scored_labels, version_scored_table
 from segmentation.compare import Segmentation, compare_segmentations
 from segmentation.explain.average import versus_average
 from segmentation.model.artefact import CentroidModel
@@ -55,8 +55,8 @@ def segment_cards(version: SegmentVersion) -> list[dict[str, Any]]:
 
 
 def version_charts(version: SegmentVersion) -> dict[str, Any]:
-    # v2: the map is the engine's stored one (v1 entries held a map the portal computed).
-    key = f"charts:v2:{version.pk}:{version.version_hash}"
+    # v3: the map's customers carry their figures (v2: the engine's map; v1: the portal's own).
+    key = f"charts:v3:{version.pk}:{version.version_hash}"
     charts = cache.get(key)
     if charts is None:
         charts = _charts(version)
@@ -88,6 +88,7 @@ def _charts(version: SegmentVersion) -> dict[str, Any]:
     if stability:
         charts["stability"] = stability
     charts["map"] = _map(metrics.maps)
+    charts["points"] = _points(version, metrics.maps, features)
     # Only hierarchical winners carry one (see segmentation.clustering.dendrogram).
     dendrogram = metrics.selected.dendrogram
     charts["dendrogram"] = None if dendrogram is None else dendrogram.to_dict()
@@ -148,6 +149,47 @@ def _map(maps: Maps | None) -> dict[str, Any] | None:
         "explained": [round(v, 3) for v in pca.explained_variance_ratio[:2]],
         "sample": maps.sample_size,
     }
+
+
+def _points(version: SegmentVersion, maps: Maps | None, features: list[str]) -> dict[str, Any] | None:
+    """The map's customers with their figures in the features' own units: what a hover shows
+    under each customer's id (a pseudonym where the id was personal data) and what the page's
+    scatter of any two features plots. None when the table is gone (erased, past retention)."""
+    if maps is None or not maps.customer_ids or not features:
+        return None
+    try:
+        model = version_model(version)
+        table = version_scored_table(version)
+        id_column = model.id_column
+        present = [f for f in features if f in table.columns]
+        unique = table.drop_duplicates(id_column)
+        unique.index = pd.Index(unique[id_column].astype("string").str.strip())
+        picked = unique.reindex(list(maps.customer_ids))[present]
+    except Exception:  # a nicety: the map still draws with segment hovers only
+        logger.exception("no figures for the map of version %s", version.pk)
+        return None
+    # The stored table keeps cells as read; the model coerced them to numbers the same way.
+    numbers = {f: pd.to_numeric(picked[f], errors="coerce") for f in present}
+    values = {
+        f.replace("_", " "): [None if pd.isna(v) else round(float(v), 4) for v in column]
+        for f, column in numbers.items()
+        if column.notna().any()
+    }
+    if not values:
+        return None
+    return {"ids": list(maps.customer_ids), "features": values, "key": _telling(version, list(values))}
+
+
+def _telling(version: SegmentVersion, labels: list[str]) -> list[str]:
+    """The features that most set segments apart (largest standardised gap from the average in any
+    segment), first: the hover's key figures and the scatter's starting axes."""
+    heatmap = _heatmap(version, list(version.metrics_view.features)) or {}
+    spread = {
+        label: max(abs(row[i]) for row in heatmap["z"])
+        for i, label in enumerate(heatmap.get("features", []))
+        if heatmap.get("z")
+    }
+    return sorted(labels, key=lambda label: -spread.get(label, 0.0))[: KEY_FIGURES + 1]
 
 
 def same_data_labels(

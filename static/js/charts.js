@@ -7,28 +7,67 @@
   var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
   var LAYOUT = {
     margin: { l: 48, r: 16, t: 8, b: 40 }, height: 300, font: { family: "system-ui, sans-serif", size: 12 },
-    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", legend: { orientation: "h", y: -0.2 }
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+    // Above the plot, so a legend never sits on the x-axis title.
+    legend: { orientation: "h", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom" }
   };
+  var WITH_LEGEND = { l: 48, r: 16, t: 40, b: 48 };
 
   function layout(extra) { return Object.assign({}, LAYOUT, extra || {}); }
   function colour(i) { return PALETTE[i % PALETTE.length]; }
 
+  function figure(v) {
+    if (v === null || v === undefined) { return "unknown"; }
+    return Math.abs(v) >= 100 ? Math.round(v).toLocaleString() : String(Math.round(v * 100) / 100);
+  }
+
+  // Under each customer's id (a pseudonym where the id was personal data), its key figures.
+  function hoverText(d, i, segmentName) {
+    var lines = ["<b>" + segmentName + "</b>"];
+    if (d.points) {
+      lines.unshift("Customer " + d.points.ids[i]);
+      d.points.key.forEach(function (f) { lines.push(f + ": " + figure(d.points.features[f][i])); });
+    }
+    return lines.join("<br>");
+  }
+
+  // One trace per segment (noise, -1, in grey as "Unassigned"), points given by xy(i).
+  function bySegment(d, xy, size) {
+    var traces = [];
+    d.names.concat(["Unassigned"]).forEach(function (name, s) {
+      var wanted = s < d.names.length ? s : -1, x = [], y = [], text = [];
+      d.map.segment.forEach(function (label, i) {
+        if ((wanted < 0 && label < 0) || label === wanted) {
+          var p = xy(i); x.push(p[0]); y.push(p[1]); text.push(hoverText(d, i, name));
+        }
+      });
+      if (!x.length) { return; }
+      traces.push({ type: "scatter", mode: "markers", name: name, x: x, y: y, text: text, hovertemplate: "%{text}<extra></extra>",
+                    marker: { size: size, opacity: 0.7, color: wanted < 0 ? "#9ca3af" : colour(s) } });
+    });
+    return traces;
+  }
+
   var draw = {
     map: function (el, d) {
-      var traces = d.names.map(function (name, s) {
-        var x = [], y = [];
-        d.map.segment.forEach(function (label, i) { if (label === s) { x.push(d.map.x[i]); y.push(d.map.y[i]); } });
-        return { type: "scatter", mode: "markers", name: name, x: x, y: y,
-                 marker: { size: 5, opacity: 0.7, color: colour(s) }, hovertemplate: name + "<extra></extra>" };
+      var traces = bySegment(d, function (i) { return [d.map.x[i], d.map.y[i]]; }, 5);
+      Plotly.newPlot(el, traces, layout({ height: 400, margin: WITH_LEGEND, xaxis: { title: { text: "PC 1" }, zeroline: false }, yaxis: { title: { text: "PC 2" }, zeroline: false } }), CONFIG);
+    },
+    scatter: function (el, d) {
+      var features = Object.keys(d.points.features);
+      var pickers = [document.getElementById("scatter-x-" + el.dataset.source), document.getElementById("scatter-y-" + el.dataset.source)];
+      var start = d.points.key.concat(features);
+      pickers.forEach(function (select, axis) {
+        features.forEach(function (f) { select.add(new Option(f, f)); });
+        select.value = start[Math.min(axis, start.length - 1)];
+        select.addEventListener("change", redraw);
       });
-      // Customers a density method left as noise (-1) are drawn in grey, not dropped from the map.
-      var nx = [], ny = [];
-      d.map.segment.forEach(function (label, i) { if (label < 0) { nx.push(d.map.x[i]); ny.push(d.map.y[i]); } });
-      if (nx.length) {
-        traces.push({ type: "scatter", mode: "markers", name: "Unassigned", x: nx, y: ny,
-                      marker: { size: 4, opacity: 0.5, color: "#9ca3af" }, hovertemplate: "Unassigned<extra></extra>" });
+      function redraw() {
+        var fx = pickers[0].value, fy = pickers[1].value;
+        var traces = bySegment(d, function (i) { return [d.points.features[fx][i], d.points.features[fy][i]]; }, 5);
+        Plotly.react(el, traces, layout({ height: 400, margin: WITH_LEGEND, xaxis: { title: { text: fx }, zeroline: false }, yaxis: { title: { text: fy }, zeroline: false, automargin: true } }), CONFIG);
       }
-      Plotly.newPlot(el, traces, layout({ height: 380, xaxis: { title: { text: "PC 1" }, zeroline: false }, yaxis: { title: { text: "PC 2" }, zeroline: false } }), CONFIG);
+      redraw();
     },
     sizes: function (el, d) {
       var labels = d.names.map(function (n, i) { return i + ": " + n; });
@@ -38,13 +77,16 @@
         traces.push({ type: "bar", name: d.value.feature, x: labels, y: d.value.shares.map(function (s) { return 100 * s; }),
                       marker: { color: "rgba(15,23,42,0.35)" }, hovertemplate: "%{y:.1f}% of " + d.value.feature + "<extra></extra>" });
       }
-      Plotly.newPlot(el, traces, layout({ barmode: "group", showlegend: !!d.value, yaxis: { title: { text: "% of total" }, ticksuffix: "%" }, xaxis: { showticklabels: false } }), CONFIG);
+      Plotly.newPlot(el, traces, layout({ barmode: "group", showlegend: !!d.value, margin: WITH_LEGEND, yaxis: { title: { text: "% of total" }, ticksuffix: "%" }, xaxis: { showticklabels: false } }), CONFIG);
     },
     heatmap: function (el, d) {
       var labels = d.names.map(function (n, i) { return i + ": " + n; });
       Plotly.newPlot(el, [{ type: "heatmap", z: d.heatmap.z, x: d.heatmap.features, y: labels, zmid: 0,
                             colorscale: "RdBu", reversescale: true, hovertemplate: "%{y}<br>%{x}: " + (d.heatmap.unit === "sd" ? "%{z:+.2f} sd" : "%{z:+.0%} vs the average") + "<extra></extra>" }],
-                     layout({ margin: { l: 160, r: 16, t: 8, b: 40 }, xaxis: { automargin: true, tickangle: -30 }, yaxis: { automargin: true, autorange: "reversed" } }), CONFIG);
+                     // Every feature and every segment labelled (dtick 1), the chart as tall as its rows need.
+                     layout({ height: Math.max(300, 60 + 28 * labels.length), margin: { l: 160, r: 16, t: 8, b: 40 },
+                              xaxis: { automargin: true, tickangle: -30, dtick: 1, tickmode: "linear" },
+                              yaxis: { automargin: true, autorange: "reversed", dtick: 1, tickmode: "linear" } }), CONFIG);
     },
     silhouette: function (el, d) {
       var traces = byAlgorithm(d.candidates, "silhouette");
@@ -55,12 +97,12 @@
         traces.push({ type: "scatter", mode: "markers", x: [chosen.k], y: [chosen.silhouette], name: "chosen",
                       marker: { size: 14, symbol: "circle-open", color: "#111827", line: { width: 3 } } });
       }
-      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 2, xaxis: { title: { text: "segments (k); ringed: the chosen solution" }, dtick: 1 }, yaxis: { title: { text: "silhouette" }, automargin: true } }), CONFIG);
+      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 2, margin: WITH_LEGEND, xaxis: { title: { text: "segments (k); ringed: the chosen solution" }, dtick: 1 }, yaxis: { title: { text: "silhouette" }, automargin: true } }), CONFIG);
     },
     stability: function (el, d) {
       var traces = d.stability.candidates ? byAlgorithm(d.stability.candidates, "stability")
         : [{ type: "scatter", mode: "lines+markers", x: d.stability.k, y: d.stability.score, line: { color: PALETTE[2] } }];
-      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 1, xaxis: { title: { text: "segments (k)" }, dtick: 1 }, yaxis: { title: { text: "stability (bootstrap adjusted Rand)" }, automargin: true } }), CONFIG);
+      Plotly.newPlot(el, traces, layout({ showlegend: traces.length > 1, margin: WITH_LEGEND, xaxis: { title: { text: "segments (k)" }, dtick: 1 }, yaxis: { title: { text: "stability (bootstrap adjusted Rand)" }, automargin: true } }), CONFIG);
     }
   };
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 from django.urls import reverse
 
@@ -202,3 +203,29 @@ def test_labels_too_many_for_excel_are_skipped_with_a_note_and_the_csv_kept(fini
     # while a run within the limit has no such note
     html = login(run.created_by).get(reverse("runs:run_detail", args=[finished_run.pk])).content.decode()
     assert "skipped-deliverables" not in html
+
+
+def test_the_maps_customers_carry_their_own_figures_for_hovers_and_the_scatter(finished_run, login):
+    html = (
+        login(finished_run.created_by)
+        .get(reverse("runs:run_detail", args=[finished_run.pk]))
+        .content.decode()
+    )
+    data = chart_data(html, "charts-data")
+    points = data["points"]
+    assert (
+        points["ids"] == list(finished_run.version.metrics_view.maps.customer_ids)
+        and len(points["ids"]) == 300
+    )
+    table = finished_run.dataset.read_table().set_index("customer_id")
+    features = finished_run.version.metrics_view.features
+    assert set(points["features"]) == {f.replace("_", " ") for f in features}
+    for feature in features:
+        expected = pd.to_numeric(table.loc[points["ids"], feature], errors="coerce").astype(float).round(4)
+        shown = pd.Series(points["features"][feature.replace("_", " ")], dtype=float)
+        pd.testing.assert_series_equal(shown, expected.reset_index(drop=True), check_names=False)
+    # The key figures are the features that most set a segment apart on the heatmap.
+    z = data["heatmap"]["z"]
+    spread = {f: max(abs(row[i]) for row in z) for i, f in enumerate(data["heatmap"]["features"])}
+    assert points["key"] == sorted(spread, key=lambda f: -spread[f])[:4]
+    assert 'id="scatter-x-charts-data"' in html and 'data-chart="scatter"' in html
