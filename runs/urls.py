@@ -10,6 +10,7 @@ urlpatterns = [
     path("projects/<int:pk>/", views.project_detail, name="project"),
     path("projects/<int:pk>/datasets/upload/", views.dataset_upload, name="dataset_upload"),
     path("projects/<int:pk>/runs/new/", views.run_new, name="run_new"),
+    path("projects/<int:pk>/runs/spec/", views.run_spec_preview, name="run_spec_preview"),
     path("runs/compare/", views.run_compare, name="run_compare"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run_status"),

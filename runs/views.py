@@ -22,7 +22,8 @@ from reports.services import deliverable_read
 from segplatform.errors import ApplicationError
 
 from . import charts, services
-from .forms import RunForm, UploadForm
+from .forms import UploadForm
+from .run_form import RunForm, spec_summary
 
 
 @login_required
@@ -97,7 +98,7 @@ def run_new(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             run = services.run_start(
-                project=project, dataset=dataset, spec=form.spec(), user=request.user, request=request
+                project=project, dataset=dataset, spec=form.run_spec(), user=request.user, request=request
             )
         except ApplicationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -108,6 +109,21 @@ def run_new(request: HttpRequest, pk: int) -> HttpResponse:
         "runs/run_new.html",
         {"project": project, "dataset": dataset, "datasets": datasets, "form": form},
     )
+
+
+@login_required
+@require_POST
+def run_spec_preview(request: HttpRequest, pk: int) -> JsonResponse:
+    """The spec the run form would start, or its errors, with the messages a start would give:
+    the live summary beside the form and the JSON editor's check."""
+    project = get_object_or_404(project_selectors.projects_for_user(request.user), pk=pk)
+    dataset = get_object_or_404(project.datasets.all(), pk=request.POST.get("dataset") or 0)
+    form = RunForm(request.POST, dataset=dataset)
+    if not form.is_valid():
+        errors = {field: [str(m) for m in messages_] for field, messages_ in form.errors.items()}
+        return JsonResponse({"spec": None, "errors": errors, "summary": []})
+    spec = form.parsed_spec
+    return JsonResponse({"spec": form.run_spec(), "errors": {}, "summary": spec_summary(spec, dataset)})
 
 
 @login_required

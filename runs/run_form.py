@@ -1,0 +1,350 @@
+"""The run form: every key of the segmentation spec, grouped so that the defaults carry a first run.
+
+Each field is named after the spec key it sets (a list key is a repeated field, ``transforms`` a
+repeated ``column:transform``), so a run started from the portal, the API and the command line is
+one spec. The engine validates it (:meth:`segmentation.SegmentationSpec.from_dict`); its message
+is shown beside the field whose key it names. An expert may instead edit the spec as JSON
+(``spec``), checked by the same code with the same messages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from django import forms
+
+from projects.models import Dataset
+from segmentation import SegmentationError, SegmentationSpec, SpecError, check_bounds
+from segmentation.bounds import MAX_CLUSTERS, MIN_CLUSTERS
+from segmentation.clustering.algorithms import ALGORITHMS
+from segmentation.clustering.sweep import default_algorithms
+from segmentation.spec import FEATURE_GROUPS, MAX_STABILITY_RESAMPLES, TRANSFORMS
+
+# Keys of a customer table's own columns, and of a transaction log's; the other kind's are dropped.
+CUSTOMER_KEYS = ("numeric_columns", "categorical_columns", "ordinal_columns", "date_columns", "transforms")
+LOG_KEYS = (
+    "timestamp_column",
+    "amount_column",
+    "quantity_column",
+    "unit_price_column",
+    "category_column",
+    "as_of",
+    "features",
+    "drop_duplicates",
+)
+ROLE_KEYS = ("numeric_columns", "categorical_columns", "ordinal_columns", "date_columns")
+AUDIT_KEYS = ("protected_columns", "outcome_columns")
+ROLE_LABELS = {
+    "numeric_columns": "Number",
+    "categorical_columns": "Category",
+    "ordinal_columns": "Ordered",
+    "date_columns": "Date",
+    "protected_columns": "Protected",
+    "outcome_columns": "Outcome",
+}
+# The groups of the form, in the order a consultant meets them (the template draws one box each).
+GROUPS = {
+    "data": ("input_kind", "protected_as_features"),
+    "log": LOG_KEYS,
+    "space": ("reduction", "distance"),
+    "algorithms": ("algorithms", "k_min", "k_max", "random_state"),
+    "validation": ("selection", "stability_resamples"),
+    "privacy": ("dp_epsilon",),
+}
+QUOTED = re.compile(r"'([a-z_]+)'")
+# A post that leaves out one of these means its default (an API-like post, or an older page);
+# tick boxes are different: left out means unticked.
+DEFAULTED = ("input_kind", "reduction", "distance", "selection", "stability_resamples")
+
+
+def _names(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+    return [(v, v.replace("_", " ")) for v in values]
+
+
+class RunForm(forms.Form):
+    input_kind = forms.ChoiceField(
+        choices=[
+            ("customers", "A customer table: one row per customer"),
+            ("transactions", "A transaction log: one row per event"),
+        ],
+        widget=forms.RadioSelect,
+        initial="customers",
+        label="What one row is",
+    )
+    numeric_columns = forms.MultipleChoiceField(required=False, label="Numbers to cluster on")
+    categorical_columns = forms.MultipleChoiceField(required=False, label="Categories to cluster on")
+    ordinal_columns = forms.MultipleChoiceField(required=False, label="Ordered categories")
+    date_columns = forms.MultipleChoiceField(required=False, label="Dates (their age in days)")
+    protected_columns = forms.MultipleChoiceField(
+        required=False,
+        label="Protected attributes",
+        help_text="Audited for bias; never features unless asked below.",
+    )
+    outcome_columns = forms.MultipleChoiceField(
+        required=False,
+        label="Outcomes",
+        help_text="Churn, revenue…: checked against the segments, never features.",
+    )
+    protected_as_features = forms.BooleanField(
+        required=False, label="Also cluster on the protected attributes"
+    )
+
+    timestamp_column = forms.ChoiceField(required=False, label="Event time")
+    amount_column = forms.ChoiceField(required=False, label="Amount (negative = refund)")
+    quantity_column = forms.ChoiceField(required=False, label="Quantity")
+    unit_price_column = forms.ChoiceField(required=False, label="Unit price")
+    category_column = forms.ChoiceField(required=False, label="Product category")
+    as_of = forms.DateField(
+        required=False,
+        label="As of",
+        help_text="Features use only events before this day (default: the day after the last event).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    features = forms.MultipleChoiceField(
+        required=False,
+        choices=_names(FEATURE_GROUPS),
+        widget=forms.CheckboxSelectMultiple,
+        label="Feature groups",
+        help_text="None ticked: every group the log supports.",
+    )
+    drop_duplicates = forms.BooleanField(required=False, label="Drop exact duplicate rows")
+
+    transforms = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
+    reduction = forms.ChoiceField(
+        choices=[
+            ("none", "None"),
+            ("pca", "PCA: the fewest components explaining 90% of the variance"),
+            ("umap", "UMAP map beside the PCA map (clusters as with none)"),
+        ],
+        initial="none",
+    )
+    distance = forms.ChoiceField(
+        choices=[
+            ("euclidean", "Euclidean"),
+            ("mahalanobis", "Mahalanobis: correlated features count once"),
+            ("cosine", "Cosine: the mix, not the size"),
+        ],
+        initial="euclidean",
+    )
+
+    algorithms = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        choices=_names(ALGORITHMS),
+        required=False,
+        help_text="Tried side by side. None ticked: the engine's choice for these column types "
+        "(k-means, GMM and HDBSCAN for numbers; K-Prototypes and Gower methods with categories).",
+    )
+    k_min = forms.IntegerField(
+        label="Fewest segments", min_value=MIN_CLUSTERS, max_value=MAX_CLUSTERS, initial=2
+    )
+    k_max = forms.IntegerField(
+        label="Most segments", min_value=MIN_CLUSTERS, max_value=MAX_CLUSTERS, initial=6
+    )
+    random_state = forms.IntegerField(label="Random seed", min_value=0, max_value=2**32 - 1, initial=0)
+
+    selection = forms.ChoiceField(
+        choices=[
+            ("combined", "Combined: silhouette, Davies–Bouldin, Calinski–Harabasz and stability"),
+            ("silhouette", "Silhouette alone"),
+        ],
+        initial="combined",
+        label="How the winner is chosen",
+    )
+    stability_resamples = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_STABILITY_RESAMPLES,
+        initial=20,
+        label="Bootstrap resamples for stability",
+        help_text="0 skips the stability check.",
+    )
+    dp_epsilon = forms.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=10.0,
+        label="Differential-privacy budget (ε)",
+        help_text="Blank: the project's policy. Spent by the noisy profile tables released on request.",
+    )
+    spec = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}), label="Spec (JSON)"
+    )
+
+    def __init__(self, *args: Any, dataset: Dataset, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            self.data = self.data.copy()
+            for key in DEFAULTED:
+                if key not in self.data:
+                    self.data[key] = self.fields[key].initial
+            if hasattr(self.data, "setlist"):  # a column left at z-score posts an empty choice
+                self.data.setlist("transforms", [t for t in self.data.getlist("transforms") if t])
+        self.dataset = dataset
+        columns = [c for c in dataset.columns if c != dataset.id_column]
+        numeric = set(dataset.numeric_columns)
+        for key in (*ROLE_KEYS, *AUDIT_KEYS):
+            self.fields[key].choices = [(c, c) for c in columns]
+            self.fields[key].widget = forms.CheckboxSelectMultiple(choices=self.fields[key].choices)
+        self.fields["numeric_columns"].initial = [c for c in columns if c in numeric]
+        blank = [("", "—")]
+        for key in (
+            "timestamp_column",
+            "amount_column",
+            "quantity_column",
+            "unit_price_column",
+            "category_column",
+        ):
+            self.fields[key].choices = blank + [(c, c) for c in columns]
+        self.fields["transforms"].choices = [(f"{c}:{t}", f"{c}: {t}") for c in columns for t in TRANSFORMS]
+        self.fields["k_max"].initial = max(MIN_CLUSTERS, min(6, dataset.row_count - 1))
+        self.json_mode = bool(self.data.get("edit_mode") == "json") if self.is_bound else False
+
+    # -- what the template draws -------------------------------------------------------------
+
+    def role_rows(self) -> list[dict[str, Any]]:
+        """One row per column with a tick box per role: the column-roles grid."""
+        chosen = {key: set(self._value(key)) for key in (*ROLE_KEYS, *AUDIT_KEYS)}
+        transforms = dict(t.split(":", 1) for t in self._value("transforms"))
+        kinds = {c["name"]: c["kind"] for c in self.dataset.schema}
+        return [
+            {
+                "column": column,
+                "kind": kinds.get(column, ""),
+                "roles": [
+                    (key, ROLE_LABELS[key], column in chosen[key]) for key in (*ROLE_KEYS, *AUDIT_KEYS)
+                ],
+                "transform": transforms.get(column, ""),
+            }
+            for column, _ in self.fields["numeric_columns"].choices
+        ]
+
+    @property
+    def groups(self) -> dict[str, list[forms.BoundField]]:
+        return {name: [self[key] for key in keys] for name, keys in GROUPS.items()}
+
+    transform_choices = TRANSFORMS
+    role_keys = (*ROLE_KEYS, *AUDIT_KEYS)
+    role_labels = ROLE_LABELS
+
+    def _value(self, key: str) -> list[str]:
+        if self.is_bound:
+            return (
+                list(self.data.getlist(key))
+                if hasattr(self.data, "getlist")
+                else list(self.data.get(key) or [])
+            )
+        return list(self.fields[key].initial or [])
+
+    # -- validation --------------------------------------------------------------------------
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            spec = self._json_spec() if self.json_mode else self._form_spec(data)
+            parsed = SegmentationSpec.from_dict(spec)
+            unknown = [c for c in parsed.referenced_columns() if c not in self.dataset.columns]
+            if unknown:
+                raise SpecError(f"'{self.dataset.name}' has no column(s) {', '.join(unknown)}", key="spec")
+            check_bounds(k_min=parsed.k_min, k_max=parsed.k_max, rows=self.dataset.row_count)
+        except SegmentationError as error:
+            self.add_error(self._field_for(error), str(error))
+            return data
+        self.parsed_spec = parsed
+        return data
+
+    def _field_for(self, error: SegmentationError) -> str | None:
+        """The field beside which the engine's message belongs: its key, or the first key it quotes."""
+        if self.json_mode:
+            return "spec"
+        candidates = [error.key] if error.key else []
+        candidates += QUOTED.findall(str(error))
+        return next((c for c in candidates if c in self.fields and c != "spec"), None)
+
+    def _json_spec(self) -> dict[str, Any]:
+        text = (self.data.get("spec") or "").strip()
+        try:
+            spec = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SpecError(
+                f"the spec is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+            ) from None
+        if isinstance(spec, dict):
+            spec.setdefault("id_column", self.dataset.id_column)
+        return spec
+
+    def _form_spec(self, data: dict[str, Any]) -> dict[str, Any]:
+        transactions = data["input_kind"] == "transactions"
+        spec: dict[str, Any] = {
+            "id_column": self.dataset.id_column,
+            "input_kind": data["input_kind"],
+            "k_min": data["k_min"],
+            "k_max": data["k_max"],
+            "random_state": data["random_state"],
+            "reduction": data["reduction"],
+            "distance": data["distance"],
+            "selection": data["selection"],
+            "stability_resamples": data["stability_resamples"],
+            "protected_as_features": data["protected_as_features"],
+        }
+        for key in AUDIT_KEYS:
+            spec[key] = list(data[key])
+        if transactions:
+            spec["numeric_columns"] = []
+            for key in LOG_KEYS:
+                value = data.get(key)
+                if key == "as_of":
+                    value = value.isoformat() if value else None
+                if value not in (None, "", []):
+                    spec[key] = list(value) if isinstance(value, list) else value
+        else:
+            for key in ROLE_KEYS:
+                spec[key] = list(data[key])
+            spec["transforms"] = dict(t.split(":", 1) for t in data["transforms"])
+        chosen = [a for a in ALGORITHMS if a in (data.get("algorithms") or [])]
+        mixed = bool(spec.get("categorical_columns") or spec.get("ordinal_columns"))
+        # The engine's own choice stays implicit, so a default run's spec (and hash) is unchanged.
+        if chosen and set(chosen) != set(default_algorithms(mixed)):
+            spec["algorithms"] = chosen
+        if data.get("dp_epsilon") is not None:
+            spec["dp_epsilon"] = data["dp_epsilon"]
+        return spec
+
+    def run_spec(self) -> dict[str, Any]:
+        """The validated spec as the engine stores it (keys at their default left out)."""
+        return self.parsed_spec.to_dict()
+
+
+def spec_summary(spec: SegmentationSpec, dataset: Dataset) -> list[str]:
+    """The spec in a few plain sentences: what the live summary beside the form says."""
+    lines = []
+    if spec.is_transactions:
+        groups = ", ".join(spec.features) if spec.features else "every feature group the log supports"
+        lines.append(f"One row per event of {dataset.name}, by {spec.timestamp_column}; features: {groups}.")
+        if spec.as_of:
+            lines.append(f"Only events before {spec.as_of} count.")
+    else:
+        used = [*spec.numeric_columns, *spec.categorical_columns, *spec.ordinal_columns, *spec.date_columns]
+        lines.append(
+            f"{dataset.row_count:,} customers of {dataset.name}, clustered on {len(used)} column(s): {', '.join(used)}."
+        )
+        changed = {c: t for c, t in spec.transforms if t != "zscore"}
+        if changed:
+            lines.append(
+                "Transforms: " + ", ".join(f"{c} {t}" for c, t in changed.items()) + "; the rest z-scored."
+            )
+    if spec.protected_columns:
+        lines.append(f"Bias audit on {', '.join(spec.protected_columns)}.")
+    if spec.outcome_columns:
+        lines.append(f"Segments checked against {', '.join(spec.outcome_columns)}.")
+    tried = ", ".join(spec.algorithms) if spec.algorithms else "the engine's choice of algorithms"
+    lines.append(f"Tries {tried} with {spec.k_min} to {spec.k_max} segments (seed {spec.random_state}).")
+    if spec.reduction != "none" or spec.distance != "euclidean":
+        lines.append(f"Space: {spec.reduction} reduction, {spec.distance} distance.")
+    lines.append(
+        f"Winner by {spec.selection} rule; stability from {spec.stability_resamples} bootstrap resamples."
+        if spec.stability_resamples
+        else f"Winner by {spec.selection} rule; no stability check."
+    )
+    return lines
