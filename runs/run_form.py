@@ -46,7 +46,7 @@ ROLE_LABELS = {
 }
 # The groups of the form, in the order a consultant meets them (the template draws one box each).
 GROUPS = {
-    "data": ("input_kind", "protected_as_features"),
+    "data": ("input_kind", "protected_as_features", "industry"),
     "log": LOG_KEYS,
     "space": ("reduction", "distance"),
     "algorithms": ("algorithms", "k_min", "k_max", "random_state"),
@@ -56,7 +56,7 @@ GROUPS = {
 QUOTED = re.compile(r"'([a-z_]+)'")
 # A post that leaves out one of these means its default (an API-like post, or an older page);
 # tick boxes are different: left out means unticked.
-DEFAULTED = ("input_kind", "reduction", "distance", "selection", "stability_resamples")
+DEFAULTED = ("input_kind", "reduction", "distance", "selection", "stability_resamples", "industry")
 
 
 def _names(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
@@ -165,6 +165,18 @@ class RunForm(forms.Form):
         max_value=10.0,
         label="Differential-privacy budget (ε)",
         help_text="Blank: the project's policy. Spent by the noisy profile tables released on request.",
+    )
+    industry = forms.ChoiceField(
+        choices=[
+            ("retail", "Retail and e-commerce"),
+            ("subscription", "Subscription and telecom"),
+            ("saas", "SaaS and B2B"),
+            ("financial", "Financial services"),
+            ("generic", "Generic"),
+        ],
+        initial="retail",
+        label="Words for segment names and actions",
+        help_text="The client's industry: a telecom's subscribers are not a retailer's buyers.",
     )
     spec = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}), label="Spec (JSON)"
@@ -287,6 +299,7 @@ class RunForm(forms.Form):
             "selection": data["selection"],
             "stability_resamples": data["stability_resamples"],
             "protected_as_features": data["protected_as_features"],
+            "industry": data["industry"],
         }
         for key in AUDIT_KEYS:
             spec[key] = list(data[key])

@@ -115,6 +115,7 @@ def segment(
         model.n_segments,
         categorical=_columns(rows, spec.categorical_columns),
         outcomes=outcomes,
+        industry=spec.industry,
     )
     model = replace(model, segment_names=tuple(profile["name"]))
     progress("writing rules", 0.88)

@@ -24,6 +24,7 @@ from .bounds import check_bounds
 from .clustering.algorithms import ALGORITHMS  # the engine's registry is the one list of names
 from .clustering.reduction import DISTANCES  # the engine's list, as for algorithms
 from .errors import SpecError
+from .explain.vocabulary import DEFAULT_INDUSTRY, INDUSTRIES
 
 MAX_STABILITY_RESAMPLES = 200
 
@@ -77,6 +78,8 @@ class SegmentationSpec:
     outcome_columns : outcomes (churn, revenue…) for external validation, never features.
     dp_epsilon : the differential-privacy budget of the version's profile releases (a positive
         number up to 10). Default (None): the project's privacy policy sets it.
+    industry : the vocabulary of segment names and suggested actions, from ``INDUSTRIES``
+        (retail, subscription, saas, financial, generic). Default: retail.
     features : feature groups to engineer from transactions, from ``FEATURE_GROUPS``. Default
         (None): every group the data supports. Ignored for customer tables.
     algorithms : algorithms to run side by side, from ``ALGORITHMS``. Default (None): the engine
@@ -124,6 +127,7 @@ class SegmentationSpec:
     drop_duplicates: bool = False
     transforms: tuple[tuple[str, str], ...] = ()
     dp_epsilon: float | None = None
+    industry: str = DEFAULT_INDUSTRY
 
     @property
     def is_transactions(self) -> bool:
@@ -245,6 +249,7 @@ class SegmentationSpec:
             stability_resamples=stability,
             drop_duplicates=_boolean(data, "drop_duplicates", cls.drop_duplicates),
             dp_epsilon=_epsilon(data),
+            industry=_choice(data, "industry", INDUSTRIES, cls.industry),
             transforms=_transforms(data),
             **roles,
         )

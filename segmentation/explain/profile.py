@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from .average import lift
-from .names import actions_for, archetype, humanize, role_of, trait_name
+from .names import actions_for, archetype, humanize, readable, role_of, trait_name
 from .outcomes import outcome_association
+from .vocabulary import DEFAULT_INDUSTRY
 
 DISTINGUISHING = 3
 TOP_CATEGORIES = 3
@@ -31,14 +32,31 @@ def segment_name(standardised_means: pd.Series) -> str:
     return trait_name(standardised_means)
 
 
-def unique_names(names: Sequence[str]) -> list[str]:
-    """Keep names unique so a reader can tell segments apart: repeats get a number."""
+def unique_names(names: Sequence[str], smds: Sequence[pd.Series | None] | None = None) -> list[str]:
+    """Keep names unique so a reader can tell segments apart.
+
+    Segments sharing a name are told apart by the feature on which each differs most from the
+    others of that name ("New customers, higher monthly charges"); a number is the last resort.
+    """
+    result = list(names)
+    if smds is not None:
+        for name in set(names):
+            group = [i for i, n in enumerate(names) if n == name]
+            if len(group) < 2 or any(smds[i] is None for i in group):
+                continue
+            frame = pd.DataFrame([smds[i] for i in group], index=group)
+            gaps = frame - frame.mean()
+            for i in group:
+                feature = gaps.loc[i].abs().idxmax()
+                result[i] = (
+                    f"{name}, {'higher' if gaps.loc[i, feature] > 0 else 'lower'} {readable(str(feature))}"
+                )
     seen: dict[str, int] = {}
-    result = []
-    for name in names:
+    numbered = []
+    for name in result:
         seen[name] = seen.get(name, 0) + 1
-        result.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return result
+        numbered.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return numbered
 
 
 def _distinguishing(smd: pd.Series) -> str:
@@ -68,6 +86,7 @@ def profile_segments(
     *,
     categorical: pd.DataFrame | None = None,
     outcomes: pd.DataFrame | None = None,
+    industry: str = DEFAULT_INDUSTRY,
 ) -> pd.DataFrame:
     """One row per segment (see the module docstring for the columns).
 
@@ -88,6 +107,8 @@ def profile_segments(
             numbers = pd.to_numeric(outcomes[column].reset_index(drop=True), errors="coerce").to_numpy(float)
             outcome_stats[column] = outcome_association(labels, numbers, name=str(column))
     rows = []
+    archetypes: list[str] = []
+    smds: list[pd.Series | None] = []
     for segment in range(n_segments):
         members = labels == segment
         row: dict[str, object] = {
@@ -102,11 +123,14 @@ def profile_segments(
             row[f"{column}_mean"] = float(means[column]) if members.any() else np.nan
         if members.any():
             smd = ((means - population_mean) / population_sd).fillna(0.0)
-            row["name"] = archetype(smd)
+            row["name"] = archetype(smd, industry)
             row["distinguishing"] = _distinguishing(smd)
+            smds.append(smd)
         else:
             smd = pd.Series(np.nan, index=values.columns)
             row["distinguishing"] = ""
+            smds.append(None)
+        archetypes.append(str(row["name"]))
         for column in values.columns:
             row[f"{column}_median"] = float(segment_values[column].median()) if members.any() else np.nan
             ratio = lift(means[column], population_mean[column]) if members.any() else None
@@ -129,15 +153,10 @@ def profile_segments(
             row["value_share"] = float(value[members].sum() / total_value) if total_value else np.nan
         rows.append(row)
     profile = pd.DataFrame(rows)
-    profile["name"] = unique_names(list(profile["name"]))
-    profile["actions"] = [" | ".join(actions_for(_base_name(n))) for n in profile["name"]]
+    profile["name"] = unique_names(archetypes, smds)
+    profile["actions"] = [" | ".join(actions_for(name, industry)) for name in archetypes]
     # The profile is stored as JSON (PostgreSQL's jsonb refuses NaN): an undefined figure, such
     # as the lift of a feature whose population mean is 0, is None.
     for column in profile.columns[profile.isna().any()]:
         profile[column] = profile[column].astype(object).where(profile[column].notna(), None)
     return profile
-
-
-def _base_name(name: str) -> str:
-    """The archetype behind a numbered duplicate, "Bargain hunters (2)" -> "Bargain hunters"."""
-    return name.rsplit(" (", 1)[0] if name.endswith(")") else name
