@@ -87,7 +87,7 @@ def _bullets(lines: Sequence[str]) -> str:
 
 # Beyond this many columns a table no longer fits a portrait A4 page at 9.5 pt: it is split
 # into column groups, each repeating the first (label) column.
-MAX_COLUMNS = 7
+MAX_COLUMNS = 8
 
 
 def _table(
@@ -103,7 +103,9 @@ def _table(
     """An HTML table; a wide one becomes several, each with the first ``keep`` columns repeated."""
     if len(headers) <= MAX_COLUMNS:
         return _one_table(headers, rows, numeric, row_classes, strong, nowrap)
-    step = MAX_COLUMNS - keep
+    # Balanced groups: 12 segment columns read better as 6 + 6 than as 6 + 6 + 0 or 7 + 5.
+    groups = -(-(len(headers) - keep) // (MAX_COLUMNS - keep))
+    step = -(-(len(headers) - keep) // groups)
     parts = []
     for start in range(keep, len(headers), step):
         columns = [*range(keep), *range(start, min(start + step, len(headers)))]
