@@ -41,7 +41,11 @@ def glossary_pages(content: ReportContent) -> list[Page]:
         return []
     # One slide at the largest size that holds every term; two or more at 11 pt when none does.
     height = BODY_BOTTOM - BODY_TOP
-    fitting = [n for n in range(header_size(columns, rows, 12), 9, -1) if len(paginate(columns, rows, n, height)) == 1]
+    fitting = [
+        n
+        for n in range(header_size(columns, rows, 12), 9, -1)
+        if len(paginate(columns, rows, n, height)) == 1
+    ]
     size = fitting[0] if fitting else header_size(columns, rows, 11)
     chunks = paginate(columns, rows, size, height)
     pages: list[Page] = []

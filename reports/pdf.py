@@ -216,8 +216,7 @@ def _method(content: ReportContent) -> str:
     return (
         f"<h3>Features</h3>{table}"
         f"<h3>How the segments were found</h3>{_bullets(content.method)}"
-        f"<h3>Why this solution</h3>{_bullets(content.selection)}"
-        + _glossary(content)
+        f"<h3>Why this solution</h3>{_bullets(content.selection)}" + _glossary(content)
     )
 
 

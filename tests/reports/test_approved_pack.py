@@ -16,8 +16,6 @@ from audit.models import AuditEvent
 from governance.models import VersionStatusChange
 from reports.models import Deliverable
 from reports.plain import DRAFT_EDITION
-from tests.api.conftest import api  # noqa: F401  (shared fixtures)
-from tests.projects.conftest import finished_run, login  # noqa: F401
 from tests.reports.helpers import slide_text
 
 pytestmark = pytest.mark.django_db
