@@ -86,17 +86,26 @@ def html_header_words(html: str) -> set[str]:
     return {unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells} - {""}
 
 
-def broken_words(pages: list[Page], words: set[str]) -> list[str]:
-    """Words of ``words`` that a page shows in two pieces ("Averag" "e", "Sil-" "houette")."""
-    whole = {w for text in words for w in text.split()}
+def html_words(html: str) -> set[str]:
+    """Every whitespace-separated word the report's HTML body shows."""
+    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
+    return set(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def broken_words(pages: list[Page], headers: set[str], known: set[str]) -> list[str]:
+    """Pieces of a header word that a page shows on their own ("Averag" + "e", "Si" + "lh" + ...):
+    a PDF word that starts or ends a header word without being one, nor any word the document has."""
+    whole = {w for text in headers for w in text.split()}
     found = []
     for page in pages:
-        for a, b in zip(page.words, page.words[1:], strict=False):
-            if a.text in whole:
+        for word in page.words:
+            if word.text in whole or word.text in known:
                 continue
-            for joined in (a.text + b.text, a.text.rstrip("-\u2010\u00ad") + b.text):
-                if joined in whole:
-                    found.append(f"page {page.number}: {a.text!r} + {b.text!r}")
+            pieces = [
+                h for h in whole if h != word.text and (h.startswith(word.text) or h.endswith(word.text))
+            ]
+            if pieces:
+                found.append(f"page {word.page}: {word.text!r} is a piece of {pieces[0]!r}")
     return found
 
 

@@ -22,6 +22,7 @@ from tests.reports.measure import (
     broken_words,
     footers,
     html_header_words,
+    html_words,
     needs_poppler,
     notes,
     pdf_pages,
@@ -126,9 +127,10 @@ def test_every_word_of_a_wide_report_lies_inside_its_page(wide) -> None:  # type
 @needs_poppler
 def test_no_table_header_word_is_broken_in_the_report(wide) -> None:  # type: ignore[no-untyped-def]
     content, _, pdf = wide
-    headers = html_header_words(render_report_html(content))
+    html = render_report_html(content)
+    headers = html_header_words(html)
     assert "Calinski\u2013Harabasz" in headers and "Segment 11" in headers
-    assert broken_words(pdf_pages(pdf), headers) == []
+    assert broken_words(pdf_pages(pdf), headers, html_words(html)) == []
 
 
 def test_the_wide_means_table_is_split_into_column_groups_repeating_the_feature(wide) -> None:  # type: ignore[no-untyped-def]
