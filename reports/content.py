@@ -18,7 +18,6 @@ from segmentation.result import Rules, RunMetrics
 
 from .formatting import (
     DASH,
-    algorithm_label,
     feature_label,
     format_count,
     format_metric,
@@ -27,7 +26,7 @@ from .formatting import (
     format_signed_pct,
     shorten,
 )
-from .plain import bias_line, edition_text, glossary, outcome_lines, plain_numbers
+from .plain import bias_line, edition_text, glossary, method_lines, outcome_lines, plain_numbers
 from .reading import as_float, as_int, customer_count, feature_names, mapping, population_means, run_metrics
 from .sections import (
     Section,
@@ -204,15 +203,21 @@ def report_content(
         footer=footer,
         customers=customers,
         key_numbers=_key_numbers(customers, segments, metrics),
-        summary=_summary(customers, segments, metrics.silhouette)
-        + outcome_lines(metrics.outcomes, {s.segment: s.short_name for s in segments})
-        + tuple(line for line in [bias_line(bias)] if line),
+        summary=_summary(
+            customers,
+            segments,
+            metrics.silhouette,
+            # outcome and bias findings before the segments: the deck caps the bullets, and
+            # each segment has its own slide, the findings none
+            findings=outcome_lines(metrics.outcomes, {s.segment: s.short_name for s in segments})
+            + tuple(line for line in [bias_line(bias)] if line),
+        ),
         features=features,
         feature_labels=tuple(feature_label(f) for f in features),
         population_means=tuple(means[f] for f in features),
         missing=missing,
         missing_total=missing_total,
-        method=_method(metrics, features, customers, missing_total),
+        method=method_lines(metrics, features, customers, missing_total),
         selection=tuple(plain_numbers(line) for line in selection(metrics)),
         segments=segments,
         validation=validation(metrics),
@@ -348,12 +353,18 @@ def _key_numbers(
     )
 
 
-def _summary(customers: int, segments: Sequence[SegmentContent], silhouette: float | None) -> tuple[str, ...]:
+def _summary(
+    customers: int,
+    segments: Sequence[SegmentContent],
+    silhouette: float | None,
+    findings: Sequence[str] = (),
+) -> tuple[str, ...]:
     lines = [
         f"{format_count(customers)} customers fall into {len(segments)} segments; "
         f"the quality score of {format_metric(silhouette, 2)} (silhouette, on a scale from \u22121 to 1) "
         f"means {quality_label(silhouette)}."
     ]
+    lines += findings
     lines += [f"{s.short_name} ({s.share_text}): {s.headline}." for s in segments]
     unassigned = customers - sum(s.size for s in segments)
     if unassigned > 0:
@@ -361,32 +372,4 @@ def _summary(customers: int, segments: Sequence[SegmentContent], silhouette: flo
             f"{format_count(unassigned)} customers ({unassigned / customers:.1%}) resemble no segment "
             "closely enough and are left unassigned."
         )
-    return tuple(lines)
-
-
-def _method(
-    metrics: RunMetrics, features: Sequence[str], customers: int, missing_total: int
-) -> tuple[str, ...]:
-    names = ", ".join(feature_label(f) for f in features)
-    lines = [f"{len(features)} features used: {names}."]
-    rule = metrics.imputation or "the feature's median"
-    if missing_total:
-        lines.append(f"{format_count(missing_total)} missing values were replaced by {rule}.")
-    else:
-        lines.append("No values were missing, so nothing was imputed.")
-    lines.append(
-        "Features were standardised (rescaled to the same spread) so each weighs the same when "
-        "customers are compared."
-    )
-    algorithms = sorted({c.algorithm for c in metrics.candidates if c.algorithm})
-    method = ", ".join(algorithm_label(a) for a in algorithms) or "clustering"
-    if metrics.k_range is not None:
-        low, high = metrics.k_range
-        lines.append(f"{method} was tried for every k from {low} to {high}.")
-    sample = metrics.silhouette_sample_size or 0
-    if 0 < sample < customers:
-        lines.append(f"Silhouette was measured on a random sample of {format_count(sample)} customers.")
-    assignment = metrics.selected.assignment
-    if assignment:
-        lines.append(assignment[0].upper() + assignment[1:] + ".")
     return tuple(lines)

@@ -39,14 +39,12 @@ def glossary_pages(content: ReportContent) -> list[Page]:
     rows = [tuple(term) for term in content.glossary]
     if not rows:
         return []
-    # One slide at the largest size that holds every term; two or more at 11 pt when none does.
+    # One slide when every term fits at a size read from the back of a room (11 pt or more);
+    # otherwise as many slides as 12 pt needs, rather than a wall of small print.
     height = BODY_BOTTOM - BODY_TOP
-    fitting = [
-        n
-        for n in range(header_size(columns, rows, 12), 9, -1)
-        if len(paginate(columns, rows, n, height)) == 1
-    ]
-    size = fitting[0] if fitting else header_size(columns, rows, 11)
+    largest = header_size(columns, rows, 12)
+    fitting = [n for n in range(largest, 10, -1) if len(paginate(columns, rows, n, height)) == 1]
+    size = fitting[0] if fitting else largest
     chunks = paginate(columns, rows, size, height)
     pages: list[Page] = []
     for number, chunk in enumerate(chunks, start=1):

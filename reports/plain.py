@@ -13,7 +13,7 @@ from typing import Any
 
 from segmentation.result import Outcome, RunMetrics
 
-from .formatting import feature_label, format_number, format_share
+from .formatting import algorithm_label, feature_label, format_count, format_number, format_share
 
 DRAFT_EDITION = "Draft - not approved for use"
 
@@ -37,6 +37,35 @@ def edition_text(approval: Mapping[str, Any] | None, version_hash: str) -> str:
 def plain_numbers(text: str) -> str:
     """``text`` with every number in scientific notation written out for reading."""
     return _SCIENTIFIC.sub(lambda match: format_number(float(match.group(1))), text)
+
+
+def method_lines(
+    metrics: RunMetrics, features: Sequence[str], customers: int, missing_total: int
+) -> tuple[str, ...]:
+    """How the segments were found, in words a business reader follows."""
+    names = ", ".join(feature_label(f) for f in features)
+    lines = [f"{len(features)} features used: {names}."]
+    rule = metrics.imputation or "the feature's median"
+    if missing_total:
+        lines.append(f"{format_count(missing_total)} missing values were replaced by {rule}.")
+    else:
+        lines.append("No values were missing, so nothing was imputed.")
+    lines.append(
+        "Features were standardised (rescaled to the same spread) so each weighs the same when "
+        "customers are compared."
+    )
+    algorithms = sorted({c.algorithm for c in metrics.candidates if c.algorithm})
+    method = ", ".join(algorithm_label(a) for a in algorithms) or "clustering"
+    if metrics.k_range is not None:
+        low, high = metrics.k_range
+        lines.append(f"{method} was tried for every k from {low} to {high}.")
+    sample = metrics.silhouette_sample_size or 0
+    if 0 < sample < customers:
+        lines.append(f"Silhouette was measured on a random sample of {format_count(sample)} customers.")
+    assignment = metrics.selected.assignment
+    if assignment:
+        lines.append(assignment[0].upper() + assignment[1:] + ".")
+    return tuple(lines)
 
 
 # -- glossary --------------------------------------------------------------------------------
