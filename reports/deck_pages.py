@@ -46,6 +46,11 @@ def glossary_pages(content: ReportContent) -> list[Page]:
     fitting = [n for n in range(largest, 10, -1) if len(paginate(columns, rows, n, height)) == 1]
     size = fitting[0] if fitting else largest
     chunks = paginate(columns, rows, size, height)
+    # The same number of terms on each slide (12 + 2 reads as an afterthought), when they fit.
+    per = -(-len(rows) // len(chunks))
+    even = [rows[i : i + per] for i in range(0, len(rows), per)]
+    if all(len(paginate(columns, chunk, size, height)) == 1 for chunk in even):
+        chunks = [list(chunk) for chunk in even]
     pages: list[Page] = []
     for number, chunk in enumerate(chunks, start=1):
 
