@@ -106,9 +106,11 @@ def test_approval_builds_the_approved_edition_and_the_pack_holds_it_with_a_manif
     download = AuditEvent.objects.filter(action="deliverable.download", object_id=str(version.pk)).get()
     assert download.actor == consultant and download.details["kind"] == "approved.zip"
 
-    # and the version page links the pack
-    page = client.get(f"/governance/versions/{version.pk}/").content.decode()
-    assert f"/governance/versions/{version.pk}/approved.zip" in page
+    # and the version page and the run's results page link the pack beside the other files
+    pack = f"/governance/versions/{version.pk}/approved.zip"
+    assert pack in client.get(f"/governance/versions/{version.pk}/").content.decode()
+    results = client.get(f"/runs/{finished_run.pk}/").content.decode()
+    assert pack in results and "report-approved.pdf" in results and "report.pdf" in results
 
 
 def test_the_pack_of_a_version_not_yet_approved_is_refused_with_a_message(finished_run, consultant, login):
@@ -118,6 +120,10 @@ def test_the_pack_of_a_version_not_yet_approved_is_refused_with_a_message(finish
     text = response.content.decode()
     assert "is draft, not approved" in text and "ask a reviewer to approve" in text
     assert not Deliverable.objects.filter(version=version, kind="report-approved.pdf").exists()
+    assert (
+        f"/governance/versions/{version.pk}/approved.zip"
+        not in login(consultant).get(f"/runs/{finished_run.pk}/").content.decode()
+    )
     assert not AuditEvent.objects.filter(action="deliverable.download").exists()
 
 
