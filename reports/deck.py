@@ -46,9 +46,9 @@ from .deck_sections import (
     RIGHT,
     WIDTH,
     heading,
+    rows_or_note,
     stack_sections,
 )
-from .deck_sections import rows_that_fit as _rows_that_fit
 from .deck_sections import table_size as _table_size
 from .formatting import format_number
 
@@ -194,7 +194,7 @@ def _method_slide(slide: Slide, content: ReportContent) -> None:
         LEFT,
         BODY_TOP,
         columns,
-        _rows_that_fit(columns, rows, size),
+        rows_or_note(columns, rows, size, what="features"),
         size=size,
         emphasis=[(len(rows) - 1, 0), (len(rows) - 1, 2)],
     )
@@ -214,7 +214,7 @@ def _overview_slide(slide: Slide, content: ReportContent) -> None:
     rows = [(s.name, s.size_text, s.share_text) for s in content.segments]
     x = LEFT + 6.6
     size = _table_size(columns, rows, BODY_BOTTOM - BODY_TOP)
-    add_table(slide, x, BODY_TOP, columns, _rows_that_fit(columns, rows, size), size=size)
+    add_table(slide, x, BODY_TOP, columns, rows_or_note(columns, rows, size, what="segments"), size=size)
 
 
 def _compare_slide(slide: Slide, content: ReportContent) -> None:
@@ -265,7 +265,7 @@ def _segment_slide(slide: Slide, content: ReportContent, segment: SegmentContent
         LEFT,
         top,
         columns,
-        _rows_that_fit(columns, rows, size, BODY_BOTTOM - top),
+        rows_or_note(columns, rows, size, BODY_BOTTOM - top, what="features"),
         size=size,
         emphasis=emphasis,
     )

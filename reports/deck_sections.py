@@ -158,6 +158,28 @@ def rows_that_fit(
     return kept
 
 
+def rows_or_note(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    size: int,
+    height: float = BODY_BOTTOM - BODY_TOP,
+    *,
+    what: str = "rows",
+) -> list[Sequence[str]]:
+    """The rows that fit ``height``; when some do not, the last kept row gives way to a note
+    saying how many more there are and where, so no row goes missing unannounced."""
+    kept = rows_that_fit(columns, rows, size, height)
+    if len(kept) == len(rows):
+        return kept
+    header = [c.header for c in columns]
+    while kept:
+        kept = kept[:-1]
+        note = (f"\u2026 {len(rows) - len(kept)} more {what} in the appendix", *[""] * (len(columns) - 1))
+        if sum(table_row_heights(columns, [header, *kept, note], size)) <= height:
+            return [*kept, note]
+    return kept
+
+
 def fitted_columns(
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],

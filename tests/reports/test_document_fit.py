@@ -39,6 +39,7 @@ WIDE_FEATURES = [
     "customer_service_contacts",
     "tenure_months",
     "newsletter_clicks",
+    *(f"channel_{n}_visits" for n in range(1, 13)),
 ]
 APPROVED = "Approved by rita on 2 December 2026 - version " + HASH[:12]
 
@@ -197,3 +198,14 @@ def test_the_approved_edition_names_the_approver_on_every_slide_and_page(approve
     assert not any(DRAFT_EDITION in page.text for page in pdf_pages(pdf))
     assert words_outside_the_page(pdf_pages(pdf)) == []
     assert table_problems(deck) == []
+
+
+def test_a_slide_that_cannot_hold_every_row_says_how_many_more_and_where(wide) -> None:  # type: ignore[no-untyped-def]
+    content, deck, _ = wide
+    slides = Presentation(str(deck)).slides
+    method = next(s for s in slides if s.shapes.title.text_frame.text == "Data and method")
+    assert "more features in the appendix" in slide_text(method)
+    appendix = " ".join(
+        slide_text(s) for s in slides if s.shapes.title.text_frame.text.startswith("Appendix: features")
+    )
+    assert all(label in appendix for label in content.feature_labels)
