@@ -16,6 +16,7 @@ from projects import access
 from segplatform.errors import ApplicationError
 
 from .models import SegmentVersion, VersionStatusChange
+from .signals import version_approved
 
 Status = VersionStatusChange.Status
 # (action, allowed from, to, permission)
@@ -98,4 +99,6 @@ def version_transition(
             request=request,
             details={"version": version.label, "from": current, "to": target, "reason": reason},
         )
+        if action == "approve":
+            transaction.on_commit(lambda: version_approved.send(sender=None, version=version, change=change))
     return change

@@ -13,6 +13,9 @@ from django.dispatch import Signal
 customer_erasure_requested = Signal()
 # kwargs: project, cutoff (files made before it are deleted); returns files deleted.
 retention_purge_requested = Signal()
+# kwargs: version, change (the approving VersionStatusChange). Sent once the approval has
+# committed, so receivers (the reports' approved edition) never build for a rolled-back step.
+version_approved = Signal()
 
 
 def files_changed(signal: Signal, **kwargs: object) -> int:

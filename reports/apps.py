@@ -8,4 +8,4 @@ class ReportsConfig(AppConfig):
     verbose_name = "Deliverables"
 
     def ready(self) -> None:
-        from . import erasure  # noqa: F401  (answers governance's erasure and retention signals)
+        from . import approved, erasure  # noqa: F401  (answer governance's signals)

@@ -18,7 +18,6 @@ from segmentation.result import Rules, RunMetrics
 
 from .formatting import (
     DASH,
-    algorithm_label,
     feature_label,
     format_count,
     format_metric,
@@ -27,7 +26,8 @@ from .formatting import (
     format_signed_pct,
     shorten,
 )
-from .reading import as_float, as_int, customer_count, feature_names, population_means, run_metrics
+from .plain import bias_line, edition_text, glossary, method_lines, outcome_lines, plain_numbers
+from .reading import as_float, as_int, customer_count, feature_names, mapping, population_means, run_metrics
 from .sections import (
     Section,
     bias_section,
@@ -147,6 +147,10 @@ class ReportContent:
     privacy: Section | None = None
     status_detail: Section | None = None
     features_detail: Section | None = None
+    # what every page and slide says of the document's standing: draft, or approved by whom
+    edition: str = ""
+    approved: bool = False
+    glossary: tuple[tuple[str, str], ...] = ()
 
     @property
     def status_text(self) -> str:
@@ -166,6 +170,7 @@ def report_content(
     bias: Mapping[str, Any] | None = None,
     privacy: Mapping[str, Any] | None = None,
     lifecycle: Mapping[str, Any] | None = None,
+    approval: Mapping[str, Any] | None = None,
 ) -> ReportContent:
     """Derive every figure and sentence both documents show from one engine result.
 
@@ -173,6 +178,7 @@ def report_content(
     ``bias`` (protected_columns, rows, findings), ``privacy`` (risk, quasi_identifiers,
     decisions, identity, target_k, dp_releases, ...) and ``lifecycle`` (status, history, parent,
     created_by, ...) are plain values read from the governance records; each may be omitted.
+    ``approval`` (approver, at) makes this the approved edition; without it the documents are drafts.
     """
     metrics = run_metrics(metrics)
     features = feature_names(profile, metrics)
@@ -197,23 +203,34 @@ def report_content(
         footer=footer,
         customers=customers,
         key_numbers=_key_numbers(customers, segments, metrics),
-        summary=_summary(customers, segments, metrics.silhouette),
+        summary=_summary(
+            customers,
+            segments,
+            metrics.silhouette,
+            # outcome and bias findings before the segments: the deck caps the bullets, and
+            # each segment has its own slide, the findings none
+            findings=outcome_lines(metrics.outcomes, {s.segment: s.short_name for s in segments})
+            + tuple(line for line in [bias_line(bias)] if line),
+        ),
         features=features,
         feature_labels=tuple(feature_label(f) for f in features),
         population_means=tuple(means[f] for f in features),
         missing=missing,
         missing_total=missing_total,
-        method=_method(metrics, features, customers, missing_total),
-        selection=selection(metrics),
+        method=method_lines(metrics, features, customers, missing_total),
+        selection=tuple(plain_numbers(line) for line in selection(metrics)),
         segments=segments,
         validation=validation(metrics),
         stability=stability(metrics),
-        choice=choice(metrics.selected),
+        choice=plain_numbers(choice(metrics.selected)),
         rules_note=fidelity_text(metrics.rules),
         bias=bias_section(bias, {s.segment: s.name for s in segments}),
         privacy=privacy_section(privacy),
         status_detail=status_section(lifecycle, version_id=version_id, version_hash=version_hash or ""),
         features_detail=feature_section(metrics, features, [means[f] for f in features]),
+        edition=edition_text(approval, version_hash or ""),
+        approved=bool(approval),
+        glossary=glossary(metrics, has_bias=bool(mapping(bias).get("protected_columns"))),
     )
 
 
@@ -336,11 +353,18 @@ def _key_numbers(
     )
 
 
-def _summary(customers: int, segments: Sequence[SegmentContent], silhouette: float | None) -> tuple[str, ...]:
+def _summary(
+    customers: int,
+    segments: Sequence[SegmentContent],
+    silhouette: float | None,
+    findings: Sequence[str] = (),
+) -> tuple[str, ...]:
     lines = [
         f"{format_count(customers)} customers fall into {len(segments)} segments; "
-        f"the quality score of {format_metric(silhouette, 2)} means {quality_label(silhouette)}."
+        f"the quality score of {format_metric(silhouette, 2)} (silhouette, on a scale from \u22121 to 1) "
+        f"means {quality_label(silhouette)}."
     ]
+    lines += findings
     lines += [f"{s.short_name} ({s.share_text}): {s.headline}." for s in segments]
     unassigned = customers - sum(s.size for s in segments)
     if unassigned > 0:
@@ -348,29 +372,4 @@ def _summary(customers: int, segments: Sequence[SegmentContent], silhouette: flo
             f"{format_count(unassigned)} customers ({unassigned / customers:.1%}) resemble no segment "
             "closely enough and are left unassigned."
         )
-    return tuple(lines)
-
-
-def _method(
-    metrics: RunMetrics, features: Sequence[str], customers: int, missing_total: int
-) -> tuple[str, ...]:
-    names = ", ".join(feature_label(f) for f in features)
-    lines = [f"{len(features)} features used: {names}."]
-    rule = metrics.imputation or "the feature's median"
-    if missing_total:
-        lines.append(f"{format_count(missing_total)} missing values were replaced by {rule}.")
-    else:
-        lines.append("No values were missing, so nothing was imputed.")
-    lines.append("Features were standardised so each one weighs the same in the distance.")
-    algorithms = sorted({c.algorithm for c in metrics.candidates if c.algorithm})
-    method = ", ".join(algorithm_label(a) for a in algorithms) or "clustering"
-    if metrics.k_range is not None:
-        low, high = metrics.k_range
-        lines.append(f"{method} was tried for every k from {low} to {high}.")
-    sample = metrics.silhouette_sample_size or 0
-    if 0 < sample < customers:
-        lines.append(f"Silhouette was measured on a random sample of {format_count(sample)} customers.")
-    assignment = metrics.selected.assignment
-    if assignment:
-        lines.append(assignment[0].upper() + assignment[1:] + ".")
     return tuple(lines)

@@ -1,8 +1,9 @@
 """The executive deck: a 16:9 PowerPoint built from a :class:`ReportContent`.
 
-Slides, in order: title, executive summary, data and method, segment overview, segments
-compared, one slide per segment, validation. Every slide carries the version footer. Charts
-are native chart objects so a consultant can restyle or re-label them in PowerPoint.
+Slides, in order: title, executive summary, data and method, glossary, segment overview,
+segments compared, one slide per segment, validation, the governance sections and the appendix.
+Every slide carries the edition footer (draft, or approved by whom and when) and speaker notes.
+Charts are native chart objects so a consultant can restyle or re-label them in PowerPoint.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.slide import Slide
 from pptx.util import Inches
 
+from . import deck_notes as notes
 from .content import TRAIT_THRESHOLD, ReportContent, SegmentContent
+from .deck_pages import Page, candidate_pages, glossary_pages, section_pages_of
 from .deck_parts import (
     ACCENT,
     MUTED,
@@ -41,18 +44,16 @@ from .deck_sections import (
     INNER,
     LEFT,
     RIGHT,
-    TABLE_ROWS_PER_SLIDE,
     WIDTH,
-    fitted_columns,
-    section_body,
+    heading,
+    rows_or_note,
     stack_sections,
 )
-from .deck_sections import rows_that_fit as _rows_that_fit
 from .deck_sections import table_size as _table_size
 from .formatting import format_number
-from .sections import Section
 
 FOOTER_Y = 7.0
+EDITION_W = 7.2  # inches: room for the longest edition line at 8 pt
 TITLE_ONLY_LAYOUT = 5
 MAX_SUMMARY_BULLETS = 7
 
@@ -61,45 +62,53 @@ def build_deck(content: ReportContent, path: Path) -> None:
     """Write the executive deck for ``content`` to ``path`` (a .pptx file)."""
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(WIDTH), Inches(HEIGHT)
-    builders = [_title_slide, _summary_slide, _method_slide, _overview_slide, _compare_slide]
-    builders += [_segment_builder(segment) for segment in content.segments]
-    builders.append(_validation_slide)
+    pages: list[Page] = [
+        (_title_slide, notes.title_notes(content)),
+        (_summary_slide, notes.summary_notes(content)),
+        (_method_slide, notes.method_notes(content)),
+        *glossary_pages(content),
+        (_overview_slide, notes.overview_notes(content)),
+        (_compare_slide, notes.compare_notes(content)),
+    ]
+    pages += [(_segment_builder(s), notes.segment_notes(content, s)) for s in content.segments]
+    pages.append((_validation_slide, notes.validation_notes(content)))
     sections = [content.bias, content.privacy, content.status_detail, content.features_detail]
-    builders += [_section_builder(section) for section in sections if section is not None]
-    builders += _candidate_builders(content)
-    for number, build in enumerate(builders, start=1):
+    for section in sections:
+        if section is not None:
+            pages += section_pages_of(section)
+    pages += candidate_pages(content)
+    for number, (build, text) in enumerate(pages, start=1):
         slide = deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY_LAYOUT])
         build(slide, content)
-        _footer(slide, content, number, len(builders), dark=number == 1)
+        _footer(slide, content, number, len(pages), dark=number == 1)
+        slide.notes_slide.notes_text_frame.text = text
     deck.save(str(path))
 
 
 # -- frame -----------------------------------------------------------------------------------
 
 
-def _heading(slide: Slide, text: str, *, height: float = 0.85) -> None:
-    """The slide's title placeholder (kept, so outlines and screen readers see a title)."""
-    add_rect(slide, Box(LEFT, 0.32, 0.7, 0.06), ACCENT)
-    box = Box(LEFT, 0.45, INNER, height)
-    title = slide.shapes.title
-    title.left, title.top, title.width, title.height = (Inches(v) for v in (box.x, box.y, box.w, box.h))
-    fill_frame(
-        title.text_frame, box, [text], max_pt=28, min_pt=18, bold=True, color=NAVY, anchor=MSO_ANCHOR.TOP
-    )
-
-
 def _footer(slide: Slide, content: ReportContent, number: int, total: int, *, dark: bool) -> None:
+    """The edition (draft, or approved by whom and when) on the left; version, client, page right."""
     color = RULE if dark else MUTED
     if not dark:
         add_rect(slide, Box(LEFT, FOOTER_Y - 0.08, INNER, 0.01), RULE)
-    add_text(slide, Box(LEFT, FOOTER_Y, 6.0, 0.32), [content.footer], max_pt=10, min_pt=8, color=color)
-    right = f"{content.client} · {content.status_text} · {number} / {total}"
     add_text(
         slide,
-        Box(LEFT + 6.0, FOOTER_Y, INNER - 6.0, 0.32),
+        Box(LEFT, FOOTER_Y, EDITION_W, 0.4),
+        [content.edition],
+        max_pt=10,
+        min_pt=7,
+        bold=True,
+        color=color,
+    )
+    right = f"{content.footer} · {content.client} · {number} / {total}"
+    add_text(
+        slide,
+        Box(LEFT + EDITION_W, FOOTER_Y, INNER - EDITION_W, 0.4),
         [right],
         max_pt=10,
-        min_pt=8,
+        min_pt=7,
         color=color,
         align=PP_ALIGN.RIGHT,
     )
@@ -134,12 +143,12 @@ def _title_slide(slide: Slide, content: ReportContent) -> None:
         min_pt=14,
         color=WHITE,
     )
-    details = [content.date_text, f"{content.footer} · {content.status_text}"]
-    add_text(slide, Box(LEFT, 4.95, INNER, 0.9), details, max_pt=16, min_pt=11, color=RULE)
+    details = [content.date_text, content.footer, content.edition]
+    add_text(slide, Box(LEFT, 4.95, INNER, 1.3), details, max_pt=16, min_pt=11, color=RULE)
 
 
 def _summary_slide(slide: Slide, content: ReportContent) -> None:
-    _heading(slide, "Executive summary")
+    heading(slide, "Executive summary")
     gap = 0.25
     width = (INNER - gap * (len(content.key_numbers) - 1)) / max(len(content.key_numbers), 1)
     for index, key in enumerate(content.key_numbers):
@@ -166,7 +175,7 @@ def _capped(lines: Sequence[str], limit: int) -> list[str]:
 
 
 def _method_slide(slide: Slide, content: ReportContent) -> None:
-    _heading(slide, "Data and method")
+    heading(slide, "Data and method")
     columns = [
         Column("Feature", 3.0),
         Column("Average", 1.5, PP_ALIGN.RIGHT),
@@ -185,7 +194,7 @@ def _method_slide(slide: Slide, content: ReportContent) -> None:
         LEFT,
         BODY_TOP,
         columns,
-        _rows_that_fit(columns, rows, size),
+        rows_or_note(columns, rows, size, what="features"),
         size=size,
         emphasis=[(len(rows) - 1, 0), (len(rows) - 1, 2)],
     )
@@ -194,7 +203,7 @@ def _method_slide(slide: Slide, content: ReportContent) -> None:
 
 
 def _overview_slide(slide: Slide, content: ReportContent) -> None:
-    _heading(slide, "Segment overview")
+    heading(slide, "Segment overview")
     chart = Box(LEFT, BODY_TOP, 6.4, BODY_BOTTOM - BODY_TOP)
     add_size_chart(slide, chart, [s.short_name for s in content.segments], [s.size for s in content.segments])
     columns = [
@@ -205,11 +214,11 @@ def _overview_slide(slide: Slide, content: ReportContent) -> None:
     rows = [(s.name, s.size_text, s.share_text) for s in content.segments]
     x = LEFT + 6.6
     size = _table_size(columns, rows, BODY_BOTTOM - BODY_TOP)
-    add_table(slide, x, BODY_TOP, columns, _rows_that_fit(columns, rows, size), size=size)
+    add_table(slide, x, BODY_TOP, columns, rows_or_note(columns, rows, size, what="segments"), size=size)
 
 
 def _compare_slide(slide: Slide, content: ReportContent) -> None:
-    _heading(slide, "How the segments differ")
+    heading(slide, "How the segments differ")
     note = "Each bar is a segment's mean against the customer average, in per cent (0 = average)."
     add_text(slide, Box(LEFT, BODY_TOP - 0.1, INNER, 0.4), [note], max_pt=13, min_pt=10, color=MUTED)
     series = [
@@ -232,7 +241,7 @@ def _segment_builder(segment: SegmentContent):
 
 
 def _segment_slide(slide: Slide, content: ReportContent, segment: SegmentContent) -> None:
-    _heading(slide, segment.name, height=0.95)
+    heading(slide, segment.name, height=0.95)
     color = segment_color(content.segments.index(segment))
     add_text(slide, Box(LEFT, 1.45, INNER, 0.38), [segment.kicker], max_pt=15, min_pt=11, color=MUTED)
     add_rect(slide, Box(LEFT, 1.92, 6.6, 0.14), PANEL)
@@ -256,7 +265,7 @@ def _segment_slide(slide: Slide, content: ReportContent, segment: SegmentContent
         LEFT,
         top,
         columns,
-        _rows_that_fit(columns, rows, size, BODY_BOTTOM - top),
+        rows_or_note(columns, rows, size, BODY_BOTTOM - top, what="features"),
         size=size,
         emphasis=emphasis,
     )
@@ -273,7 +282,7 @@ def _segment_slide(slide: Slide, content: ReportContent, segment: SegmentContent
 
 
 def _validation_slide(slide: Slide, content: ReportContent) -> None:
-    _heading(slide, "Validation: how many segments?")
+    heading(slide, "Validation: how many segments?")
     table = content.validation
     widths = {"Algorithm": 1.75, "k": 0.5, "Silhouette": 1.15, "Stability": 1.05, "Choice": 1.0}
     columns = [
@@ -312,49 +321,6 @@ def _validation_slide(slide: Slide, content: ReportContent) -> None:
     else:
         groups.append(("Reading the table", notes))
     stack_sections(slide, right, groups)
-
-
-def _section_builder(section: Section):
-    def build(slide: Slide, content: ReportContent) -> None:
-        _heading(slide, section.title)
-        section_body(slide, section)
-
-    return build
-
-
-def _candidate_builders(content: ReportContent) -> list:
-    """The full candidate table in the appendix, over as many slides as it needs."""
-    table = content.validation
-    chunks = [
-        table.rows[start : start + TABLE_ROWS_PER_SLIDE]
-        for start in range(0, len(table.rows), TABLE_ROWS_PER_SLIDE)
-    ]
-    builders = []
-    for number, chunk in enumerate(chunks, start=1):
-        suffix = f" ({number} of {len(chunks)})" if len(chunks) > 1 else ""
-
-        def build(slide: Slide, content: ReportContent, chunk=chunk, suffix=suffix, number=number) -> None:
-            _heading(slide, f"Appendix: all candidate solutions{suffix}")
-            numeric = [j for j, h in enumerate(table.headers) if h not in ("Algorithm", "Choice")]
-            columns = fitted_columns(table.headers, chunk, INNER, numeric, fill=False)
-            size = min(_table_size(columns, chunk, BODY_BOTTOM - BODY_TOP), 12)
-            first = (number - 1) * TABLE_ROWS_PER_SLIDE
-            selected = table.selected_row
-            highlight = (
-                selected - first if selected is not None and 0 <= selected - first < len(chunk) else None
-            )
-            add_table(
-                slide,
-                LEFT,
-                BODY_TOP,
-                columns,
-                _rows_that_fit(columns, chunk, size),
-                size=size,
-                highlight=highlight,
-            )
-
-        builders.append(build)
-    return builders
 
 
 def _validation_rows(

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pptx.enum.text import PP_ALIGN
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.slide import Slide
+from pptx.util import Inches
 
 from .deck_parts import (
+    ACCENT,
     BULLET_INDENT,
     H_MARGIN,
     MUTED,
@@ -20,8 +22,10 @@ from .deck_parts import (
     V_MARGIN,
     Box,
     Column,
+    add_rect,
     add_table,
     add_text,
+    fill_frame,
     table_row_heights,
 )
 from .sections import Section
@@ -35,6 +39,17 @@ BODY_BOTTOM = 6.75
 MAX_TABLE_SIZE = 14
 RIGHT = Box(LEFT + 7.0, BODY_TOP, INNER - 7.0, BODY_BOTTOM - BODY_TOP)
 TABLE_ROWS_PER_SLIDE = 14
+
+
+def heading(slide: Slide, text: str, *, height: float = 0.85) -> None:
+    """The slide's title placeholder (kept, so outlines and screen readers see a title)."""
+    add_rect(slide, Box(LEFT, 0.32, 0.7, 0.06), ACCENT)
+    box = Box(LEFT, 0.45, INNER, height)
+    title = slide.shapes.title
+    title.left, title.top, title.width, title.height = (Inches(v) for v in (box.x, box.y, box.w, box.h))
+    fill_frame(
+        title.text_frame, box, [text], max_pt=28, min_pt=18, bold=True, color=NAVY, anchor=MSO_ANCHOR.TOP
+    )
 
 
 def stack_sections(
@@ -82,13 +97,52 @@ def bullets_height(lines: Sequence[str], width: float, size: int) -> float:
     return 1.05 * text_height(lines, inner, size, space_after=SPACE_AFTER) / 72 + 2 * V_MARGIN + 0.02
 
 
+def words_fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], size: int) -> bool:
+    """Whether every word of the header and the cells fits its column whole at ``size`` (bold,
+    as headers and emphasised cells are set), so no word breaks inside."""
+    for j, column in enumerate(columns):
+        room = (column.width - 2 * H_MARGIN) * 72
+        words = [w for text in [column.header, *(r[j] for r in rows)] for w in text.split()]
+        if any(text_width(word, size, bold=True) > room for word in words):
+            return False
+    return True
+
+
 def table_size(columns: Sequence[Column], rows: Sequence[Sequence[str]], height: float) -> int:
-    """Largest font size (14 down to 9) at which header and rows fit ``height`` inches."""
+    """Largest font size (14 down to 9) at which header and rows fit ``height`` inches with no
+    word broken inside; at 9 pt when none does."""
     header = [c.header for c in columns]
     for size in range(MAX_TABLE_SIZE, 8, -1):
-        if sum(table_row_heights(columns, [header, *rows], size)) <= height:
+        if (
+            words_fit(columns, rows, size)
+            and sum(table_row_heights(columns, [header, *rows], size)) <= height
+        ):
             return size
     return 9
+
+
+def header_size(
+    columns: Sequence[Column], rows: Sequence[Sequence[str]], largest: int = MAX_TABLE_SIZE
+) -> int:
+    """Largest size up to ``largest`` at which no word of the table breaks (9 at the least)."""
+    return next((size for size in range(largest, 8, -1) if words_fit(columns, rows, size)), 9)
+
+
+def paginate(
+    columns: Sequence[Column], rows: Sequence[Sequence[str]], size: int, height: float
+) -> list[list[Sequence[str]]]:
+    """The rows cut into consecutive pages, each as many as fit ``height`` under the header."""
+    header = [c.header for c in columns]
+    pages: list[list[Sequence[str]]] = []
+    current: list[Sequence[str]] = []
+    for row in rows:
+        if current and sum(table_row_heights(columns, [header, *current, row], size)) > height:
+            pages.append(current)
+            current = []
+        current.append(row)
+    if current or not pages:
+        pages.append(current)
+    return pages
 
 
 def rows_that_fit(
@@ -101,6 +155,28 @@ def rows_that_fit(
     header = [c.header for c in columns]
     while kept and sum(table_row_heights(columns, [header, *kept], size)) > height:
         kept.pop()
+    return kept
+
+
+def rows_or_note(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    size: int,
+    height: float = BODY_BOTTOM - BODY_TOP,
+    *,
+    what: str = "rows",
+) -> list[Sequence[str]]:
+    """The rows that fit ``height``; when some do not, the last kept row gives way to a note
+    saying how many more there are and where, so no row goes missing unannounced."""
+    kept = rows_that_fit(columns, rows, size, height)
+    if len(kept) == len(rows):
+        return kept
+    header = [c.header for c in columns]
+    while kept:
+        kept = kept[:-1]
+        note = (f"\u2026 {len(rows) - len(kept)} more {what} in the appendix", *[""] * (len(columns) - 1))
+        if sum(table_row_heights(columns, [header, *kept, note], size)) <= height:
+            return [*kept, note]
     return kept
 
 
@@ -145,8 +221,33 @@ def fitted_columns(
     ]
 
 
-def section_body(slide: Slide, section: Section) -> None:
-    """A section below the slide's heading: its table on the left, its text groups beside it."""
+SECTION_TABLE_W = 6.6
+
+
+def _section_table(section: Section) -> tuple[list[Column], int, float, float]:
+    """The columns, font size, top and height of a section's table, on every page alike."""
+    table = section.table
+    assert table is not None
+    columns = fitted_columns(table.headers, table.rows, SECTION_TABLE_W, table.numeric)
+    top, height = BODY_TOP, BODY_BOTTOM - BODY_TOP
+    if table.caption:
+        top, height = top + 0.68, height - 0.68
+    # One size for every page: the largest at which no word breaks, capped so a page holds rows.
+    size = min(header_size(columns, table.rows), 12)
+    return columns, size, top, height
+
+
+def section_pages(section: Section) -> list[list[Sequence[str]]]:
+    """The section's table rows, page by page (one page with no rows when it has no table)."""
+    if section.table is None or not section.table.rows:
+        return [[]]
+    columns, size, _, height = _section_table(section)
+    return paginate(columns, section.table.rows, size, height)
+
+
+def section_body(slide: Slide, section: Section, page: int = 0) -> None:
+    """One page of a section below the slide's heading: its table on the left, its text groups
+    beside it on the first page; later pages carry the rest of the table."""
     table = section.table
     if table is None or not table.rows:
         groups = list(section.groups)
@@ -158,20 +259,24 @@ def section_body(slide: Slide, section: Section) -> None:
         else:
             stack_sections(slide, Box(LEFT, BODY_TOP, INNER, BODY_BOTTOM - BODY_TOP), groups, max_pt=16)
         return
-    table_w = 6.6
-    columns = fitted_columns(table.headers, table.rows, table_w, table.numeric)
-    top = BODY_TOP
-    height = BODY_BOTTOM - top
+    columns, size, top, _ = _section_table(section)
+    pages = section_pages(section)
     if table.caption:
-        add_text(slide, Box(LEFT, top, table_w, 0.62), [table.caption], max_pt=12, min_pt=9, color=MUTED)
-        top += 0.68
-        height -= 0.68
-    size = table_size(columns, table.rows, height)
-    kept = rows_that_fit(columns, table.rows, size, height)
-    add_table(slide, LEFT, top, columns, kept, size=size)
-    groups = list(section.groups)
-    if len(kept) < len(table.rows):
-        groups.append(
-            ("Not shown", [f"{len(table.rows) - len(kept)} more row(s): the PDF report lists all."])
+        add_text(
+            slide,
+            Box(LEFT, BODY_TOP, SECTION_TABLE_W, 0.62),
+            [table.caption],
+            max_pt=12,
+            min_pt=9,
+            color=MUTED,
         )
-    stack_sections(slide, RIGHT, groups)
+    add_table(slide, LEFT, top, columns, pages[page], size=size)
+    if page == 0:
+        groups = list(section.groups)
+        if len(pages) > 1:
+            groups.append(("Continued", [f"The table goes on over {len(pages) - 1} more slide(s)."]))
+        stack_sections(slide, RIGHT, groups)
+    else:
+        shown = sum(len(p) for p in pages[:page])
+        note = f"Rows {shown + 1} to {shown + len(pages[page])} of {len(table.rows)}."
+        stack_sections(slide, RIGHT, [("Continued", [note])])

@@ -26,6 +26,8 @@ DESCRIPTIONS = {
     "labels.xlsx": "Segment labels (Excel)",
     "profile.xlsx": "Segment profile (Excel)",
     "report.pdf": "Report (PDF)",
+    "deck-approved.pptx": "Executive deck, approved edition (PowerPoint)",
+    "report-approved.pdf": "Report, approved edition (PDF)",
     "rules.txt": "Segment rules (text, with a SQL CASE)",
     "rules.json": "Segment rules with fidelity (JSON)",
     "rules.csv": "Segment rules for business users (CSV)",

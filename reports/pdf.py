@@ -85,6 +85,11 @@ def _bullets(lines: Sequence[str]) -> str:
     return "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
 
 
+# Beyond this many columns a table no longer fits a portrait A4 page at 9.5 pt: it is split
+# into column groups, each repeating the first (label) column.
+MAX_COLUMNS = 8
+
+
 def _table(
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -93,12 +98,49 @@ def _table(
     row_classes: Sequence[str] = (),
     strong: Sequence[tuple[int, int]] = (),
     nowrap: Sequence[int] = (),
+    keep: int = 1,
+) -> str:
+    """An HTML table; a wide one becomes several, each with the first ``keep`` columns repeated."""
+    if len(headers) <= MAX_COLUMNS:
+        return _one_table(headers, rows, numeric, row_classes, strong, nowrap)
+    # Balanced groups: 12 segment columns read better as 6 + 6 than as 6 + 6 + 0 or 7 + 5.
+    groups = -(-(len(headers) - keep) // (MAX_COLUMNS - keep))
+    step = -(-(len(headers) - keep) // groups)
+    parts = []
+    for start in range(keep, len(headers), step):
+        columns = [*range(keep), *range(start, min(start + step, len(headers)))]
+        parts.append(
+            _one_table(
+                [headers[j] for j in columns],
+                [[row[j] for j in columns] for row in rows],
+                [i for i, j in enumerate(columns) if j in numeric],
+                row_classes,
+                [(r, columns.index(j)) for r, j in strong if j in columns],
+                [i for i, j in enumerate(columns) if j in nowrap],
+            )
+        )
+    return "".join(parts)
+
+
+def _header_words(text: str) -> str:
+    # Each word kept whole (a header never breaks inside a word); lines break between words.
+    return " ".join(f'<span class="word">{escape(word)}</span>' for word in text.split())
+
+
+def _one_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[int],
+    row_classes: Sequence[str],
+    strong: Sequence[tuple[int, int]],
+    nowrap: Sequence[int],
 ) -> str:
     def cell(tag: str, i: int, j: int, text: str) -> str:
         flags = ("num", j in numeric), ("strong", (i, j) in strong), ("nowrap", j in nowrap)
         classes = " ".join(name for name, on in flags if on)
         attr = f' class="{classes}"' if classes else ""
-        return f"<{tag}{attr}>{escape(text)}</{tag}>"
+        inner = _header_words(text) if tag == "th" else escape(text)
+        return f"<{tag}{attr}>{inner}</{tag}>"
 
     head = "<tr>" + "".join(cell("th", -1, j, h) for j, h in enumerate(headers)) + "</tr>"
     lines = []
@@ -126,7 +168,8 @@ def _cover(content: ReportContent) -> str:
         "</div>"
         '<div class="meta">'
         f'<p><span class="version">{escape(content.footer)}</span>&ensp;'
-        f'<span class="badge">{escape(content.status_text)}</span></p>'
+        f'<span class="badge">{"Approved" if content.approved else "Draft"}</span></p>'
+        f'<p class="edition">{escape(content.edition)}</p>'
         f"<p>Full version hash: {escape(content.version_hash) or DASH}</p>"
         f"<p>{format_count(content.customers)} customers · {len(content.segments)} segments</p>"
         "</div>"
@@ -173,8 +216,15 @@ def _method(content: ReportContent) -> str:
     return (
         f"<h3>Features</h3>{table}"
         f"<h3>How the segments were found</h3>{_bullets(content.method)}"
-        f"<h3>Why this solution</h3>{_bullets(content.selection)}"
+        f"<h3>Why this solution</h3>{_bullets(content.selection)}" + _glossary(content)
     )
+
+
+def _glossary(content: ReportContent) -> str:
+    if not content.glossary:
+        return ""
+    rows = "".join(f"<dt>{escape(term)}</dt><dd>{escape(meaning)}</dd>" for term, meaning in content.glossary)
+    return f'<h3 id="glossary">Words used in this report</h3><dl class="glossary">{rows}</dl>'
 
 
 def _overview(content: ReportContent) -> str:
@@ -198,7 +248,7 @@ def _compare(content: ReportContent) -> str:
     return (
         _figure(comparison_chart(content), caption)
         + "<h3>Means per segment</h3>"
-        + _table(headers, rows, numeric=numeric)
+        + _table(headers, rows, numeric=numeric, keep=2)
     )
 
 

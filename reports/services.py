@@ -44,8 +44,10 @@ def _json_bytes(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True, allow_nan=False, default=str) + "\n").encode()
 
 
-def _content(version: SegmentVersion) -> ReportContent:
-    """The report's content, with the governance records read here as plain values."""
+def version_content(version: SegmentVersion, approval: dict[str, Any] | None = None) -> ReportContent:
+    """The report's content, with the governance records read here as plain values.
+
+    ``approval`` (approver, at) makes it the approved edition."""
     return report_content(
         profile=pd.DataFrame(version.profile),
         metrics=version.metrics_view,
@@ -57,6 +59,7 @@ def _content(version: SegmentVersion) -> ReportContent:
         bias=_bias_values(version),
         privacy=_privacy_values(version),
         lifecycle=_lifecycle_values(version),
+        approval=approval,
     )
 
 
@@ -114,7 +117,7 @@ def _lifecycle_values(version: SegmentVersion) -> dict[str, Any]:
     }
 
 
-def _document_bytes(build: Callable[[ReportContent, Path], None], content: ReportContent) -> bytes:
+def document_bytes(build: Callable[[ReportContent, Path], None], content: ReportContent) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "document"
         build(content, path)
@@ -174,15 +177,15 @@ def deliverables_build(
 
     labels = labels[[c for c in ("customer_id", "segment", "membership") if c in labels.columns]]
     profile = pd.DataFrame(version.profile)
-    content = _content(version)
+    content = version_content(version)
     contents: dict[str, bytes] = {Deliverable.Kind.LABELS: csv_bytes(labels)}
     skipped: dict[str, str] = {}
     _add_spreadsheet(contents, skipped, "labels.xlsx", labels)
     contents[Deliverable.Kind.PROFILE] = csv_bytes(profile)
     _add_spreadsheet(contents, skipped, "profile.xlsx", profile)
     contents[Deliverable.Kind.METRICS] = _json_bytes(version.metrics)
-    contents[Deliverable.Kind.DECK] = _document_bytes(build_deck, content)
-    contents["report.pdf"] = _document_bytes(build_report_pdf, content)
+    contents[Deliverable.Kind.DECK] = document_bytes(build_deck, content)
+    contents["report.pdf"] = document_bytes(build_report_pdf, content)
     if features is not None:
         contents[Deliverable.Kind.FEATURES] = csv_bytes(features)
     for dialect in SCORER_DIALECTS:
@@ -196,7 +199,7 @@ def deliverables_build(
             json.dumps(bias.findings, indent=2, sort_keys=True, default=str) + "\n"
         ).encode()
     contents[Deliverable.Kind.MANIFEST] = _json_bytes(_manifest(version, contents, skipped))
-    return [_store(version, kind, data) for kind, data in contents.items()]
+    return [deliverable_store(version, kind, data) for kind, data in contents.items()]
 
 
 def _add_spreadsheet(
@@ -247,7 +250,7 @@ def _manifest(version: SegmentVersion, contents: dict[str, bytes], skipped: dict
     return manifest
 
 
-def _store(version: SegmentVersion, kind: str, data: bytes) -> Deliverable:
+def deliverable_store(version: SegmentVersion, kind: str, data: bytes) -> Deliverable:
     deliverable = Deliverable(
         version=version, kind=kind, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data)
     )

@@ -9,4 +9,5 @@ app_name = "reports"
 # Under /governance/, where the export was first published: the address is a contract.
 urlpatterns = [
     path("versions/<int:pk>/records.csv", views.version_records_export, name="version_records_export"),
+    path("versions/<int:pk>/approved.zip", views.version_approved_pack, name="version_approved_pack"),
 ]

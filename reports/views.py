@@ -1,4 +1,4 @@
-"""Portal views of the reports app: the record-level export."""
+"""Portal views of the reports app: the record-level export and the approved pack."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from governance.models import SegmentVersion
 from projects import access
+from projects.selectors import projects_for_user
 from segplatform.errors import ApplicationError
 
+from .approved import approved_pack, approved_pack_name
 from .records import record_export
 
 
@@ -36,4 +38,24 @@ def version_records_export(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(data, content_type="text/csv")
     filename = f"{version.project.name}-{version.label}-records.csv"
     response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+@require_GET
+def version_approved_pack(request: HttpRequest, pk: int) -> HttpResponse:
+    """The approved pack (approved deck and report, data files, scorers, MANIFEST.json) as a ZIP."""
+    version = get_object_or_404(
+        SegmentVersion.objects.filter(project__in=projects_for_user(request.user)).select_related(
+            "project", "project__client"
+        ),
+        pk=pk,
+    )
+    try:
+        data = approved_pack(version=version, user=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("governance:version_detail", pk=version.pk)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, approved_pack_name(version))
     return response

@@ -47,6 +47,8 @@ def test_deck_has_the_expected_slides_in_order(content: ReportContent, deck_path
         "Customer segmentation 2025",
         "Executive summary",
         "Data and method",
+        "Words used in this deck (1 of 2)",
+        "Words used in this deck (2 of 2)",
         "Segment overview",
         "How the segments differ",
         *[name for name, _, _ in SEGMENTS],
@@ -66,7 +68,7 @@ def test_deck_names_every_segment_and_its_figures(content: ReportContent, deck_p
     for name, size, _ in SEGMENTS:
         assert name in everything
         assert f"{size:,}" in everything
-    segment_slide = slide_text(deck.slides[5])
+    segment_slide = slide_text(deck.slides[7])
     assert "What sets them apart" in segment_slide and "Monetary" in segment_slide
     summary = slide_text(deck.slides[1])
     for key in content.key_numbers:
@@ -79,11 +81,11 @@ def _charts(slide) -> list:
 
 def test_deck_charts_are_native_with_the_profile_values(content: ReportContent, deck_path: Path) -> None:
     deck = Presentation(str(deck_path))
-    (sizes,) = _charts(deck.slides[3])
+    (sizes,) = _charts(deck.slides[5])
     assert sizes.chart_type == XL_CHART_TYPE.BAR_CLUSTERED
     assert list(sizes.plots[0].series[0].values) == [size for _, size, _ in SEGMENTS]
     assert len(list(sizes.plots[0].categories)) == len(SEGMENTS)
-    (compare,) = _charts(deck.slides[4])
+    (compare,) = _charts(deck.slides[6])
     assert compare.chart_type == XL_CHART_TYPE.COLUMN_CLUSTERED
     assert list(compare.plots[0].categories) == list(content.feature_labels)
     series = list(compare.plots[0].series)
@@ -99,8 +101,9 @@ def test_deck_text_fits_its_boxes(deck_path: Path) -> None:
 
 
 def test_deck_tables_fit_the_slide(deck_path: Path) -> None:
-    # method, overview, one per segment, validation, bias flags, status, features, candidates
-    assert assert_tables_fit(deck_path) == len(SEGMENTS) + 7
+    # method, glossary (two slides), overview, one per segment, validation, bias flags, status,
+    # features, candidates
+    assert assert_tables_fit(deck_path) == len(SEGMENTS) + 9
 
 
 def test_deck_builds_fast(content: ReportContent, tmp_path: Path) -> None:
