@@ -87,8 +87,9 @@ def _user_found(username_or_email: str) -> Any:
 
 
 def _locked(project: Project) -> None:
-    """Serialise membership changes of one project, so two administrators demoting each other at
-    once cannot both pass the last-administrator check."""
+    """Serialise membership changes of one project, taken before the role check: two administrators
+    demoting each other at once cannot both pass the last-administrator check, and one demoted a
+    moment ago is no longer an administrator."""
     Project.objects.select_for_update().filter(pk=project.pk).first()
 
 
@@ -124,10 +125,10 @@ def member_invite(
 
     Refuses an unknown or ambiguous user, someone already a member, and a role that does not exist.
     """
+    _locked(project)
     access.require(actor, project, "manage_members")
     role = _role_checked(role)
     user = _user_found(username_or_email)
-    _locked(project)
     current = Membership.objects.filter(project=project, user=user).first()
     if current is not None:
         raise ApplicationError(
@@ -160,9 +161,9 @@ def member_role_set(
 
     Refuses a role that does not exist and demoting the project's last administrator.
     """
+    _locked(project)
     access.require(actor, project, "manage_members")
     role = _role_checked(role)
-    _locked(project)
     membership = _membership_of(project, user)
     previous = membership.role
     if previous == role:
@@ -186,8 +187,8 @@ def member_remove(
     *, project: Project, actor: AbstractBaseUser, user: AbstractBaseUser, request: HttpRequest | None = None
 ) -> None:
     """Take a member off the project (project administrators only), never its last administrator."""
-    access.require(actor, project, "manage_members")
     _locked(project)
+    access.require(actor, project, "manage_members")
     membership = _membership_of(project, user)
     _keep_an_administrator(membership, "removed")
     audit_record(
