@@ -254,7 +254,7 @@ def test_two_administrators_demoting_each_other_at_once_leave_one(project, admin
     # SQLite serialises every writer, so the race this guards against needs PostgreSQL.
     import threading
 
-    from django.db import connection, connections
+    from django.db import connection, connections, transaction
 
     from projects import services
     from tests.conftest import need
@@ -262,23 +262,27 @@ def test_two_administrators_demoting_each_other_at_once_leave_one(project, admin
     need(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
     ada = make_user("ada")
     services.membership_add(project=project, user=ada, role=Membership.Role.ADMIN)
-    start = threading.Barrier(2)
     refusals: list[BaseException] = []
 
-    def demote(actor, other) -> None:  # type: ignore[no-untyped-def]
+    def ada_demotes_the_owner() -> None:
         try:
-            start.wait()
-            services.member_role_set(project=project, actor=actor, user=other, role="consultant")
+            services.member_role_set(project=project, actor=ada, user=admin, role="consultant")
         except BaseException as exc:  # counted below
             refusals.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=demote, args=pair) for pair in ((admin, ada), (ada, admin))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    other = threading.Thread(target=ada_demotes_the_owner)
+    with transaction.atomic():
+        # The owner demotes ada and has not committed yet when ada demotes the owner.
+        services.member_role_set(project=project, actor=admin, user=ada, role="consultant")
+        other.start()
+        # Without the project's lock ada's change would commit now; with it, she waits for ours.
+        other.join(timeout=5)
+    other.join(timeout=120)
+    assert not other.is_alive()
     assert len(refusals) == 1, refusals
-    assert project.memberships.filter(role=Membership.Role.ADMIN).count() == 1
+    assert list(project.memberships.filter(role=Membership.Role.ADMIN).values_list("user", flat=True)) == [
+        admin.pk
+    ]
     assert len(membership_events(project)) == 1
