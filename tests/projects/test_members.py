@@ -286,3 +286,41 @@ def test_two_administrators_demoting_each_other_at_once_leave_one(project, admin
         admin.pk
     ]
     assert len(membership_events(project)) == 1
+
+
+def test_members_added_and_removed_on_the_admin_sites_project_page_are_audited(
+    project, admin, reviewer, staff, make_user, client
+):
+    nina = make_user("nina")
+    memberships = list(project.memberships.order_by("pk"))
+    form = {
+        "client": project.client_id,
+        "name": project.name,
+        "description": "",
+        "memberships-TOTAL_FORMS": len(memberships) + 1,
+        "memberships-INITIAL_FORMS": len(memberships),
+        "memberships-MIN_NUM_FORMS": 0,
+        "memberships-MAX_NUM_FORMS": 1000,
+    }
+    for i, membership in enumerate(memberships):
+        form |= {
+            f"memberships-{i}-id": membership.pk,
+            f"memberships-{i}-project": project.pk,
+            f"memberships-{i}-user": membership.user_id,
+            f"memberships-{i}-role": membership.role,
+        }
+    rita = memberships.index(project.memberships.get(user=reviewer))
+    form[f"memberships-{rita}-DELETE"] = "on"
+    new = len(memberships)
+    form |= {f"memberships-{new}-user": nina.pk, f"memberships-{new}-role": "consultant"}
+    client.force_login(staff)
+    response = client.post(f"/admin/projects/project/{project.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert set(project.memberships.values_list("user__username", "role")) == {
+        ("owner", "admin"),
+        ("nina", "consultant"),
+    }
+    assert membership_events(project) == [
+        ("membership.add", "root", {"user": "nina", "role": "consultant", "via": "admin site"}),
+        ("membership.remove", "root", {"user": "rita", "role": "reviewer", "via": "admin site"}),
+    ]
