@@ -12,7 +12,7 @@ from rest_framework import serializers
 from audit.models import AuditEvent
 from governance.models import SegmentVersion
 from projects import selectors
-from projects.models import Client, Dataset, Project, SegmentationRun
+from projects.models import Client, Dataset, Membership, Project, SegmentationRun
 from reports.models import Deliverable
 from runs.services import upload_size_check
 from segplatform.errors import ApplicationError
@@ -272,3 +272,28 @@ class VersionStatusChangeSerializer(serializers.Serializer):
     actor = serializers.CharField(source="actor.username", help_text="Who took the step.")
     reason = serializers.CharField()
     created_at = serializers.DateTimeField(help_text="When.")
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    """One member of a project: who, in which role, since when."""
+
+    user_id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(source="user.get_username", read_only=True)
+    role = serializers.CharField(read_only=True, help_text="consultant, reviewer or admin.")
+    since = serializers.DateTimeField(source="created_at", read_only=True, help_text="When they joined.")
+
+    class Meta:
+        model = Membership
+        fields = ["user_id", "username", "role", "since"]
+
+
+class MemberInviteSerializer(serializers.Serializer):
+    user = serializers.CharField(
+        max_length=254, help_text="The username or e-mail address of an existing user."
+    )
+    # Free text, not a choice: the service names the roles when it refuses one, as on the portal.
+    role = serializers.CharField(max_length=20, help_text="consultant, reviewer or admin.")
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.CharField(max_length=20, help_text="consultant, reviewer or admin.")

@@ -23,6 +23,16 @@ router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
     path("v1/versions/<int:pk>/score", views.ScoreView.as_view({"post": "create"}), name="version-score"),
+    path(
+        "v1/projects/<int:project_pk>/members/",
+        views.MemberViewSet.as_view({"get": "list", "post": "create"}),
+        name="project-members",
+    ),
+    path(
+        "v1/projects/<int:project_pk>/members/<int:user_id>/",
+        views.MemberViewSet.as_view({"patch": "partial_update", "delete": "destroy"}),
+        name="project-member",
+    ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script, strict CSP.

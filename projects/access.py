@@ -14,7 +14,8 @@ REVIEWER = Membership.Role.REVIEWER
 ADMIN = Membership.Role.ADMIN
 # Who may take each action, for the portal and the API alike: the services check it.
 # Consultants work the data (upload, run, cancel, review personal data, export); reviewers read
-# and judge (approve, reject, retire); a project administrator may do both.
+# and judge (approve, reject, retire); a project administrator may do both, and alone decides who
+# works on the project and in which role.
 CAN = {
     "view": {CONSULTANT, REVIEWER, ADMIN},
     "upload": {CONSULTANT, ADMIN},
@@ -28,6 +29,7 @@ CAN = {
     "export_records": {CONSULTANT, ADMIN},
     "erase": {CONSULTANT, ADMIN},
     "dp_release": {CONSULTANT, ADMIN},
+    "manage_members": {ADMIN},
 }
 
 

@@ -7,7 +7,7 @@ member of simply does not exist for them (a 404, never a 403 that confirms it ex
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 
 from .models import Dataset, Membership, Project, SegmentationRun
 
@@ -38,3 +38,17 @@ def runs_for_user(user: User) -> QuerySet[SegmentationRun]:
 
 def latest_runs(project: Project, limit: int = 20) -> QuerySet[SegmentationRun]:
     return project.runs.select_related("dataset", "version").order_by("-created_at")[:limit]
+
+
+def project_members(project: Project) -> QuerySet[Membership]:
+    """Who works on the project, administrators first, then by name."""
+    role_order = {Membership.Role.ADMIN: 0, Membership.Role.CONSULTANT: 1, Membership.Role.REVIEWER: 2}
+    return (
+        project.memberships.select_related("user")
+        .alias(
+            rank=Case(
+                *(When(role=role, then=Value(rank)) for role, rank in role_order.items()), default=Value(3)
+            )
+        )
+        .order_by("rank", "user__username")
+    )

@@ -76,7 +76,14 @@ def project(db, make_user):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def consultant(project):  # type: ignore[no-untyped-def]
-    return project.memberships.get().user
+    """The project's creator in the consultant role (project_create makes a creator its administrator),
+    so a test of what a consultant may not do tests a consultant."""
+    from projects.models import Membership
+
+    membership = project.memberships.get()
+    membership.role = Membership.Role.CONSULTANT
+    membership.save(update_fields=["role"])
+    return membership.user
 
 
 @pytest.fixture

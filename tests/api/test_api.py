@@ -48,7 +48,7 @@ def test_a_consultant_creates_a_project_and_a_duplicate_is_refused(consultant, a
     client = api(consultant)
     created = client.post("/api/v1/projects/", {"client": "Beta Bank", "name": "Churn"}, format="json")
     assert created.status_code == 201
-    assert created.json()["role"] == "consultant"
+    assert created.json()["role"] == "admin"  # the creator administers the new project
     again = client.post("/api/v1/projects/", {"client": "Beta Bank", "name": "Churn"}, format="json")
     error = assert_error(again, 400, "invalid")
     assert "already has a project named 'Churn'" in error["message"]

@@ -29,6 +29,7 @@ OBJECTS = {
     "versions": "version",
     "deliverables": "deliverable",
     "audit-events": "event",
+    "members": "member",
 }
 # Route parameters that are not object ids take a representative value.
 VALUES = {"fmt": "csv"}
@@ -68,6 +69,7 @@ def targets(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
         "version": version.pk,
         "deliverable": version.deliverables.get(kind="labels.csv").pk,
         "event": AuditEvent.objects.filter(project=run.project).latest("id").pk,
+        "member": run.project.memberships.get(user=run.created_by).user_id,
     }
 
 

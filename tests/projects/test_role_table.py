@@ -1,5 +1,6 @@
-"""Each cell of the role table for the data and run actions, through the portal and the API alike:
-consultants and project administrators upload, run and cancel; reviewers do none of it."""
+"""Each cell of the role table for the data, run and member actions, through the portal and the API
+alike: consultants and project administrators upload, run and cancel; reviewers do none of it; only
+project administrators invite, change roles and remove members; outsiders find no project at all."""
 
 from __future__ import annotations
 
@@ -117,3 +118,108 @@ def test_cancelling_a_consultants_run_through_the_portal(finished_run, member, r
     assert response.status_code == (302 if ALLOWED[role] else 403)
     run.refresh_from_db()
     assert (run.status == SegmentationRun.Status.CANCELLED) == ALLOWED[role]
+
+
+# Managing members: one row of the table, only administrators; an outsider's project does not exist.
+PEOPLE = [*ROLES, "outsider"]
+MANAGES = {"consultant": False, "reviewer": False, "admin": True}
+
+
+@pytest.fixture
+def team(project, consultant, reviewer, outsider, make_user):  # type: ignore[no-untyped-def]
+    from projects.services import membership_add
+
+    admin = make_user("ada")
+    membership_add(project=project, user=admin, role=Membership.Role.ADMIN)
+    make_user("nina")  # not on the project yet: the one to invite
+    return {"consultant": consultant, "reviewer": reviewer, "admin": admin, "outsider": outsider}
+
+
+def expected(person: str, success: int) -> int:
+    if person == "outsider":
+        return 404
+    return success if MANAGES[person] else 403
+
+
+def role_of(project, username: str) -> str | None:  # type: ignore[no-untyped-def]
+    return project.memberships.filter(user__username=username).values_list("role", flat=True).first()
+
+
+def test_the_table_lets_only_administrators_manage_members():
+    assert CAN["manage_members"] == {Membership.Role.ADMIN}
+    # An administrator loses nothing a consultant or a reviewer may do.
+    assert all(Membership.Role.ADMIN in roles for roles in CAN.values())
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_inviting_a_member_through_the_api(project, team, person):
+    url = f"/api/v1/projects/{project.pk}/members/"
+    response = api_for(team[person]).post(url, {"user": "nina", "role": "reviewer"}, format="json")
+    assert response.status_code == expected(person, 201), response.content
+    assert role_of(project, "nina") == ("reviewer" if MANAGES.get(person) else None)
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_inviting_a_member_through_the_portal(project, team, person, client):
+    client.force_login(team[person])
+    response = client.post(
+        reverse("projects:members", args=[project.pk]), {"user": "nina", "role": "reviewer"}
+    )
+    assert response.status_code == expected(person, 302)
+    assert role_of(project, "nina") == ("reviewer" if MANAGES.get(person) else None)
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_changing_a_role_through_the_api(project, team, person):
+    url = f"/api/v1/projects/{project.pk}/members/{team['reviewer'].pk}/"
+    response = api_for(team[person]).patch(url, {"role": "consultant"}, format="json")
+    assert response.status_code == expected(person, 200), response.content
+    assert role_of(project, "rita") == ("consultant" if MANAGES.get(person) else "reviewer")
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_changing_a_role_through_the_portal(project, team, person, client):
+    client.force_login(team[person])
+    url = reverse("projects:member_role", args=[project.pk, team["reviewer"].pk])
+    response = client.post(url, {"role": "consultant"})
+    assert response.status_code == expected(person, 302)
+    assert role_of(project, "rita") == ("consultant" if MANAGES.get(person) else "reviewer")
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_removing_a_member_through_the_api(project, team, person):
+    url = f"/api/v1/projects/{project.pk}/members/{team['reviewer'].pk}/"
+    response = api_for(team[person]).delete(url)
+    assert response.status_code == expected(person, 204), response.content
+    assert role_of(project, "rita") == (None if MANAGES.get(person) else "reviewer")
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_removing_a_member_through_the_portal(project, team, person, client):
+    client.force_login(team[person])
+    response = client.post(reverse("projects:member_remove", args=[project.pk, team["reviewer"].pk]))
+    assert response.status_code == expected(person, 302)
+    assert role_of(project, "rita") == (None if MANAGES.get(person) else "reviewer")
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_reading_the_members_through_the_api(project, team, person):
+    response = api_for(team[person]).get(f"/api/v1/projects/{project.pk}/members/")
+    assert response.status_code == (404 if person == "outsider" else 200), response.content
+    if person != "outsider":
+        names = {m["username"]: m["role"] for m in response.json()["results"]}
+        assert names == {"owner": "consultant", "rita": "reviewer", "ada": "admin"}
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_reading_the_members_through_the_portal(project, team, person, client):
+    client.force_login(team[person])
+    response = client.get(reverse("projects:members", args=[project.pk]))
+    assert response.status_code == (404 if person == "outsider" else 200)
+    if person != "outsider":
+        page = response.content.decode()
+        assert all(name in page for name in ("owner", "rita", "ada"))
+        # Only an administrator is offered the invitation, the role selects and the remove buttons.
+        assert ("Invite a member" in page) == MANAGES[person]
+        assert ('name="role"' in page) == MANAGES[person]
+        assert (">Remove<" in page) == MANAGES[person]
