@@ -195,12 +195,13 @@ def test_a_json_body_over_the_limit_is_a_413_in_the_api_error_format(consultant,
 
 
 @pytest.mark.django_db
+@override_settings(DATASET_INLINE_CHECK_BYTES=200 * 1024 * 1024)  # read in the request, as it is held
 def test_a_large_upload_never_rests_in_clear_in_a_temporary_file(project, consultant, api, monkeypatch):
     from pathlib import Path
 
     from django.conf import settings
 
-    from runs import services
+    from runs import datasets as services
     from tests.projects.helpers import upload_csv
 
     raw, _ = upload_csv(350_000, seed=3)
@@ -246,7 +247,7 @@ def test_a_database_failure_mid_upload_leaves_no_file_and_no_row(project, consul
     from django.conf import settings
     from django.db import OperationalError
 
-    from runs import services
+    from runs import datasets as services
     from tests.projects.helpers import upload_csv
 
     media = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
