@@ -1,6 +1,6 @@
 """A large upload is screened in the request, stored as checking and read later; until it is
 ready nothing may segment it. The worker's service runs in-process here (the broker is never
-reached: these tests' transactions never commit); tests/projects/test_dataset_check_worker.py
+reached: these tests' transactions never commit); tests/api/test_dataset_check_worker.py
 runs it on a real worker."""
 
 from __future__ import annotations
