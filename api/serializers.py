@@ -14,7 +14,7 @@ from governance.models import SegmentVersion
 from projects import selectors
 from projects.models import Client, Dataset, Membership, Project, SegmentationRun
 from reports.models import Deliverable
-from runs.services import upload_size_check
+from runs.datasets import upload_size_check
 from segplatform.errors import ApplicationError
 
 
@@ -67,8 +67,14 @@ class DatasetSerializer(serializers.ModelSerializer):
             "row_count",
             "id_column",
             "schema",
+            "status",
+            "error",
             "uploaded_at",
         ]
+        extra_kwargs = {
+            "status": {"help_text": "checking (a worker is reading the file), ready, or rejected."},
+            "row_count": {"help_text": "0 until the file is checked."},
+        }
 
 
 class DatasetUploadSerializer(serializers.Serializer):

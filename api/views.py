@@ -101,7 +101,9 @@ class ProjectViewSet(
     create=extend_schema(
         summary="Upload a customer table (multipart)",
         request={"multipart/form-data": s.DatasetUploadSerializer},
-        responses={201: s.DatasetSerializer, 400: ERROR},
+        description="A small file is read at once (201, status ready); a larger one is stored and "
+        "read on a worker (202, status checking): poll the dataset until it is ready or rejected.",
+        responses={201: s.DatasetSerializer, 202: s.DatasetSerializer, 400: ERROR},
     ),
 )
 class DatasetViewSet(
@@ -124,7 +126,8 @@ class DatasetViewSet(
             user=request.user,
             request=request._request,
         )
-        return Response(self.get_serializer(dataset).data, status=status.HTTP_201_CREATED)
+        code = status.HTTP_201_CREATED if dataset.is_ready else status.HTTP_202_ACCEPTED
+        return Response(self.get_serializer(dataset).data, status=code)
 
 
 @extend_schema_view(

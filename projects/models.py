@@ -63,6 +63,12 @@ def dataset_path(instance: Dataset, filename: str) -> str:
 
 
 class Dataset(models.Model):
+    class Status(models.TextChoices):
+        # A large upload is stored at once and read on a worker; a small one is ready on arrival.
+        CHECKING = "checking", "Checking the file"
+        READY = "ready", "Ready"
+        REJECTED = "rejected", "Rejected"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="datasets")
     name = models.CharField(max_length=255, help_text="The file name as uploaded.")
     file = models.FileField(upload_to=dataset_path, max_length=500)
@@ -75,12 +81,21 @@ class Dataset(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Until ready, row_count is 0 and schema empty: only the worker's reading of the file says.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.READY)
+    error = models.TextField(blank=True, help_text="Why the file was rejected, in words the user can act on.")
+    # The outbox, as for runs: set while the check waits for the broker to take it.
+    awaiting_dispatch = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-uploaded_at"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
 
     def read_table(self) -> pd.DataFrame:
         """The stored table as a frame, whatever its format (CSV, Parquet or XLSX, told by its bytes).

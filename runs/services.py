@@ -6,42 +6,38 @@ and ``manage.py segment`` all end up in it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from pathlib import PurePath
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record
 from governance.bias import bias_audit_record
-from governance.pii_review import privacy_gate, privacy_review_open
+from governance.pii_review import privacy_gate
 from governance.services import version_create
 from projects import access
-from projects.models import Dataset, Project, SegmentationRun, upload_limits
+from projects.models import Dataset, Project, SegmentationRun
 from reports.services import deliverables_build
 from segmentation import (
     SegmentationError,
     SegmentationSpec,
     SpecError,
     check_bounds,
-    read_input,
     segment,
     version_hash,
 )
 from segmentation import __version__ as engine_version
-from segmentation.data.io import SUPPORTED_SUFFIXES
 from segplatform.errors import ApplicationError
 
 from . import outbox
+
+# Uploads live in runs/datasets.py; the workflow's entry points stay importable from here.
+from .datasets import dataset_ready_check, dataset_upload, upload_size_check  # noqa: F401
 from .liveness import heartbeat
-from .schema import guess_id_column, infer_schema
 
 logger = logging.getLogger(__name__)
 
@@ -60,102 +56,6 @@ def _require(user: AbstractBaseUser | None, project: Project, action: str) -> No
         access.require(user, project, action)
 
 
-def upload_size_check(name: str, size: int) -> None:
-    """Refuse a file past ``MAX_UPLOAD_BYTES``: the form, the API and the service say it alike."""
-    if size > settings.MAX_UPLOAD_BYTES:
-        limit = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise ApplicationError(
-            f"'{PurePath(name).name}' is larger than the {limit} MB limit for an upload: "
-            "split it into several files, or save it as Parquet, which is smaller than CSV",
-            field="file",
-        )
-
-
-def dataset_upload(
-    *,
-    project: Project,
-    name: str,
-    content: bytes,
-    id_column: str | None,
-    user: AbstractBaseUser | None,
-    request: HttpRequest | None = None,
-) -> Dataset:
-    """Validate an uploaded customer table or transaction log and store it encrypted.
-
-    Accepts CSV (.csv, .txt, .tsv), Parquet and XLSX; the stored bytes are the upload's.
-    Refuses, with a message naming the problem: a file of another kind, an empty file, a
-    table without the chosen id column, or one without any numeric column to cluster on.
-    """
-    _require(user, project, "upload")
-    name = PurePath(name or "upload.csv").name
-    if PurePath(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise ApplicationError(
-            f"'{name}' is not a CSV file, nor Parquet or Excel: upload a .csv, .parquet or .xlsx file",
-            field="file",
-        )
-    upload_size_check(name, len(content))
-    try:
-        frame = read_input(content, name=f"'{name}'", limits=upload_limits())
-    except SegmentationError as exc:
-        raise ApplicationError(str(exc), field="file") from None
-
-    id_column = (id_column or "").strip() or guess_id_column(frame)
-    if id_column not in frame.columns:
-        raise ApplicationError(
-            f"'{name}' has no column named '{id_column}'; its columns are {', '.join(frame.columns)}",
-            field="id_column",
-        )
-    schema = infer_schema(frame)
-    if not any(c["kind"] == "numeric" and c["name"] != id_column for c in schema):
-        raise ApplicationError(
-            f"'{name}' has no numeric columns besides the id column '{id_column}': "
-            "segmentation needs at least one column of numbers",
-            field="file",
-        )
-    dataset = Dataset(
-        project=project,
-        name=name,
-        sha256=hashlib.sha256(content).hexdigest(),
-        size_bytes=len(content),
-        row_count=len(frame),
-        id_column=id_column,
-        schema=schema,
-        uploaded_by=user,
-    )
-    try:
-        _dataset_store(dataset, content, frame=frame, user=user, request=request)
-    except BaseException:
-        # The file is written before the row commits: a failed commit must not leave it behind.
-        if dataset.file.name:
-            dataset.file.storage.delete(dataset.file.name)
-        raise
-    return dataset
-
-
-def _dataset_store(
-    dataset: Dataset,
-    content: bytes,
-    *,
-    frame: Any,
-    user: AbstractBaseUser | None,
-    request: HttpRequest | None,
-) -> None:
-    project, name = dataset.project, dataset.name
-    with transaction.atomic():
-        dataset.file.save(name, ContentFile(content), save=False)
-        dataset.save()
-        # PII detection opens the privacy review; runs wait until the consultant confirms it.
-        privacy_review_open(dataset=dataset, frame=frame)
-        audit_record(
-            action="dataset.upload",
-            actor=user,
-            project=project,
-            obj=dataset,
-            request=request,
-            details={"name": name, "sha256": dataset.sha256, "rows": dataset.row_count},
-        )
-
-
 def run_start(
     *,
     project: Project,
@@ -169,6 +69,7 @@ def run_start(
     _require(user, project, "run")
     if dataset.project_id != project.pk:
         raise ApplicationError("that dataset belongs to another project")
+    dataset_ready_check(dataset)
     privacy_gate(dataset)
     try:
         parsed = SegmentationSpec.from_dict(spec)

@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_ready
 
-from . import liveness, outbox, services
+from . import datasets, liveness, outbox, services
 
 
 # Acknowledged after the run, and requeued when the worker dies: a redelivered run is harmless,
@@ -21,6 +21,7 @@ def run_segmentation(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
 def runs_dispatch() -> None:
     """Send runs whose enqueue failed while the broker was down (scheduled by beat)."""
     outbox.runs_dispatch()
+    datasets.datasets_dispatch()
 
 
 @shared_task(name=liveness.REAP_TASK)
@@ -33,3 +34,11 @@ def runs_reap() -> None:
 def dispatch_on_worker_start(**_: Any) -> None:
     # A worker starting is a sign the broker is back: send what waited for it at once.
     outbox.runs_dispatch()
+    datasets.datasets_dispatch()
+
+
+# Acknowledged after the check and requeued when the worker dies, as a run is: a second delivery
+# finds the dataset no longer checking and leaves it.
+@shared_task(name=datasets.INSPECT_TASK, acks_late=True, reject_on_worker_lost=True)
+def datasets_inspect(dataset_id: int) -> None:
+    datasets.dataset_inspect(dataset_id=dataset_id)

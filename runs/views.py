@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.selectors import audit_events_for_project
 from governance.selectors import version_rows
 from projects import selectors as project_selectors
+from projects.models import Dataset
 from reports.selectors import deliverables_for_user, deliverables_skipped
 from reports.services import deliverable_read
 from segplatform.errors import ApplicationError
@@ -34,6 +35,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "project": project,
         "role": project_selectors.project_role(user=request.user, project=project),
         "datasets": project.datasets.all(),
+        "checking": project.datasets.filter(status=Dataset.Status.CHECKING).exists(),
         "runs": project_selectors.latest_runs(project),
         "finished_runs": finished_runs,
         "compare_pair": _compare_pair(finished_runs),
@@ -71,17 +73,30 @@ def dataset_upload(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(
-                request, f"Uploaded {dataset.name}: {dataset.row_count} rows, encrypted at rest."
-            )
-            target = f"{reverse('runs:run_new', kwargs={'pk': project.pk})}?dataset={dataset.pk}"
-            if not dataset.privacy_review.is_confirmed:  # personal data found: review it first
-                target = reverse("governance:privacy_review", kwargs={"pk": dataset.pk})
+            if dataset.is_ready:
+                messages.success(
+                    request, f"Uploaded {dataset.name}: {dataset.row_count} rows, encrypted at rest."
+                )
+                target = f"{reverse('runs:run_new', kwargs={'pk': project.pk})}?dataset={dataset.pk}"
+                if not dataset.privacy_review.is_confirmed:  # personal data found: review it first
+                    target = reverse("governance:privacy_review", kwargs={"pk": dataset.pk})
+            else:
+                messages.info(
+                    request,
+                    f"Uploaded {dataset.name}, encrypted at rest: a worker is reading it now; "
+                    "this page shows its rows and columns once it is checked.",
+                )
+                target = reverse("runs:project", kwargs={"pk": project.pk})
             if request.headers.get("X-Requested-With") == "XMLHttpRequest":
                 # The upload script navigates itself; a redirect it followed would eat the message.
                 return JsonResponse({"redirect": target})
             return redirect(target)
-    context = {"project": project, "form": form, "max_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
+    context = {
+        "project": project,
+        "form": form,
+        "max_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
+        "inline_mb": settings.DATASET_INLINE_CHECK_BYTES / (1024 * 1024),
+    }
     return render(request, "runs/dataset_upload.html", context)
 
 
@@ -89,10 +104,18 @@ def dataset_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def run_new(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(project_selectors.projects_for_user(request.user), pk=pk)
     dataset_id = request.POST.get("dataset") or request.GET.get("dataset")
-    datasets = project.datasets.all()
-    dataset = get_object_or_404(datasets, pk=dataset_id) if dataset_id else datasets.first()
+    datasets = project.datasets.filter(status=Dataset.Status.READY)
+    if dataset_id:
+        dataset = get_object_or_404(project.datasets.all(), pk=dataset_id)
+        try:
+            services.dataset_ready_check(dataset)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("runs:project", pk=project.pk)
+    else:
+        dataset = datasets.first()
     if dataset is None:
-        messages.info(request, "Upload a customer table first.")
+        messages.info(request, "Upload a customer table first, and wait until it is checked.")
         return redirect("runs:dataset_upload", pk=project.pk)
     form = RunForm(request.POST or None, dataset=dataset)
     if request.method == "POST" and form.is_valid():

@@ -147,6 +147,9 @@ MAX_UPLOAD_INFLATED_BYTES = env_int("MAX_UPLOAD_INFLATED_BYTES", 512 * 1024 * 10
 MAX_UPLOAD_ROWS = env_int("MAX_UPLOAD_ROWS", 10_000_000)
 MAX_UPLOAD_COLUMNS = env_int("MAX_UPLOAD_COLUMNS", 16_384)
 MAX_UPLOAD_CELLS = env_int("MAX_UPLOAD_CELLS", 100_000_000)
+# Uploads up to this size are read in the request; larger ones are screened there and read on a
+# worker (runs/datasets.py), so the web stays responsive while pandas reads them.
+DATASET_INLINE_CHECK_BYTES = env_int("DATASET_INLINE_CHECK_BYTES", 2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Uploads never spool to a temporary file in clear (see segplatform/uploads.py); the private
 # temporary directory below is for anything else that needs one.

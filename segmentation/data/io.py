@@ -14,6 +14,8 @@ from .limits import InputLimits, check_workbook
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ",;\t|"
+SNIFF_CHARACTERS = 65536  # what the delimiter is guessed from
+SNIFF_BYTES = 4 * SNIFF_CHARACTERS  # what screening a CSV decodes, for its header
 
 
 def decode_text(raw: bytes) -> str:
@@ -38,11 +40,7 @@ def read_csv_bytes(raw: bytes, *, name: str = "the file") -> pd.DataFrame:
     if b"\x00" in raw[:4096]:
         raise SegmentationError(f"{name} is not a CSV file (it contains binary data)")
     text = decode_text(raw)
-    sample = text[:65536]
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = _delimiter(text)
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True
@@ -58,6 +56,50 @@ def read_csv_bytes(raw: bytes, *, name: str = "the file") -> pd.DataFrame:
     if len(set(frame.columns)) != len(frame.columns):
         raise SegmentationError(f"{name} has two columns with the same name")
     return frame.replace({"": pd.NA})
+
+
+def _delimiter(text: str) -> str:
+    try:
+        return csv.Sniffer().sniff(text[:SNIFF_CHARACTERS], delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def screen_input(
+    raw: bytes, name: str = "the file", *, limits: InputLimits | None = None
+) -> list[str] | None:
+    """What can be told of a file without reading its table, in a fraction of the time.
+
+    Refuses what :func:`read_input` would refuse for its kind, its limits or its bytes: an empty
+    or binary "CSV", a CSV header wider than the limits, a Parquet file whose footer declares
+    more rows, columns or cells than they allow, and an XLSX that fails :func:`check_workbook`.
+    Returns the column names when they come cheaply (a CSV's header, a Parquet file's schema),
+    else None; a table may still be refused once read (its id column, its numbers).
+    """
+    limits = limits or InputLimits()
+    kind = input_format(raw, name)
+    if not raw or raw.isspace():
+        raise SegmentationError(f"{name} is empty")
+    if kind == "parquet":
+        return _parquet_columns(raw, name, limits)
+    if kind == "xlsx":
+        check_workbook(raw, limits, label=name)
+        return None
+    if b"\x00" in raw[:4096]:
+        raise SegmentationError(f"{name} is not a CSV file (it contains binary data)")
+    sample = raw[:SNIFF_BYTES]
+    if len(raw) > SNIFF_BYTES:
+        # whole lines only, so no character is cut in two
+        sample = sample[: sample.rfind(b"\n") + 1]
+    text = decode_text(sample)
+    rows = csv.reader(io.StringIO(text), delimiter=_delimiter(text), skipinitialspace=True)
+    # pandas skips blank lines before the header; a header cut off by the sample says nothing
+    header = next((row for row in rows if row), [])
+    columns = [cell.strip() for cell in header]
+    if not any(columns):
+        return None
+    limits.check_shape(1, len(columns), label=name)
+    return columns
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -123,6 +165,8 @@ def read_input(
         raise SegmentationError(f"{label} is empty")
     if kind == "xlsx":
         check_workbook(raw, limits, label=label)
+    else:
+        _parquet_columns(raw, label, limits)  # the footer's shape, before any column is inflated
     frame = _read_parquet(raw, label) if kind == "parquet" else _read_excel(raw, label)
     limits.check_shape(len(frame) + 1, len(frame.columns), label=label)
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -148,6 +192,21 @@ def id_text(cells: pd.Series) -> pd.Series:
     """
     text = cells.astype("string").str.strip()
     return text.mask(text == "", pd.NA)
+
+
+def _parquet_columns(raw: bytes, label: str, limits: InputLimits) -> list[str]:
+    """The columns a Parquet file's footer declares, refused past ``limits`` unread."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        footer = pq.ParquetFile(pa.BufferReader(raw))
+        names = list(footer.schema_arrow.names)
+        rows = footer.metadata.num_rows
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise SegmentationError(f"{label} is not a readable Parquet file: {exc}") from None
+    limits.check_shape(rows + 1, len(names), label=label)
+    return [str(n).strip() for n in names]
 
 
 def _read_parquet(raw: bytes, label: str) -> pd.DataFrame:

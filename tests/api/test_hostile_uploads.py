@@ -41,6 +41,63 @@ def workbook(rows: int, *, shared_strings: str | None = None) -> bytes:
     return out.getvalue()
 
 
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+OFFICE_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def tabbed_workbook(sheets: list[tuple[str, int]], *, workbook_prolog: str = "") -> bytes:
+    """A complete XLSX (openpyxl reads it) whose sheets, in tab order, are the named parts with
+    ``rows`` customers each; ``workbook_prolog`` goes between xl/workbook.xml's declaration and root."""
+    out = io.BytesIO()
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/{part}" ContentType="{WORKSHEET_TYPE}"/>' for part, _ in sheets
+    )
+    tabs = "".join(f'<sheet name="Tab {i}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i in range(len(sheets)))
+    rels = "".join(
+        f'<Relationship Id="rId{i + 1}" Type="{OFFICE_RELS}/worksheet" Target="worksheets/{part}"/>'
+        for i, (part, _) in enumerate(sheets)
+    )
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            CONTENT_TYPES.replace(
+                "></Types>",
+                '><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                f"{overrides}</Types>",
+            ),
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'<?xml version="1.0"?><Relationships xmlns="{PACKAGE_RELS}"><Relationship Id="rId1" '
+            f'Type="{OFFICE_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?>{workbook_prolog}<workbook xmlns="{MAIN}" '
+            f'xmlns:r="{OFFICE_RELS}"><sheets>{tabs}</sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<?xml version="1.0"?><Relationships xmlns="{PACKAGE_RELS}">{rels}</Relationships>',
+        )
+        for part, rows in sheets:
+            header = (
+                '<row r="1"><c r="A1" t="inlineStr"><is><t>customer_id</t></is></c>'
+                '<c r="B1" t="inlineStr"><is><t>spend</t></is></c></row>'
+            )
+            body = "".join(
+                f'<row r="{i}"><c r="A{i}"><v>{i}</v></c><c r="B{i}"><v>{i * 1.5}</v></c></row>'
+                for i in range(2, rows + 2)
+            )
+            head = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData>'
+            archive.writestr(f"xl/worksheets/{part}", (head + header + body).encode() + SHEET_TAIL)
+    return out.getvalue()
+
+
 def upload(api, user, project, name: str, raw: bytes):  # type: ignore[no-untyped-def]
     return api(user).post(
         "/api/v1/datasets/",
@@ -98,6 +155,37 @@ def test_xml_entities_are_refused_before_any_expansion(project, consultant, api)
 
 
 @pytest.mark.django_db
+@override_settings(MAX_UPLOAD_ROWS=100)
+def test_the_sheet_counted_is_the_first_in_tab_order_whatever_its_part_is_named(project, consultant, api):
+    import pandas as pd
+
+    # The first tab is stored as sheet2.xml: it is the one pandas reads, so it is the one counted.
+    raw = tabbed_workbook([("sheet2.xml", 150), ("sheet1.xml", 5)])
+    assert len(pd.read_excel(io.BytesIO(raw), sheet_name=0)) == 150  # the reference reader agrees
+    refused(upload(api, consultant, project, "tabs.xlsx", raw), "more than 100 rows")
+    assert not Dataset.objects.filter(project=project).exists()
+
+
+@pytest.mark.django_db
+@override_settings(MAX_UPLOAD_ROWS=100)
+def test_a_later_tab_past_the_limit_does_not_refuse_the_first_one(project, consultant, api):
+    import pandas as pd
+
+    raw = tabbed_workbook([("sheet2.xml", 40), ("sheet1.xml", 150)])
+    response = upload(api, consultant, project, "tabs.xlsx", raw)
+    assert response.status_code == 201, response.content
+    assert response.json()["row_count"] == len(pd.read_excel(io.BytesIO(raw), sheet_name=0)) == 40
+
+
+@pytest.mark.django_db
+def test_an_entity_declared_after_ten_kilobytes_of_comment_is_still_refused(project, consultant, api):
+    padding = "<!--" + "x" * 10_000 + "-->" + " \n" * 3_000
+    raw = tabbed_workbook([("sheet1.xml", 5)], workbook_prolog=padding + '<!DOCTYPE w [<!ENTITY e "e">]>')
+    refused(upload(api, consultant, project, "late.xlsx", raw), "declares XML entities")
+    assert not Dataset.objects.filter(project=project).exists()
+
+
+@pytest.mark.django_db
 def test_a_json_body_over_the_limit_is_a_413_in_the_api_error_format(consultant, api):
     body = json.dumps({"name": "x" * (11 * 1024 * 1024)})
     response = api(consultant).post("/api/v1/projects/", body, content_type="application/json")
@@ -107,12 +195,13 @@ def test_a_json_body_over_the_limit_is_a_413_in_the_api_error_format(consultant,
 
 
 @pytest.mark.django_db
+@override_settings(DATASET_INLINE_CHECK_BYTES=200 * 1024 * 1024)  # read in the request, as it is held
 def test_a_large_upload_never_rests_in_clear_in_a_temporary_file(project, consultant, api, monkeypatch):
     from pathlib import Path
 
     from django.conf import settings
 
-    from runs import services
+    from runs import datasets as services
     from tests.projects.helpers import upload_csv
 
     raw, _ = upload_csv(350_000, seed=3)
@@ -158,7 +247,7 @@ def test_a_database_failure_mid_upload_leaves_no_file_and_no_row(project, consul
     from django.conf import settings
     from django.db import OperationalError
 
-    from runs import services
+    from runs import datasets as services
     from tests.projects.helpers import upload_csv
 
     media = Path(settings.STORAGES["default"]["OPTIONS"]["location"])

@@ -50,7 +50,12 @@ class Command(BaseCommand):
         project = project_services.command_line_project(options.get("project"))
         try:
             dataset = services.dataset_upload(
-                project=project, name=source.name, content=content, id_column=spec["id_column"], user=None
+                project=project,
+                name=source.name,
+                content=content,
+                id_column=spec["id_column"],
+                user=None,
+                inline=True,  # no worker in this command: the file is read here, whatever its size
             )
             # Nobody is there to review detected PII: apply the suggested decisions, on the record.
             review = dataset.privacy_review
