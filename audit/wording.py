@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "version.retire": "retired a version",
     "version.score": "scored customers with a version",
     "deliverable.download": "downloaded a deliverable",
+    "deliverable.approved_edition": "built the approved edition of the deliverables",
     "deliverable.export": "exported deliverables",
     "export.records": "exported customer records",
     "export.refused": "record export refused",

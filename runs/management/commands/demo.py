@@ -33,7 +33,7 @@ class Command(BaseCommand):
         project = Project.objects.filter(client=client, name=DEMO_PROJECT).first()
         if project is None:
             project = project_services.project_create(client=client, name=DEMO_PROJECT, user=user)
-        project_services.membership_add(project=project, user=user, role=Membership.Role.CONSULTANT)
+        project_services.membership_add(project=project, user=user, role=Membership.Role.ADMIN)
         if not project.datasets.exists():
             frame, _ = customer_table(2_000, seed=7)
             services.dataset_upload(
