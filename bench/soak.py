@@ -4,7 +4,7 @@
         [--database-url postgres://postgres@127.0.0.1:5432/soak] [--redis-url redis://127.0.0.1:6379/3]
 
 Needs PostgreSQL and Redis. It drops and recreates its own database (``soak`` by default, never
-the configured one) and keeps its files under ``var/soak``. The runs are started through the API
+the configured one) and its files under ``var/soak``. The runs are started through the API
 (in-process, the full request stack) and executed by real Celery worker processes on a queue of
 the soak's own; this process runs the reaper and the dispatcher every second, as beat would, with
 a short RUN_HEARTBEAT_TIMEOUT. Each kill is either a whole worker (its process group: a node
@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,13 +44,17 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=1, help="pool processes per worker")
     parser.add_argument("--customers", type=int, default=2_000, help="rows of the dataset")
     parser.add_argument("--heartbeat-timeout", type=int, default=10)
-    parser.add_argument("--deadline", type=int, default=360, help="seconds before unfinished runs count as stuck")
+    parser.add_argument(
+        "--deadline", type=int, default=360, help="seconds before unfinished runs count as stuck"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/soak")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
     args = parser.parse_args()
 
     var = ROOT / "var" / "soak"
+    # The database is new, so are its files: a previous soak's would count as left behind.
+    shutil.rmtree(var, ignore_errors=True)
     (var / "logs").mkdir(parents=True, exist_ok=True)
     _recreate_database(args.database_url)
     os.environ.update(
@@ -120,11 +125,22 @@ class Chaos:
         self.started += 1
         log = self.logs / f"worker-{slot}-{self.started}.log"
         command = [sys.executable, "-m", "celery", "-A", "segplatform", "worker", "--pool=prefork"]
-        command += [f"--concurrency={self.args.concurrency}", "-Q", self.queue, "-n", f"soak{slot}-{self.started}@%h"]
+        command += [
+            f"--concurrency={self.args.concurrency}",
+            "-Q",
+            self.queue,
+            "-n",
+            f"soak{slot}-{self.started}@%h",
+        ]
         command += ["--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel=INFO"]
         with log.open("w") as handle:
             worker = subprocess.Popen(
-                command, cwd=ROOT, env=dict(os.environ), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                cwd=ROOT,
+                env=dict(os.environ),
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + 90
         while "ready." not in log.read_text():
@@ -186,8 +202,7 @@ def soak(args: argparse.Namespace, chaos: Chaos) -> dict[str, object]:
     from accounts.services import api_token_create
     from projects import services as project_services
     from projects.models import SegmentationRun
-    from runs import liveness, outbox
-    from runs import services
+    from runs import liveness, outbox, services
     from segmentation.synthetic.customers import customer_table
 
     rng = random.Random(args.seed)
@@ -197,7 +212,11 @@ def soak(args: argparse.Namespace, chaos: Chaos) -> dict[str, object]:
     )
     frame, _ = customer_table(args.customers, seed=3)
     dataset = services.dataset_upload(
-        project=project, name="c.csv", content=frame.to_csv(index=False).encode(), id_column="customer_id", user=user
+        project=project,
+        name="c.csv",
+        content=frame.to_csv(index=False).encode(),
+        id_column="customer_id",
+        user=user,
     )
     spec = {"id_column": "customer_id", "numeric_columns": dataset.numeric_columns, "k_min": 2, "k_max": 4}
     client = APIClient()
