@@ -73,13 +73,18 @@ def runs_reap() -> int:
     stale = SegmentationRun.objects.filter(status=SegmentationRun.Status.RUNNING).filter(silent)
     reaped = 0
     for run in stale.select_related("project"):
-        if run.attempts <= max(0, settings.RUN_LOST_RETRIES):
-            if _requeue(run, silent):
-                # After the commit, so a worker that takes it at once sees it queued.
-                enqueue(run.pk)
+        try:
+            if run.attempts <= max(0, settings.RUN_LOST_RETRIES):
+                if _requeue(run, silent):
+                    # After the commit, so a worker that takes it at once sees it queued.
+                    enqueue(run.pk)
+                    reaped += 1
+            elif _fail(run, silent):
                 reaped += 1
-        elif _fail(run, silent):
-            reaped += 1
+        except DatabaseError:
+            # A worker that was only stalled may be committing this very run (a deadlock the
+            # database breaks by aborting one side): the next round sees what it left.
+            logger.warning("reaping run %s failed; the next round retries it", run.pk, exc_info=True)
     return reaped
 
 
