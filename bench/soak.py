@@ -45,7 +45,7 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=2_000, help="rows of the dataset")
     parser.add_argument("--heartbeat-timeout", type=int, default=10)
     parser.add_argument(
-        "--deadline", type=int, default=360, help="seconds before unfinished runs count as stuck"
+        "--deadline", type=int, default=600, help="seconds before unfinished runs count as stuck"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/soak")
