@@ -94,6 +94,14 @@ class DatasetUploadSerializer(serializers.Serializer):
 
 class RunSerializer(serializers.ModelSerializer):
     version = serializers.SerializerMethodField(help_text="The segment version a successful run made.")
+    awaiting_dispatch = serializers.BooleanField(
+        read_only=True,
+        help_text="True while a queued run waits for the message broker; it starts when the broker is back.",
+    )
+    attempts = serializers.IntegerField(
+        read_only=True,
+        help_text="1, plus one for each time the run was put back in the queue after its worker was lost.",
+    )
 
     class Meta:
         model = SegmentationRun
@@ -106,6 +114,8 @@ class RunSerializer(serializers.ModelSerializer):
             "progress",
             "step",
             "error",
+            "awaiting_dispatch",
+            "attempts",
             "created_at",
             "started_at",
             "finished_at",

@@ -36,7 +36,10 @@ def version_create(
         # transaction waits on that same old row and then computes the same number, and with no
         # version yet there is no row to lock at all. The read below runs after the lock is
         # granted, so it sees every version committed before. (SQLite serialises writers anyway.)
-        Project.objects.select_for_update().filter(pk=project.pk).first()
+        # NO KEY UPDATE, not UPDATE: a row that references the project (an audit event, a run)
+        # takes a KEY SHARE lock on it, and FOR UPDATE would block that for the whole deliverables
+        # build while this transaction then waits for the audit chain's lock: a deadlock.
+        Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
         latest = SegmentVersion.objects.filter(project=project).order_by("-number").first()
         parent = lineage_parent(project=project, dataset=run.dataset) if run is not None else None
         version = SegmentVersion.objects.create(

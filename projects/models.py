@@ -143,6 +143,10 @@ class SegmentationRun(models.Model):
     # Written by the worker while it runs; a running run whose heartbeat is older than
     # RUN_HEARTBEAT_TIMEOUT lost its worker, and runs_reap fails it.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Which hand-over to a worker this is: 1, plus one each time the reaper put the run back in
+    # the queue after its worker was lost (RUN_LOST_RETRIES). A worker finishes only the attempt
+    # it claimed, so a stalled worker that wakes up after a requeue cannot finish the run twice.
+    attempts = models.PositiveSmallIntegerField(default=1)
     error = models.TextField(blank=True, help_text="Why the run failed, in words the user can act on.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

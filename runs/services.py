@@ -184,7 +184,10 @@ def _execute(run: SegmentationRun) -> None:
 
 
 def _finish(run: SegmentationRun, status: str, *, step: str = "", error: str = "") -> bool:
-    updated = SegmentationRun.objects.filter(pk=run.pk, status=SegmentationRun.Status.RUNNING).update(
+    # Only the attempt this worker claimed: after a requeue (runs.liveness) it is another's.
+    updated = SegmentationRun.objects.filter(
+        pk=run.pk, status=SegmentationRun.Status.RUNNING, attempts=run.attempts
+    ).update(
         status=status,
         progress=100 if status == SegmentationRun.Status.SUCCEEDED else 0,
         step=step or status,

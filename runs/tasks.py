@@ -11,7 +11,8 @@ from . import datasets, liveness, outbox, services
 
 
 # Acknowledged after the run, and requeued when the worker dies: a redelivered run is harmless,
-# since run_execute only claims queued runs (a reaped or finished one is left as it is).
+# since run_execute only claims queued runs (a running, finished or failed one is left as it is),
+# and a run the reaper put back in the queue is claimed by one worker only, whichever message wins.
 @shared_task(name=outbox.RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
 def run_segmentation(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
     services.run_execute(run_id=run_id)
@@ -26,7 +27,7 @@ def runs_dispatch() -> None:
 
 @shared_task(name=liveness.REAP_TASK)
 def runs_reap() -> None:
-    """Fail running runs whose worker stopped beating (scheduled by beat)."""
+    """Requeue (RUN_LOST_RETRIES times) or fail running runs whose worker stopped beating (beat)."""
     liveness.runs_reap()
 
 

@@ -199,6 +199,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # A running run whose worker has not written its heartbeat for this long is failed by the reaper.
 # The worker beats every quarter of it, so a busy step does not look like a dead worker.
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 120)
+# How many times the reaper puts a run whose worker was lost back in the queue before failing it.
+RUN_LOST_RETRIES = env_int("RUN_LOST_RETRIES", 1)
 # Used by `celery beat`: personal data past its retention period is purged daily; runs whose
 # enqueue failed while the broker was down are sent, and runs whose worker died are failed,
 # every minute.

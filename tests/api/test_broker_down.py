@@ -52,8 +52,25 @@ def _start_run(project, consultant, api):  # type: ignore[no-untyped-def]
     return response, time.monotonic() - started
 
 
+WAITING = "Queued - waiting for the message broker; it will start when the broker is back"
+
+
+def _portal_says_waiting(login, consultant, run) -> tuple[bool, bool]:  # type: ignore[no-untyped-def]
+    """Whether the run page and the project page's run list tell the user it waits for the broker."""
+    from django.urls import reverse
+
+    client = login(consultant)
+    pages = (reverse("runs:run_detail", args=[run.pk]), reverse("runs:project", args=[run.project_id]))
+    found = []
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        found.append(WAITING in response.content.decode())
+    return found[0], found[1]
+
+
 def test_a_run_started_while_the_broker_is_down_is_queued_and_sent_when_it_is_back(
-    project, consultant, api, broker
+    project, consultant, api, broker, login
 ):
     from segplatform.celery import app
 
@@ -63,10 +80,13 @@ def test_a_run_started_while_the_broker_is_down_is_queued_and_sent_when_it_is_ba
 
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "queued"
+    assert response.json()["awaiting_dispatch"] is True
     assert seconds < 10, "a dead broker must fail fast, not hang the request"
     run = SegmentationRun.objects.get()
     assert (run.status, run.awaiting_dispatch, run.celery_task_id) == ("queued", True, "")
     assert AuditEvent.objects.filter(action="run.start").count() == 1
+    assert api(consultant).get(f"/api/v1/runs/{run.pk}/").json()["awaiting_dispatch"] is True
+    assert _portal_says_waiting(login, consultant, run) == (True, True)
 
     # Still down: the dispatcher sends nothing and says so.
     assert outbox.runs_dispatch() == (0, 1)
@@ -80,6 +100,8 @@ def test_a_run_started_while_the_broker_is_down_is_queued_and_sent_when_it_is_ba
     run.refresh_from_db()
     assert run.celery_task_id and not run.awaiting_dispatch
     assert outbox.runs_dispatch() == (0, 0)
+    assert api(consultant).get(f"/api/v1/runs/{run.pk}/").json()["awaiting_dispatch"] is False
+    assert _portal_says_waiting(login, consultant, run) == (False, False)  # queued, for a worker now
     with app.connection_for_write() as connection:
         assert connection.default_channel.queue_purge(queue) == 1  # the one message, removed
 
