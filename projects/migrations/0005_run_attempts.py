@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0003_run_heartbeat_at'),
+        ('projects', '0004_dataset_status'),
     ]
 
     operations = [
