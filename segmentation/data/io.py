@@ -3,8 +3,12 @@ CSV (delimiter and encoding detected), Parquet and XLSX."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -13,19 +17,66 @@ from ..errors import SegmentationError
 from .limits import InputLimits, check_workbook
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 DELIMITERS = ",;\t|"
 SNIFF_CHARACTERS = 65536  # what the delimiter is guessed from
 SNIFF_BYTES = 4 * SNIFF_CHARACTERS  # what screening a CSV decodes, for its header
+RAGGED_LINES_NAMED = 3  # how many ragged lines a refusal lists
 
 
-def decode_text(raw: bytes) -> str:
-    """Decode bytes as UTF-8 (with or without BOM), falling back to Windows-1252 and Latin-1."""
+def text_encoding(raw: bytes) -> str | None:
+    """``"utf-16"`` (it reads the BOM), ``"utf-16-le"``/``"utf-16-be"`` for UTF-16 text without
+    a BOM, else None: the text is 8-bit and :func:`decode_text` tries its encodings in turn.
+
+    Excel's "Unicode text" and many Windows tools write UTF-16 with a BOM. Without one, ASCII
+    text in UTF-16 has a zero in every other byte, which no binary format keeps up for long.
+    """
+    if raw[:2] in UTF16_BOMS:
+        return "utf-16"
+    head = raw[:4096]
+    if len(head) >= 4 and b"\x00" in head:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) >= 0.9 * len(odd) and not even.count(0):
+            return "utf-16-le"
+        if even.count(0) >= 0.9 * len(even) and not odd.count(0):
+            return "utf-16-be"
+    return None
+
+
+def decode_text(raw: bytes, *, final: bool = True) -> str:
+    """Decode bytes as UTF-16 (told by its BOM or its zero bytes), or as UTF-8 (with or without
+    BOM), falling back to Windows-1252 and Latin-1. With ``final`` false, ``raw`` is the start of
+    a longer file: a character cut in two at its end is left out rather than refused."""
+    wide = text_encoding(raw)
+    if wide is not None:
+        try:
+            return codecs.getincrementaldecoder(wide)().decode(raw, final=final)
+        except UnicodeDecodeError:
+            raise SegmentationError("the file is not readable text (it is not valid UTF-16)") from None
     for encoding in ENCODINGS:
         try:
-            return raw.decode(encoding)
+            return codecs.getincrementaldecoder(encoding)().decode(raw, final=final)
         except UnicodeDecodeError:
             continue
     raise SegmentationError("the file is not readable text")  # latin-1 decodes anything
+
+
+def _binary_check(raw: bytes, name: str) -> None:
+    if b"\x00" in raw[:4096] and text_encoding(raw) is None:
+        raise SegmentationError(f"{name} is not a CSV file (it contains binary data)")
+
+
+def duplicate_column_check(columns: Iterable[object], name: str) -> None:
+    """Refuse two columns of one name (after trimming), naming it, rather than let pandas
+    rename the second (``customer_id.1``) and offer it as a feature."""
+    seen = Counter(str(c).strip() for c in columns)
+    twice = [c for c, n in seen.items() if n > 1]
+    if twice:
+        both = "both" if seen[twice[0]] == 2 else f"all {seen[twice[0]]}"
+        raise SegmentationError(
+            f"{name} has columns with the same name: two columns are {both} called {twice[0]}: "
+            "rename one and upload again"
+        )
 
 
 def read_csv_bytes(raw: bytes, *, name: str = "the file") -> pd.DataFrame:
@@ -37,25 +88,79 @@ def read_csv_bytes(raw: bytes, *, name: str = "the file") -> pd.DataFrame:
     """
     if not raw.strip():
         raise SegmentationError(f"{name} is empty")
-    if b"\x00" in raw[:4096]:
-        raise SegmentationError(f"{name} is not a CSV file (it contains binary data)")
+    _binary_check(raw, name)
     text = decode_text(raw)
+    if not text.strip():
+        raise SegmentationError(f"{name} is empty")
     delimiter = _delimiter(text)
+    header = _header(text, delimiter)
+    duplicate_column_check(header, name)
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SegmentationError(f"{name} is not a readable CSV file: {exc}") from None
+    except pd.errors.EmptyDataError:
+        raise SegmentationError(f"{name} is empty") from None
+    except pd.errors.ParserError:
+        raise SegmentationError(_ragged_message(text, delimiter, name)) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty or len(frame.columns) < 2:
         raise SegmentationError(
             f"{name} has no data rows, or only one column: a customer table needs an id column "
             "and at least one numeric column"
         )
-    if len(set(frame.columns)) != len(frame.columns):
-        raise SegmentationError(f"{name} has two columns with the same name")
+    duplicate_column_check(frame.columns, name)
     return frame.replace({"": pd.NA})
+
+
+def _rows(text: str, delimiter: str) -> Iterable[list[str]]:
+    return csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+
+
+def _header(text: str, delimiter: str) -> list[str]:
+    # pandas skips blank lines before the header, and so does this
+    return [cell.strip() for cell in next((row for row in _rows(text, delimiter) if row), [])]
+
+
+def _ragged_message(text: str, delimiter: str, name: str) -> str:
+    """Which lines have more fields than the header, in words; pandas' own message names its
+    tokenizer ("C error") and, with quoted line breaks, may count lines differently."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    width, ragged = 0, []
+    try:
+        for row in reader:
+            if not row:
+                continue
+            if not width:
+                width = len(row)
+            elif len(row) > width:
+                ragged.append((reader.line_num, len(row)))
+                if len(ragged) > RAGGED_LINES_NAMED:
+                    break
+    except csv.Error:
+        return (
+            f"{name} could not be read as CSV near line {reader.line_num}: check the quotes on "
+            "that line and upload again"
+        )
+    if not ragged:
+        return (
+            f"{name} could not be read as CSV: check that every line has as many fields as the "
+            "header and that every quote is closed, then upload again"
+        )
+    line, fields = ragged[0]
+    message = (
+        f"{name} has a ragged row: line {line} has {fields} fields where the header has {width}: "
+        "fix or remove that line and upload again"
+    )
+    if len(ragged) > 1:
+        others = [str(n) for n, _ in ragged[1:RAGGED_LINES_NAMED]]
+        more = " and more" if len(ragged) > RAGGED_LINES_NAMED else ""
+        message += (
+            f" (line {others[0]} too)"
+            if len(others) == 1 and not more
+            else (f" (lines {', '.join(others)}{more} too)")
+        )
+    return message
 
 
 def _delimiter(text: str) -> str:
@@ -85,20 +190,15 @@ def screen_input(
     if kind == "xlsx":
         check_workbook(raw, limits, label=name)
         return None
-    if b"\x00" in raw[:4096]:
-        raise SegmentationError(f"{name} is not a CSV file (it contains binary data)")
-    sample = raw[:SNIFF_BYTES]
+    _binary_check(raw, name)
+    text = decode_text(raw[:SNIFF_BYTES], final=len(raw) <= SNIFF_BYTES)
     if len(raw) > SNIFF_BYTES:
-        # whole lines only, so no character is cut in two
-        sample = sample[: sample.rfind(b"\n") + 1]
-    text = decode_text(sample)
-    rows = csv.reader(io.StringIO(text), delimiter=_delimiter(text), skipinitialspace=True)
-    # pandas skips blank lines before the header; a header cut off by the sample says nothing
-    header = next((row for row in rows if row), [])
-    columns = [cell.strip() for cell in header]
+        text = text[: text.rfind("\n") + 1]  # whole lines only: a header cut off says nothing
+    columns = _header(text, _delimiter(text))
     if not any(columns):
         return None
     limits.check_shape(1, len(columns), label=name)
+    duplicate_column_check(columns, name)
     return columns
 
 
@@ -172,8 +272,7 @@ def read_input(
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty or len(frame.columns) < 2:
         raise SegmentationError(f"{label} has no data rows, or only one column")
-    if len(set(frame.columns)) != len(frame.columns):
-        raise SegmentationError(f"{label} has two columns with the same name")
+    duplicate_column_check(frame.columns, label)
     # Text cells that are blank are missing, as in a CSV.
     for column in frame.columns:
         if frame[column].dtype == object:
@@ -206,6 +305,7 @@ def _parquet_columns(raw: bytes, label: str, limits: InputLimits) -> list[str]:
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise SegmentationError(f"{label} is not a readable Parquet file: {exc}") from None
     limits.check_shape(rows + 1, len(names), label=label)
+    duplicate_column_check(names, label)
     return [str(n).strip() for n in names]
 
 
@@ -241,6 +341,10 @@ def _read_excel(raw: bytes, label: str) -> pd.DataFrame:
         frame = pd.read_excel(io.BytesIO(raw), sheet_name=0, engine="openpyxl")
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise SegmentationError(f"{label} is not a readable Excel (.xlsx) file: {exc}") from None
+    if any(re.fullmatch(r".+\.\d+", str(c)) for c in frame.columns):
+        # pandas renamed a repeated header ("customer_id.1"): read the header as written
+        header = pd.read_excel(io.BytesIO(raw), sheet_name=0, engine="openpyxl", header=None, nrows=1)
+        duplicate_column_check(header.iloc[0].dropna().tolist() if len(header) else [], label)
     # pandas turns a column of whole numbers with a blank cell into floats (17 -> 17.0); Excel
     # shows 17, and a CSV export of the sheet says 17: keep such columns whole (nullable).
     for column in frame.columns:

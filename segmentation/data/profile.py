@@ -147,7 +147,7 @@ def profile_table(frame: pd.DataFrame, id_column: str) -> TableProfile:
     ids = id_text(frame[id_column]).dropna()
     counts = ids.value_counts()
     repeated = counts[counts > 1]
-    customers = int(len(counts))
+    customers = len(counts)
     rows_in_repeats = int(repeated.sum())
     dates = [c for c, k in kinds.items() if k == "date"]
     timestamp = _first_named(dates, TIMESTAMP_NAMES)
@@ -164,7 +164,7 @@ def profile_table(frame: pd.DataFrame, id_column: str) -> TableProfile:
         kind="events" if events else "customers",
         reason=_reason(id_column, len(ids), customers, repeated, timestamp, events),
         customers=customers,
-        duplicate_ids=int(len(repeated)),
+        duplicate_ids=len(repeated),
         duplicate_examples=examples,
         columns=columns,
     )
