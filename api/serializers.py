@@ -67,10 +67,12 @@ class DatasetSerializer(serializers.ModelSerializer):
             "row_count",
             "id_column",
             "schema",
+            "profile",
             "status",
             "error",
             "uploaded_at",
         ]
+        read_only_fields = ["profile"]
         extra_kwargs = {
             "status": {"help_text": "checking (a worker is reading the file), ready, or rejected."},
             "row_count": {"help_text": "0 until the file is checked."},

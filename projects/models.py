@@ -8,6 +8,7 @@ from django.db import models
 
 from segmentation import id_text, read_input
 from segmentation.data.limits import InputLimits
+from segmentation.data.profile import TableProfile
 
 
 class Client(models.Model):
@@ -77,6 +78,12 @@ class Dataset(models.Model):
     row_count = models.PositiveIntegerField()
     id_column = models.CharField(max_length=255)
     schema = models.JSONField(help_text="Each column with its inferred kind and count of missing cells.")
+    profile = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The table as the upload read it: each column's kind, missing share, distinct "
+        "values, examples and suggested role, and whether it is a customer table or an event log.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -109,6 +116,22 @@ class Dataset(models.Model):
         if self.id_column in frame.columns:
             frame[self.id_column] = id_text(frame[self.id_column])
         return frame
+
+    @property
+    def table_profile(self) -> TableProfile | None:
+        """The upload's profile, typed; None for a dataset checked before profiles were kept."""
+        return TableProfile.from_dict(self.profile) if self.profile else None
+
+    @property
+    def is_event_log(self) -> bool:
+        profile = self.table_profile
+        return profile is not None and profile.is_events
+
+    @property
+    def size_sentence(self) -> str:
+        """ "69,659 events from 23,570 customers", "800 customers" or, unprofiled, "800 rows"."""
+        profile = self.table_profile
+        return profile.sentence if profile else f"{self.row_count:,} rows"
 
     @property
     def columns(self) -> list[str]:

@@ -29,6 +29,7 @@ from projects import access
 from projects.models import Dataset, Project, upload_limits
 from segmentation import SegmentationError, read_input
 from segmentation.data.io import SUPPORTED_SUFFIXES, screen_input
+from segmentation.data.profile import TableProfile, profile_table
 from segplatform.celery import app as celery_app
 from segplatform.errors import ApplicationError
 
@@ -50,6 +51,7 @@ class Inspection:
     frame: pd.DataFrame
     id_column: str
     schema: list[dict[str, Any]]
+    profile: TableProfile
 
 
 def upload_size_check(name: str, size: int) -> None:
@@ -77,8 +79,9 @@ def dataset_upload(
 
     Accepts CSV (.csv, .txt, .tsv), Parquet and XLSX; the stored bytes are the upload's.
     Refuses, with a message naming the problem: a file of another kind, an empty file, one past
-    the size or stream limits, a table without the chosen id column, or one without any numeric
-    column to cluster on. A file up to ``DATASET_INLINE_CHECK_BYTES`` (or any, with
+    the size or stream limits, a table without the chosen id column, one without any numeric
+    column to cluster on, or a customer table whose ids repeat (a log's ids repeat by nature:
+    the table's profile tells the two apart and is kept on the dataset). A file up to ``DATASET_INLINE_CHECK_BYTES`` (or any, with
     ``inline=True``, as the command line asks) is read here and returned ready; a larger one is
     screened, returned ``checking`` and read on a worker, which may still reject it.
     """
@@ -106,6 +109,7 @@ def dataset_upload(
         dataset.row_count = len(inspection.frame)
         dataset.id_column = inspection.id_column
         dataset.schema = inspection.schema
+        dataset.profile = inspection.profile.as_dict()
     else:
         _screen(content, name=name, id_column=id_column)
         dataset.status = Dataset.Status.CHECKING
@@ -154,7 +158,26 @@ def dataset_read(content: bytes, *, name: str, id_column: str | None) -> Inspect
             "segmentation needs at least one column of numbers",
             field="file",
         )
-    return Inspection(frame=frame, id_column=id_column, schema=schema)
+    profile = profile_table(frame, id_column)
+    if not profile.is_events and profile.duplicate_ids:
+        raise _duplicate_ids(name, profile)
+    return Inspection(frame=frame, id_column=id_column, schema=schema, profile=profile)
+
+
+def _duplicate_ids(name: str, profile: TableProfile) -> ApplicationError:
+    examples = ", ".join(
+        f"'{value}' {'twice' if times == 2 else f'{times} times'}"
+        for value, times in profile.duplicate_examples
+    )
+    count = profile.duplicate_ids
+    return ApplicationError(
+        f"'{name}' is a customer table whose ids repeat: {count:,} "
+        f"{'id appears' if count == 1 else 'ids appear'} more than once in '{profile.id_column}' "
+        f"(such as {examples}), and a customer table needs one row per customer. Remove or merge "
+        "the duplicate rows and upload again; if the file is a transaction log (one row per "
+        "event), it needs a column with each event's date.",
+        field="file",
+    )
 
 
 def _dataset_store(
@@ -183,6 +206,7 @@ def _dataset_store(
                 "sha256": dataset.sha256,
                 "rows": dataset.row_count,
                 "status": dataset.status,
+                **({"table": inspection.profile.kind} if inspection is not None else {}),
             },
         )
         if inspection is None:
@@ -211,6 +235,7 @@ def dataset_inspect(*, dataset_id: int) -> Dataset:
                 row_count=len(inspection.frame),
                 id_column=inspection.id_column,
                 schema=inspection.schema,
+                profile=inspection.profile.as_dict(),
             )
             if claimed:
                 dataset.refresh_from_db()
@@ -220,7 +245,7 @@ def dataset_inspect(*, dataset_id: int) -> Dataset:
                     actor_name="worker",
                     project=dataset.project,
                     obj=dataset,
-                    details={"rows": dataset.row_count},
+                    details={"rows": dataset.row_count, "table": inspection.profile.kind},
                 )
     except ApplicationError as exc:
         _reject(dataset, exc.message)

@@ -22,6 +22,8 @@ from segmentation.clustering.algorithms import ALGORITHMS
 from segmentation.clustering.sweep import default_algorithms
 from segmentation.spec import FEATURE_GROUPS, MAX_STABILITY_RESAMPLES, TRANSFORMS
 
+from .run_defaults import SINGLE_COLUMN_KEYS, profile_initials
+
 # Keys of a customer table's own columns, and of a transaction log's; the other kind's are dropped.
 CUSTOMER_KEYS = ("numeric_columns", "categorical_columns", "ordinal_columns", "date_columns", "transforms")
 LOG_KEYS = (
@@ -192,23 +194,24 @@ class RunForm(forms.Form):
             if hasattr(self.data, "setlist"):  # a column left at z-score posts an empty choice
                 self.data.setlist("transforms", [t for t in self.data.getlist("transforms") if t])
         self.dataset = dataset
-        columns = [c for c in dataset.columns if c != dataset.id_column]
+        profile = dataset.table_profile
+        # Order numbers and other ids are no feature: the profile keeps them out of every role.
+        ids = set(profile.with_kind("id")) if profile else set()
+        columns = [c for c in dataset.columns if c != dataset.id_column and c not in ids]
         numeric = set(dataset.numeric_columns)
         for key in (*ROLE_KEYS, *AUDIT_KEYS):
             self.fields[key].choices = [(c, c) for c in columns]
             self.fields[key].widget = forms.CheckboxSelectMultiple(choices=self.fields[key].choices)
         self.fields["numeric_columns"].initial = [c for c in columns if c in numeric]
         blank = [("", "—")]
-        for key in (
-            "timestamp_column",
-            "amount_column",
-            "quantity_column",
-            "unit_price_column",
-            "category_column",
-        ):
+        for key in SINGLE_COLUMN_KEYS:
             self.fields[key].choices = blank + [(c, c) for c in columns]
         self.fields["transforms"].choices = [(f"{c}:{t}", f"{c}: {t}") for c in columns for t in TRANSFORMS]
-        self.fields["k_max"].initial = max(MIN_CLUSTERS, min(6, dataset.row_count - 1))
+        customers = profile.customers if profile else dataset.row_count
+        self.fields["k_max"].initial = max(MIN_CLUSTERS, min(6, customers - 1))
+        if profile is not None:
+            for key, value in profile_initials(profile, columns=columns, numeric=numeric).items():
+                self.fields[key].initial = value
         self.json_mode = bool(self.data.get("edit_mode") == "json") if self.is_bound else False
 
     # -- what the template draws -------------------------------------------------------------
@@ -217,7 +220,12 @@ class RunForm(forms.Form):
         """One row per column with a tick box per role: the column-roles grid."""
         chosen = {key: set(self._value(key)) for key in (*ROLE_KEYS, *AUDIT_KEYS)}
         transforms = dict(t.split(":", 1) for t in self._value("transforms"))
-        kinds = {c["name"]: c["kind"] for c in self.dataset.schema}
+        profile = self.dataset.table_profile
+        kinds = (
+            {c.name: c.kind for c in profile.columns}
+            if profile
+            else {c["name"]: c["kind"] for c in self.dataset.schema}
+        )
         return [
             {
                 "column": column,
@@ -334,7 +342,10 @@ def spec_summary(spec: SegmentationSpec, dataset: Dataset) -> list[str]:
     lines = []
     if spec.is_transactions:
         groups = ", ".join(spec.features) if spec.features else "every feature group the log supports"
-        lines.append(f"One row per event of {dataset.name}, by {spec.timestamp_column}; features: {groups}.")
+        lines.append(
+            f"One row per event of {dataset.name} ({dataset.size_sentence}), by {spec.timestamp_column}; "
+            f"features: {groups}."
+        )
         if spec.as_of:
             lines.append(f"Only events before {spec.as_of} count.")
     else:

@@ -74,9 +74,12 @@ def dataset_upload(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             if dataset.is_ready:
-                messages.success(
-                    request, f"Uploaded {dataset.name}: {dataset.row_count} rows, encrypted at rest."
+                what = (
+                    f"a transaction log, {dataset.size_sentence}"
+                    if dataset.is_event_log
+                    else f"{dataset.row_count} rows"
                 )
+                messages.success(request, f"Uploaded {dataset.name}: {what}, encrypted at rest.")
                 target = f"{reverse('runs:run_new', kwargs={'pk': project.pk})}?dataset={dataset.pk}"
                 if not dataset.privacy_review.is_confirmed:  # personal data found: review it first
                     target = reverse("governance:privacy_review", kwargs={"pk": dataset.pk})
