@@ -173,7 +173,8 @@ def _duplicate_ids(name: str, profile: TableProfile) -> ApplicationError:
     return ApplicationError(
         f"'{name}' is a customer table whose ids repeat: {count:,} "
         f"{'id appears' if count == 1 else 'ids appear'} more than once in '{profile.id_column}' "
-        f"(such as {examples}), and a customer table needs one row per customer. Remove or merge "
+        f"({'' if count == 1 else 'such as '}{examples}), and a customer table needs one row per "
+        "customer. Remove or merge "
         "the duplicate rows and upload again; if the file is a transaction log (one row per "
         "event), it needs a column with each event's date.",
         field="file",
