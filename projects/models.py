@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 from django.conf import settings
 from django.db import models
@@ -119,8 +121,13 @@ class Dataset(models.Model):
 
     @property
     def table_profile(self) -> TableProfile | None:
-        """The upload's profile, typed; None for a dataset checked before profiles were kept."""
-        return TableProfile.from_dict(self.profile) if self.profile else None
+        """The upload's profile, typed; None for a dataset checked before profiles were kept.
+        Columns the privacy review dropped are left out, as they are from the stored table."""
+        if not self.profile:
+            return None
+        profile = TableProfile.from_dict(self.profile)
+        kept = set(self.columns)
+        return replace(profile, columns=[c for c in profile.columns if c.name in kept])
 
     @property
     def is_event_log(self) -> bool:

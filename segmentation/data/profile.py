@@ -65,7 +65,8 @@ OUTCOME_NAMES = _words(
 
 @dataclass(frozen=True)
 class ColumnProfile:
-    """One column as the upload reads it; ``examples`` is empty for a column holding PII."""
+    """One column as the upload reads it; ``examples`` is empty for the id column and for a
+    column holding other personal data (``pii`` names its kind)."""
 
     name: str
     kind: str
@@ -270,7 +271,9 @@ def _column(
 ) -> ColumnProfile:
     missing = float(cells.isna().mean()) if len(cells) else 0.0
     filled = cells.dropna()
-    examples = [] if pii else [str(v) for v in pd.unique(filled.head(EXAMPLE_SCAN))[:3]]
+    # Customer ids are personal data too (pseudonymised by the privacy review): never shown.
+    shown = pii is None and name != id_column
+    examples = [str(v) for v in pd.unique(filled.head(EXAMPLE_SCAN))[:3]] if shown else []
     # A yes/no flag is a category to the engine; a 0/1 one is a number.
     numeric_flag = kind == "flag" and bool(coerce_numeric(filled.head(EXAMPLE_SCAN)).notna().all())
     return ColumnProfile(

@@ -34,6 +34,7 @@ def test_a_customer_table_is_one_row_per_customer_with_numbers_as_features_and_r
     assert profile.sentence == "300 customers"
     columns = {c.name: c for c in profile.columns}
     assert (columns["customer_id"].kind, columns["customer_id"].role) == ("id", "id")
+    assert columns["customer_id"].examples == []  # ids are personal data: never shown
     assert (columns["region"].kind, columns["region"].role, columns["region"].distinct) == (
         "category",
         "categorical",
