@@ -55,12 +55,13 @@ QUANTITY_NAMES = _words(r"qty|quantity|units|items|count")
 TIMESTAMP_NAMES = _words(r"date|time|timestamp|created|^ts$|_at$|when")
 CATEGORY_NAMES = _words(r"categor|department|product_?(type|group|family|line)|^family$|^class$")
 PROTECTED_NAMES = _words(
-    r"gender|^sex$|^age$|age_?(band|group|years)|race|ethnic|religio|disab|marital|nationality"
-    r"|pregnan|orientation"
+    r"gender|(^|_)sex($|_)|(^|_)age($|_)|(^|_)race($|_)|ethnic|religio|disabilit|marital"
+    r"|nationality|pregnan|sexual_orientation"
 )
-OUTCOME_NAMES = _words(
-    r"churn|convert|outcome|target|label|respon|retain|renew|cancel|attrit|ltv|clv|lifetime_?value"
-)
+# Flags and categories named like an outcome; a number only when it is plainly a future value
+# (a count of past cancellations is a feature, a churn flag an outcome).
+OUTCOME_NAMES = _words(r"churn|convert|outcome|target|label|respond|retained|renewed|cancelled|attrit")
+OUTCOME_NUMBERS = _words(r"(^|_)(ltv|clv)($|_)|lifetime_value|(^|_)next_|_next($|_)")
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,9 @@ def _role(name: str, kind: str, is_id: bool, pii: str | None, *, numeric_flag: b
         return "protected-candidate"
     if pii or kind in ("id", "text"):
         return "ignore"
-    if OUTCOME_NAMES.search(name) and kind in ("flag", "number", "category"):
+    if (OUTCOME_NAMES.search(name) and kind in ("flag", "category")) or (
+        kind == "number" and OUTCOME_NUMBERS.search(name)
+    ):
         return "outcome-candidate"
     if kind == "date":
         return "timestamp"
