@@ -82,6 +82,7 @@ def test_a_consultant_goes_from_login_to_a_downloaded_deck(
     # A second run, agglomerative only with fewer segments, compared side by side with the first.
     first_run = page.url
     page.goto(f"/projects/{project.pk}/runs/new/")
+    page.uncheck("input[name=categorical_columns][value=region]")
     page.fill("#id_k_max", "3")
     page.fill("#id_random_state", "1")
     for name in ("kmeans", "gmm", "hdbscan"):
