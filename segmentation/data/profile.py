@@ -10,7 +10,7 @@ table of a few hundred thousand rows is profiled in well under a second per colu
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -183,15 +183,14 @@ def _log_suggestions(profile: TableProfile, timestamp: str | None) -> TableProfi
     quantity = quantities[0] if quantities else None
     unit_price = unit_prices[0] if unit_prices and amount is None else None
     categories = profile.with_role("categorical")
-    return TableProfile(
-        **{
-            **{f: getattr(profile, f) for f in TableProfile.__dataclass_fields__},
-            "timestamp_column": timestamp,
-            "amount_column": amount,
-            "quantity_column": quantity if amount is None and unit_price else None,
-            "unit_price_column": unit_price,
-            "category_column": _first_named(categories, CATEGORY_NAMES, fallback=False),
-        }
+    return replace(
+        profile,
+        timestamp_column=timestamp,
+        amount_column=amount,
+        # without an amount, the engine multiplies quantity by unit price
+        quantity_column=quantity if amount is None and unit_price else None,
+        unit_price_column=unit_price,
+        category_column=_first_named(categories, CATEGORY_NAMES, fallback=False),
     )
 
 
@@ -206,7 +205,7 @@ def _reason(
     why = (
         "no column holds dates, so it is not an event log"
         if timestamp is None
-        else "too few repeat to be an event log"
+        else "too few rows share an id for an event log"
     )
     return (
         f"{len(repeated):,} {id_column} values repeat (such as '{example}', {times} times), but {why}: "
