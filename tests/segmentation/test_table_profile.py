@@ -153,3 +153,28 @@ def test_two_columns_of_one_name_are_refused_by_name_never_renamed(name, raw):
     for read in (read_input, screen_input):
         with pytest.raises(SegmentationError, match=expected):
             read(raw, name)
+
+
+def test_a_log_without_an_amount_suggests_quantity_times_unit_price_and_ignores_its_codes():
+    lines = [
+        (
+            f"5{36365 + i // 3}",
+            f"{85123 + i % 7}",
+            str(1 + i % 5),
+            f"12/{1 + i % 28:02d}/2010 08:26",
+            "2.55",
+            f"{17850 + i % 9}",
+        )
+        for i in range(90)
+    ]
+    frame = pd.DataFrame(
+        lines, columns=["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"]
+    )
+
+    profile = profile_table(frame, "CustomerID")
+
+    assert profile.kind == "events" and profile.customers == 9
+    assert (profile.timestamp_column, profile.amount_column) == ("InvoiceDate", None)
+    assert (profile.quantity_column, profile.unit_price_column) == ("Quantity", "UnitPrice")
+    roles = {c.name: c.role for c in profile.columns}
+    assert roles["InvoiceNo"] == roles["StockCode"] == "ignore"
