@@ -33,7 +33,7 @@ def stored_files() -> set[Path]:
 
 
 def repeated_ids() -> tuple[bytes, str]:
-    raw, frame = upload_csv(60, seed=9)
+    _, frame = upload_csv(60, seed=9)
     doubled = pd.concat([frame, frame.iloc[[5, 5, 11]]], ignore_index=True)
     return doubled.to_csv(index=False).encode(), str(frame.loc[5, "customer_id"])
 
