@@ -269,6 +269,10 @@ class VersionDiffSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Adjusted Rand index of the labels on the same data; null for different data.",
     )
+    renamed = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Segments a consultant renamed, in either version: version, segment, old and new name.",
+    )
 
 
 class VersionTransitionSerializer(serializers.Serializer):
