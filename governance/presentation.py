@@ -135,6 +135,15 @@ def project_columns(project: Project) -> list[str]:
     return list(seen)
 
 
+def project_presentation_rows(project: Project) -> list[dict[str, str]]:
+    """Each labelable column with its label (blank: none) and the words it reads as without one."""
+    labels = column_labels(project)
+    return [
+        {"column": column, "label": labels.get(column, ""), "default": column_label(column)}
+        for column in project_columns(project)
+    ]
+
+
 # -- writes ---------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ app_name = "governance"
 urlpatterns = [
     path("datasets/<int:pk>/privacy/", views.privacy_review, name="privacy_review"),
     path("projects/<int:pk>/", views.project_governance, name="project"),
+    path("projects/<int:pk>/presentation/", views.project_presentation, name="project_presentation"),
     re_path(
         r"^projects/(?P<pk>\d+)/audit\.(?P<fmt>csv|pdf)$", views.audit_trail_download, name="audit_trail"
     ),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.export import audit_trail_export
 from projects import access
 from projects.models import Dataset, Project
+from projects.services import project_industry_set
 from segmentation.protection.pii import ACTIONS, LABELS
 from segplatform.errors import ApplicationError
 
@@ -22,7 +23,7 @@ from .erasure import customer_erase
 from .lifecycle import version_actions, version_authors, version_status, version_transition
 from .models import PrivacyReview, SegmentVersion, VersionStatusChange
 from .pii_review import policy_for, privacy_review_confirm
-from .presentation import presented_segments, segment_names_set
+from .presentation import column_labels_set, presented_segments, segment_names_set
 
 
 @login_required
@@ -271,3 +272,27 @@ def version_dp_release(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Released a differentially private profile (ε={release.epsilon:g}).")
     return redirect("governance:version_detail", pk=version.pk)
+
+
+@login_required
+@require_POST
+def project_presentation(request: HttpRequest, pk: int) -> HttpResponse:
+    """The project page's small form: the industry (administrators) and the columns' labels."""
+    project = get_object_or_404(Project, pk=pk)
+    role = access.require(request.user, project, "view")
+    industry = request.POST.get("industry")
+    labels = {
+        request.POST[key]: request.POST.get(f"label_{key.removeprefix('column_')}", "")
+        for key in request.POST
+        if key.startswith("column_")
+    }
+    try:
+        if industry is not None and industry != project.industry:
+            project_industry_set(project=project, industry=industry, user=request.user, request=request)
+        if labels and access.allowed(role, "label_columns"):
+            column_labels_set(project=project, labels=labels, user=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Saved: the next runs and the draft documents use these words.")
+    return redirect(reverse("runs:project", kwargs={"pk": project.pk}) + "#presentation")
