@@ -287,10 +287,10 @@ def project_presentation(request: HttpRequest, pk: int) -> HttpResponse:
         if key.startswith("column_")
     }
     try:
-        if industry is not None and industry != project.industry:
-            project_industry_set(project=project, industry=industry, user=request.user, request=request)
         if labels and access.allowed(role, "label_columns"):
             column_labels_set(project=project, labels=labels, user=request.user, request=request)
+        if industry is not None and industry != project.industry:
+            project_industry_set(project=project, industry=industry, user=request.user, request=request)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
