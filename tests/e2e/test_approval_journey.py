@@ -52,6 +52,9 @@ def test_a_renamed_version_is_approved_and_its_pack_carries_the_new_name(
     ada.page.click("button:has-text('Invite')")
     ada.page.wait_for_selector("text=rita joined the project as Reviewer")
     _shot(ada, "01-reviewer-added")
+    ada.page.goto(f"/projects/{project.pk}/")
+    assert ada.page.locator("#id_industry").input_value() == project.industry
+    ada.page.locator("#presentation").screenshot(path=str(SCREENS / "approval-admin-00-project-words.png"))
 
     # The consultant renames the first segment on the version page, then submits.
     me = open_session("consultant")

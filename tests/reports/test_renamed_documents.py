@@ -44,7 +44,9 @@ def test_the_draft_deck_and_report_carry_the_new_name_and_the_column_label(
     with django_capture_on_commit_callbacks(execute=True):
         segment_names_set(
             version=version,
-            segments=[{"segment": first.segment, "name": "Weekend regulars", "actions": ["Call on Saturdays"]}],
+            segments=[
+                {"segment": first.segment, "name": "Weekend regulars", "actions": ["Call on Saturdays"]}
+            ],
             user=consultant,
         )
     with django_capture_on_commit_callbacks(execute=True):
