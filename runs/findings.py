@@ -78,7 +78,9 @@ def bias_attributes(
             for group in groups:
                 row = cell.get((segment, group))
                 composition = float(row["share_of_segment"]) if row else 0.0
-                gap = abs(composition - overall[group])
+                # The largest over-representation: with two groups it mirrors the largest
+                # under-representation, and "make up 32% against 16% overall" reads plainly.
+                gap = composition - overall[group]
                 if widest is None or gap > widest[0]:
                     widest = (gap, segment, group)
                 shares.append(
@@ -178,9 +180,9 @@ def _test_text(outcome: Outcome) -> str:
         return "No test was run: fewer than two segments or a single outcome value."
     statistic = "χ²" if outcome.test == "chi_square" else "H"
     effect = EFFECT_NAMES.get(outcome.effect_size_name, outcome.effect_size_name)
-    verdict = "too large to be chance" if outcome.p_value < 0.05 else "may be chance"
+    verdict = "a difference too large to be chance" if outcome.p_value < 0.05 else "a difference that may be chance"
     return (
         f"{TEST_NAMES.get(outcome.test, outcome.test).capitalize()}: {statistic} = "
-        f"{outcome.statistic:.1f}, {_p_value(outcome.p_value)} (the difference {verdict}); "
+        f"{outcome.statistic:.1f}, {_p_value(outcome.p_value)} ({verdict}); "
         f"effect size {effect} = {format_number(outcome.effect_size)}."
     )
