@@ -66,7 +66,14 @@ def _machine(vendor: str) -> dict[str, object]:
     cpu = ""
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line), "")
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo.read_text().splitlines()
+                if "model name" in line
+            ),
+            "",
+        )
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "platform": platform.machine(),
@@ -84,11 +91,19 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
     from projects import services
     from runs import services as run_services
-    from tests.projects.telco import TELCO_CATEGORICAL, TELCO_NUMERIC, TELCO_OUTCOME, TELCO_PROTECTED, telco_csv
+    from tests.projects.telco import (
+        TELCO_CATEGORICAL,
+        TELCO_NUMERIC,
+        TELCO_OUTCOME,
+        TELCO_PROTECTED,
+        telco_csv,
+    )
 
     password = "bench-password-123"
     user = get_user_model().objects.create_user("bench", password=password)
-    project = services.project_create(client=services.client_get_or_create(name="Bench"), name="Bench", user=user)
+    project = services.project_create(
+        client=services.client_get_or_create(name="Bench"), name="Bench", user=user
+    )
     raw, _ = telco_csv(args.rows, seed=3)
     dataset = run_services.dataset_upload(
         project=project, name="telco.csv", content=raw, id_column="customer_id", user=user

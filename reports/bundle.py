@@ -64,6 +64,11 @@ def deliverables_bundle(*, version: SegmentVersion, user: Any, request: HttpRequ
         project=version.project,
         obj=version,
         request=request,
-        details={"kind": BUNDLE, "version": version.label, "files": sorted(files), "left_out": sorted(left_out)},
+        details={
+            "kind": BUNDLE,
+            "version": version.label,
+            "files": sorted(files),
+            "left_out": sorted(left_out),
+        },
     )
     return bundle

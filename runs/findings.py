@@ -28,6 +28,10 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
+def _two_decimals(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 def _p_value(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
@@ -98,8 +102,8 @@ def bias_attributes(
                     "label": _segment_label(segment, names),
                     "customers": customers,
                     "shares": shares,
-                    "parity_difference": format_number(first.get("demographic_parity_difference")),
-                    "parity_ratio": format_number(first.get("demographic_parity_ratio")),
+                    "parity_difference": _two_decimals(first.get("demographic_parity_difference")),
+                    "parity_ratio": _two_decimals(first.get("demographic_parity_ratio")),
                 }
             )
         proxy = proxies.get(attribute) or {}
@@ -109,7 +113,9 @@ def bias_attributes(
                 "slug": _slug(attribute),
                 "groups": groups,
                 "total": total,
-                "overall": [{"group": g, "share": percent(overall[g]), "customers": sizes[g]} for g in groups],
+                "overall": [
+                    {"group": g, "share": percent(overall[g]), "customers": sizes[g]} for g in groups
+                ],
                 "segments": table,
                 "headline": _disparity(attribute, widest, cell, overall, names),
                 "flags": sum(1 for r in mine if r["four_fifths_flag"]),
@@ -180,7 +186,9 @@ def _test_text(outcome: Outcome) -> str:
         return "No test was run: fewer than two segments or a single outcome value."
     statistic = "χ²" if outcome.test == "chi_square" else "H"
     effect = EFFECT_NAMES.get(outcome.effect_size_name, outcome.effect_size_name)
-    verdict = "a difference too large to be chance" if outcome.p_value < 0.05 else "a difference that may be chance"
+    verdict = (
+        "a difference too large to be chance" if outcome.p_value < 0.05 else "a difference that may be chance"
+    )
     return (
         f"{TEST_NAMES.get(outcome.test, outcome.test).capitalize()}: {statistic} = "
         f"{outcome.statistic:.1f}, {_p_value(outcome.p_value)} ({verdict}); "

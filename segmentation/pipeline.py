@@ -151,8 +151,7 @@ def segment(
         metrics["rules"] = {**rules_json(rules), "sql_case": rules_sql(rules)}
     if outcomes is not None:
         metrics["outcomes"] = [
-            outcome_association(labels, outcome_values(outcomes[c]), name=str(c))
-            for c in outcomes.columns
+            outcome_association(labels, outcome_values(outcomes[c]), name=str(c)) for c in outcomes.columns
         ]
     progress("done", 1.0)
     label_frame = pd.DataFrame({"customer_id": ids.to_numpy(), "segment": labels})

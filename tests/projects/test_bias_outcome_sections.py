@@ -97,7 +97,10 @@ def test_the_shares_shown_are_fairlearns_selection_rates_and_the_crosstab(telco_
             assert _percent(shown["overall"][group]) == pytest.approx(share, abs=0.0006)
     # The largest disparity in words, with the segment and the overall share.
     headline = re.search(r'id="bias-headline-seniorcitizen"><strong>(.*?)</strong>', page).group(1)  # type: ignore[union-attr]
-    assert re.match(r"Customers with SeniorCitizen = [01] make up [\d.]+% of segment \d.* against [\d.]+% overall\.", headline)
+    assert re.match(
+        r"Customers with SeniorCitizen = [01] make up [\d.]+% of segment \d.* against [\d.]+% overall\.",
+        headline,
+    )
     assert "MetricFrame" in page and "four-fifths rule" in page and "AUC" in page
 
 
