@@ -75,7 +75,7 @@ def _named(raw: bytes, name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, raw, content_type="text/csv")
 
 
-def test_the_shares_shown_are_fairlearns_selection_rates_and_the_crosstab(telco_run):
+def test_the_shares_shown_are_fairlearns_selection_rates_and_churn_rates_come_with_intervals(telco_run):
     page, joined = telco_run
     assert 'id="bias"' in page and "Bias audit" in page
     for attribute in TELCO_PROTECTED:
@@ -103,9 +103,7 @@ def test_the_shares_shown_are_fairlearns_selection_rates_and_the_crosstab(telco_
     )
     assert "MetricFrame" in page and "four-fifths rule" in page and "AUC" in page
 
-
-def test_the_churn_rate_per_segment_comes_with_its_interval_and_test(telco_run):
-    page, joined = telco_run
+    # The outcome section: churn per segment with its Wilson interval and the chi-square test.
     assert 'id="outcomes"' in page
     shown = _cells(page, "outcome-churn")
     churned = (joined["Churn"] == "Yes").astype(int)
@@ -126,3 +124,6 @@ def test_a_run_without_declarations_says_so_and_links_to_the_run_form(finished_r
         assert f'href="{run_form}?dataset={finished_run.dataset_id}"' in text
         assert "run form" in text and "protected_columns" not in text
     assert "No protected attributes were declared" in page
+    version_page = login(consultant).get(reverse("governance:version_detail", args=[finished_run.version.pk]))
+    text = re.search(r'id="bias-none">(.*?)</p>', version_page.content.decode(), re.S).group(1)  # type: ignore[union-attr]
+    assert f'href="{run_form}?dataset={finished_run.dataset_id}"' in text

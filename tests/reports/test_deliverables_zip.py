@@ -51,12 +51,18 @@ def test_the_zip_holds_every_deliverable_and_the_record_export_with_matching_has
     records = read_csv_bytes(archive.read("records.csv"))
     assert list(records.columns) == ["customer_id", "segment", "region"] and len(records) == 300
 
-    event = AuditEvent.objects.filter(action="deliverable.download").latest("id")
+    # the version and results pages link to it
+    url = reverse("reports:version_deliverables_zip", args=[version.pk])
+    assert url == f"/governance/versions/{version.pk}/deliverables.zip"
+    for page, pk in (("governance:version_detail", version.pk), ("runs:run_detail", version.run.pk)):
+        assert f'href="{url}"' in login(consultant).get(reverse(page, args=[pk])).content.decode()
+
+    event = AuditEvent.objects.filter(action="deliverable.download", details__kind="deliverables.zip").get()
     assert event.details["kind"] == "deliverables.zip" and "records.csv" in event.details["files"]
     assert AuditEvent.objects.filter(action="export.records").exists()
 
 
-def test_a_reviewer_gets_the_files_but_not_the_record_export(version, reviewer, login):
+def test_a_reviewer_gets_the_files_but_not_the_record_export(version, reviewer, outsider, login):
     archive = _download(login(reviewer), version)
     manifest = json.loads(archive.read("MANIFEST.json"))
     assert "records.csv" not in archive.namelist() and "records.csv" not in manifest["files"]
@@ -64,16 +70,6 @@ def test_a_reviewer_gets_the_files_but_not_the_record_export(version, reviewer, 
     assert "a reviewer may not export customer records" in manifest["left_out"]["records.csv"]
     assert not AuditEvent.objects.filter(action="export.records").exists()
 
-
-def test_it_refuses_download_from_another_project(version, outsider, login):
+    # and someone from another project gets nothing, not even that the version exists
     response = login(outsider).get(f"/governance/versions/{version.pk}/deliverables.zip")
     assert response.status_code == 404
-
-
-def test_the_version_and_results_pages_link_to_it(version, consultant, login):
-    client = login(consultant)
-    url = reverse("reports:version_deliverables_zip", args=[version.pk])
-    assert url == f"/governance/versions/{version.pk}/deliverables.zip"
-    for page in ("governance:version_detail", "runs:run_detail"):
-        pk = version.pk if page.startswith("governance") else version.run.pk
-        assert f'href="{url}"' in client.get(reverse(page, args=[pk])).content.decode()
