@@ -320,7 +320,10 @@ def _headline(figures: Sequence[FeatureFigure]) -> str:
     ranked = _ranked(figures)
     if not ranked:
         return "close to average on every feature"
-    return f"{ranked[0].label.lower()} {_comparison(ranked[0])}"
+    label = ranked[0].label
+    # "Recency days" reads "recency days" mid-sentence; a client's own "MonthlyCharges" stays as named.
+    label = label if any(c.isupper() for c in label[1:]) else label.lower()
+    return f"{label} {_comparison(ranked[0])}"
 
 
 # -- summary, method, validation -------------------------------------------------------------

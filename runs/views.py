@@ -26,6 +26,7 @@ from segmentation.explain.vocabulary import INDUSTRY_LABELS
 from segplatform.errors import ApplicationError
 
 from . import charts, services
+from .findings import version_findings
 from .forms import UploadForm
 from .run_form import RunForm, spec_summary
 
@@ -172,6 +173,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "cards": charts.segment_cards(version) if version else [],
         "charts": charts.version_charts(version) if version else None,
         "features": version.metrics_view.features if version else [],
+        "findings": version_findings(version) if version else None,
         "other_runs": run.project.runs.filter(version__isnull=False).exclude(pk=run.pk)[:20],
     }
     return render(request, "runs/run_detail.html", context)
