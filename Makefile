@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
+# Test processes side by side (pytest-xdist); a test file stays in one process, with its fixtures.
+TEST_PROCESSES ?= 2
+PARALLEL := --numprocesses=$(TEST_PROCESSES) --dist=loadfile
 
 .PHONY: run test test-fast test-single-machine install lint format bench clean
 
@@ -28,17 +31,17 @@ run: $(RUNTIME)
 
 ## The whole suite. PostgreSQL/Redis tests run when DATABASE_URL/REDIS_URL are set.
 test: $(DEV)
-	VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest
+	VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest $(PARALLEL) --durations=25
 
 ## The suite without slow end-to-end tests.
 test-fast: $(DEV)
-	VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest -m "not slow"
+	VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest $(PARALLEL) -m "not slow"
 
 ## The apps' fast tests on the single-machine defaults (SQLite, the filesystem broker) that `make run`
 ## uses, whatever the environment sets: CI runs the whole suite on PostgreSQL and Redis, then this.
 test-single-machine: $(DEV)
 	env -u DATABASE_URL -u REDIS_URL -u REQUIRE_SERVICES VAR_DIR="$(CURDIR)/var/test-single" \
-		$(BIN)/pytest -m "not slow" tests/accounts tests/audit tests/projects tests/governance tests/api
+		$(BIN)/pytest $(PARALLEL) -m "not slow" tests/accounts tests/audit tests/projects tests/governance tests/api
 
 lint: $(DEV)
 	$(BIN)/ruff check .

@@ -271,6 +271,10 @@ class VersionDiffSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Adjusted Rand index of the labels on the same data; null for different data.",
     )
+    renamed = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Segments a consultant renamed, in either version: version, segment, old and new name.",
+    )
 
 
 class VersionTransitionSerializer(serializers.Serializer):
@@ -281,6 +285,38 @@ class VersionTransitionSerializer(serializers.Serializer):
         max_length=2000,
         help_text="Why: required to reject or retire, optional to submit or approve; kept in the audit trail.",
     )
+
+
+class SegmentNameSerializer(serializers.Serializer):
+    segment = serializers.IntegerField(help_text="The segment's number, as in the version's profile.")
+    # Blank passes here so the service says which segment needs a name.
+    name = serializers.CharField(allow_blank=True, trim_whitespace=True, max_length=200)
+    actions = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, max_length=2000),
+        required=False,
+        help_text="Suggested actions, one text each; left out, the segment keeps its current ones.",
+    )
+
+
+class VersionNamesSerializer(serializers.Serializer):
+    segments = serializers.ListField(child=SegmentNameSerializer(), allow_empty=False)
+
+
+class PresentedSegmentSerializer(serializers.Serializer):
+    segment = serializers.IntegerField()
+    name = serializers.CharField(help_text="The name the client reads.")
+    actions = serializers.ListField(child=serializers.CharField())
+    suggested_name = serializers.CharField(help_text="The name the engine suggested.")
+    suggested_actions = serializers.ListField(child=serializers.CharField())
+    renamed = serializers.BooleanField()
+    edited_by = serializers.CharField(help_text="Who last edited the name or actions; blank if nobody.")
+    edited_at = serializers.DateTimeField(allow_null=True)
+
+
+class VersionNamesResultSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    version_hash = serializers.CharField(help_text="Unchanged by a rename: names are presentation.")
+    segments = PresentedSegmentSerializer(many=True)
 
 
 class VersionStatusChangeSerializer(serializers.Serializer):

@@ -195,6 +195,28 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
         against = get_object_or_404(self.get_queryset(), pk=against_id)
         return Response(version_diff(version=version, against=against))
 
+    @extend_schema(
+        summary="Rename segments and set their actions, while the version is a draft (consultant)",
+        request=s.VersionNamesSerializer,
+        responses={200: s.VersionNamesResultSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    )
+    @action(detail=True, methods=["post"])
+    def names(self, request: Request, pk: str | None = None) -> Response:
+        from governance.presentation import segment_names_set
+
+        version = self.get_object()
+        data = _valid(s.VersionNamesSerializer, request)
+        segments = segment_names_set(
+            version=version, segments=data["segments"], user=request.user, request=request._request
+        )
+        return Response(
+            {
+                "version": version.pk,
+                "version_hash": version.version_hash,
+                "segments": [segment.to_dict() for segment in segments],
+            }
+        )
+
     def _transition(self, request: Request, step: str) -> Response:
         """Take one lifecycle step through the governance service, which holds every rule."""
         from governance.lifecycle import version_transition

@@ -1,5 +1,5 @@
-"""What changed between two versions, for the version page: spec, k and algorithm, centroids,
-and customer migration.
+"""What changed between two versions, for the version page: spec, k and algorithm, segments
+renamed by a consultant, centroids, and customer migration.
 
 The comparison itself is :func:`segmentation.compare.compare_segmentations`; this module finds
 labels both versions can be compared on and shapes the result for the page.
@@ -16,7 +16,7 @@ from segmentation.compare import Comparison, compare_segmentations, scored_label
 from segplatform.errors import ApplicationError
 
 from .models import SegmentVersion
-from .selectors import version_model, version_segmentation, version_stored_labels
+from .selectors import renamed_segments, version_model, version_segmentation, version_stored_labels
 
 Labels = tuple[pd.DataFrame, pd.DataFrame] | None
 
@@ -74,6 +74,7 @@ def version_diff_context(old: SegmentVersion, new: SegmentVersion) -> dict[str, 
             }
             for shift in comparison.centroid_shifts
         ],
+        "renamed_segments": renamed_segments(old, new),
         "migration_note": note,
         "migration": None if comparison.migration is None else comparison.migration.to_dict(),
     }

@@ -201,3 +201,49 @@ class DPRelease(models.Model):
 
     def __str__(self) -> str:
         return f"ε={self.epsilon:g} release of {self.version}"
+
+
+class SegmentPresentation(models.Model):
+    """What a consultant calls one segment of a version, and the actions they suggest for it.
+
+    Presentation only: the version's model, profile and hash stay as the run made them; a segment
+    without a row reads as the engine named it. Editable while the version is a draft.
+    """
+
+    NAME_MAX_LENGTH = 80
+
+    version = models.ForeignKey(SegmentVersion, on_delete=models.CASCADE, related_name="presentations")
+    segment = models.IntegerField(help_text="The segment's number in the version's profile.")
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    actions = models.JSONField(default=list, help_text="Suggested actions, one text each.")
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["version", "segment"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "segment"], name="one_presentation_per_segment"),
+            models.UniqueConstraint(fields=["version", "name"], name="unique_segment_name_in_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} segment {self.segment}: {self.name}"
+
+
+class ColumnLabel(models.Model):
+    """How a project's reader should see a column: ``MonthlyCharges`` as "Monthly bill"."""
+
+    LABEL_MAX_LENGTH = 60
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="column_labels")
+    column = models.CharField(max_length=255)
+    label = models.CharField(max_length=LABEL_MAX_LENGTH)
+
+    class Meta:
+        ordering = ["project", "column"]
+        constraints = [models.UniqueConstraint(fields=["project", "column"], name="one_label_per_column")]
+
+    def __str__(self) -> str:
+        return f"{self.column} → {self.label}"

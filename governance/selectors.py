@@ -17,6 +17,7 @@ from segmentation.compare import Segmentation, scored_labels
 from segplatform.errors import ApplicationError
 
 from .models import SegmentVersion, VersionStatusChange
+from .presentation import presented_profile, presented_segments
 
 # Versions are immutable, so a loaded model stays valid for as long as it is cached.
 _CACHE: OrderedDict[tuple[int, str], Any] = OrderedDict()
@@ -78,10 +79,21 @@ def version_stored_labels(version: SegmentVersion) -> pd.DataFrame | None:
 
 def version_segmentation(version: SegmentVersion, *, labels: pd.DataFrame | None = None) -> Segmentation:
     """The stored version as one side of :func:`segmentation.compare.compare_segmentations`:
-    its profile, spec and metrics as stored, with ``labels`` when the caller has some."""
+    its profile with the segments' presented names, spec and metrics as stored, with ``labels``
+    when the caller has some."""
     return Segmentation(
-        labels=labels, profile=version.profile, spec=version.spec, metrics=version.metrics_view
+        labels=labels, profile=presented_profile(version), spec=version.spec, metrics=version.metrics_view
     )
+
+
+def renamed_segments(*versions: SegmentVersion) -> list[dict[str, Any]]:
+    """Each segment of ``versions`` a consultant renamed: the engine's name and the new one."""
+    return [
+        {"version": version.label, "segment": s.segment, "old": s.suggested_name, "new": s.name}
+        for version in versions
+        for s in presented_segments(version)
+        if s.renamed
+    ]
 
 
 @dataclass(frozen=True)

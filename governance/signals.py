@@ -21,3 +21,8 @@ version_approved = Signal()
 def files_changed(signal: Signal, **kwargs: object) -> int:
     """Send ``signal`` and add up what every receiver reports."""
     return sum(int(count or 0) for _, count in signal.send(sender=None, **kwargs))
+
+
+# kwargs: version. Sent once a change to how the version reads (segment names and actions, the
+# project's column labels) has committed, so the reports rebuild the draft deck and report.
+presentation_changed = Signal()

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.export import audit_trail_export
 from projects import access
 from projects.models import Dataset, Project
+from projects.services import project_industry_set
 from segmentation.protection.pii import ACTIONS, LABELS
 from segplatform.errors import ApplicationError
 
@@ -22,6 +23,7 @@ from .erasure import customer_erase
 from .lifecycle import version_actions, version_authors, version_status, version_transition
 from .models import PrivacyReview, SegmentVersion, VersionStatusChange
 from .pii_review import policy_for, privacy_review_confirm
+from .presentation import column_labels_set, presented_segments, segment_names_set
 
 
 @login_required
@@ -92,6 +94,17 @@ def _version(request: HttpRequest, pk: int, action: str = "view") -> tuple[Segme
 @login_required
 def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     version, role = _version(request, pk)
+    return _version_page(request, version, role)
+
+
+def _version_page(
+    request: HttpRequest,
+    version: SegmentVersion,
+    role: str,
+    names_error: ApplicationError | None = None,
+    posted: dict[int, tuple[str, str]] | None = None,
+) -> HttpResponse:
+    """The version page; after a refused rename, with the consultant's entries and the error."""
     status = version_status(version)
     others = version.project.versions.exclude(pk=version.pk)
     other_id = request.GET.get("compare")
@@ -126,8 +139,56 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "dp_budget": dp_budget(version),
         "can_dp": access.allowed(role, "dp_release"),
         "target_k": policy_for(version.project).target_k,
+        "names": _names_rows(version, names_error, posted),
+        "names_error": names_error.message if names_error else "",
+        "can_name": access.allowed(role, "name_segments") and status == VersionStatusChange.Status.DRAFT,
     }
-    return render(request, "governance/version_detail.html", context)
+    return render(request, "governance/version_detail.html", context, status=400 if names_error else 200)
+
+
+def _names_rows(
+    version: SegmentVersion, error: ApplicationError | None, posted: dict[int, tuple[str, str]] | None
+) -> list[dict[str, object]]:
+    rows = []
+    for segment in presented_segments(version):
+        name, actions = (posted or {}).get(segment.segment, (segment.name, segment.actions_text))
+        rows.append(
+            {
+                "segment": segment,
+                "name": name,
+                "actions": actions,
+                "error": error.message
+                if error and error.field in (f"name_{segment.segment}", f"actions_{segment.segment}")
+                else "",
+            }
+        )
+    return rows
+
+
+@login_required
+@require_POST
+def version_names(request: HttpRequest, pk: int) -> HttpResponse:
+    """The "Names and actions" form: one name and one actions box (a line each) per segment."""
+    version, role = _version(request, pk, "name_segments")
+    posted = {
+        segment.segment: (
+            request.POST.get(f"name_{segment.segment}", segment.name),
+            request.POST.get(f"actions_{segment.segment}", segment.actions_text),
+        )
+        for segment in presented_segments(version)
+    }
+    edits = [
+        {"segment": number, "name": name, "actions": actions.splitlines()}
+        for number, (name, actions) in posted.items()
+    ]
+    try:
+        segment_names_set(version=version, segments=edits, user=request.user, request=request)
+    except ApplicationError as exc:
+        return _version_page(request, version, role, names_error=exc, posted=posted)
+    messages.success(
+        request, f"{version.label}: names and actions saved; the draft deck and report use them."
+    )
+    return redirect("governance:version_detail", pk=version.pk)
 
 
 @login_required
@@ -211,3 +272,27 @@ def version_dp_release(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Released a differentially private profile (ε={release.epsilon:g}).")
     return redirect("governance:version_detail", pk=version.pk)
+
+
+@login_required
+@require_POST
+def project_presentation(request: HttpRequest, pk: int) -> HttpResponse:
+    """The project page's small form: the industry (administrators) and the columns' labels."""
+    project = get_object_or_404(Project, pk=pk)
+    role = access.require(request.user, project, "view")
+    industry = request.POST.get("industry")
+    labels = {
+        request.POST[key]: request.POST.get(f"label_{key.removeprefix('column_')}", "")
+        for key in request.POST
+        if key.startswith("column_")
+    }
+    try:
+        if labels and access.allowed(role, "label_columns"):
+            column_labels_set(project=project, labels=labels, user=request.user, request=request)
+        if industry is not None and industry != project.industry:
+            project_industry_set(project=project, industry=industry, user=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Saved: the next runs and the draft documents use these words.")
+    return redirect(reverse("runs:project", kwargs={"pk": project.pk}) + "#presentation")

@@ -23,6 +23,9 @@ CAN = {
     "cancel": {CONSULTANT, ADMIN},
     "review_pii": {CONSULTANT, ADMIN},
     "submit": {CONSULTANT, ADMIN},
+    # Names, actions and column labels are how the consultant presents the work to the client.
+    "name_segments": {CONSULTANT, ADMIN},
+    "label_columns": {CONSULTANT, ADMIN},
     "approve": {REVIEWER, ADMIN},
     "retire": {REVIEWER, ADMIN},
     "export_audit": {REVIEWER, ADMIN},
@@ -30,6 +33,7 @@ CAN = {
     "erase": {CONSULTANT, ADMIN},
     "dp_release": {CONSULTANT, ADMIN},
     "manage_members": {ADMIN},
+    "set_industry": {ADMIN},
 }
 
 

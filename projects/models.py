@@ -11,6 +11,7 @@ from django.db import models
 from segmentation import id_text, read_input
 from segmentation.data.limits import InputLimits
 from segmentation.data.profile import TableProfile
+from segmentation.explain.vocabulary import DEFAULT_INDUSTRY, INDUSTRY_LABELS
 
 
 class Client(models.Model):
@@ -28,6 +29,12 @@ class Project(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="projects")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    industry = models.CharField(
+        max_length=20,
+        choices=list(INDUSTRY_LABELS.items()),
+        default=DEFAULT_INDUSTRY,
+        help_text="The words for segment names and suggested actions; a run may choose others.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

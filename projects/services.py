@@ -257,3 +257,34 @@ def membership_staff_delete(
         request=request,
     )
     membership.delete()
+
+
+def project_industry_set(
+    *, project: Project, industry: str, user: Any, request: HttpRequest | None = None
+) -> Project:
+    """Choose the vocabulary the project's next runs name segments in (a run may still pick
+    another); versions already made keep their words. Administrators only."""
+    from segmentation.explain.vocabulary import INDUSTRY_LABELS
+
+    if not access.allowed(access.role_on(user, project), "set_industry"):
+        raise ApplicationError("only a project administrator may choose the project's industry")
+    industry = (industry or "").strip()
+    if industry not in INDUSTRY_LABELS:
+        raise ApplicationError(
+            f"'{industry}' is not an industry: choose {', '.join(INDUSTRY_LABELS)}", field="industry"
+        )
+    if industry == project.industry:
+        return project
+    with transaction.atomic():
+        before = project.industry
+        Project.objects.filter(pk=project.pk).update(industry=industry)
+        project.industry = industry
+        audit_record(
+            action="project.industry",
+            actor=user,
+            project=project,
+            obj=project,
+            request=request,
+            details={"from": before, "to": industry},
+        )
+    return project

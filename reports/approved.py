@@ -1,5 +1,6 @@
 """The approved edition: the deck and report rebuilt to say who approved the version and when,
-and the approved pack, one ZIP of every file a client receives with a manifest of hashes.
+and the approved pack, one ZIP of every file a client receives with a manifest of hashes
+(:func:`pack_bytes`, also the writer of ``reports.bundle``'s every-deliverable ZIP).
 
 Governance announces an approval with :data:`governance.signals.version_approved` once it has
 committed; the drafts stay as they were, since they are part of the record of what was reviewed.
@@ -129,14 +130,42 @@ def approved_pack(*, version: SegmentVersion, user: Any, request: HttpRequest | 
     }
     approval = approval_values(change)
     manifest = {
+        **version_identity(version),
+        "approved_by": approval["approver"],
+        "approved_at": approval["at"].isoformat(),
+    }
+    pack = pack_bytes(files, manifest)
+    audit_record(
+        action="deliverable.download",
+        actor=user,
+        project=version.project,
+        obj=version,
+        request=request,
+        details={"kind": "approved.zip", "version": version.label, "files": sorted(files)},
+    )
+    return pack
+
+
+def version_identity(version: SegmentVersion) -> dict[str, Any]:
+    """What names a version in a pack's manifest: its label, hashes, project and client."""
+    return {
         "version_id": version.label,
         "version_hash": version.version_hash,
         "project": version.project.name,
         "client": version.project.client.name,
-        "approved_by": approval["approver"],
-        "approved_at": approval["at"].isoformat(),
         "model_sha256": version.model_sha256,
         "data_sha256": version.data_sha256,
+    }
+
+
+def pack_bytes(files: dict[str, bytes], manifest: dict[str, Any]) -> bytes:
+    """A ZIP of ``files`` with ``MANIFEST.json``: ``manifest`` plus each file's SHA-256 and size.
+
+    The one way a pack is written (the approved pack, every deliverable at once), so a client
+    checks any of them the same way.
+    """
+    listed = {
+        **manifest,
         "files": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in sorted(files.items())
@@ -146,13 +175,5 @@ def approved_pack(*, version: SegmentVersion, user: Any, request: HttpRequest | 
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in sorted(files.items()):
             archive.writestr(name, data)
-        archive.writestr(PACK_MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    audit_record(
-        action="deliverable.download",
-        actor=user,
-        project=version.project,
-        obj=version,
-        request=request,
-        details={"kind": "approved.zip", "version": version.label, "files": sorted(files)},
-    )
+        archive.writestr(PACK_MANIFEST, json.dumps(listed, indent=2, sort_keys=True) + "\n")
     return out.getvalue()

@@ -8,4 +8,4 @@ class ReportsConfig(AppConfig):
     verbose_name = "Deliverables"
 
     def ready(self) -> None:
-        from . import approved, erasure  # noqa: F401  (answer governance's signals)
+        from . import approved, drafts, erasure  # noqa: F401  (answer governance's signals)

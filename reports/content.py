@@ -18,6 +18,7 @@ from segmentation.result import Rules, RunMetrics
 
 from .formatting import (
     DASH,
+    column_labels_in_force,
     feature_label,
     format_count,
     format_metric,
@@ -171,6 +172,7 @@ def report_content(
     privacy: Mapping[str, Any] | None = None,
     lifecycle: Mapping[str, Any] | None = None,
     approval: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> ReportContent:
     """Derive every figure and sentence both documents show from one engine result.
 
@@ -179,59 +181,61 @@ def report_content(
     decisions, identity, target_k, dp_releases, ...) and ``lifecycle`` (status, history, parent,
     created_by, ...) are plain values read from the governance records; each may be omitted.
     ``approval`` (approver, at) makes this the approved edition; without it the documents are drafts.
+    ``labels``, the project's labels of its columns, name the features wherever they are named.
     """
-    metrics = run_metrics(metrics)
-    features = feature_names(profile, metrics)
-    means = population_means(profile, metrics, features)
-    segments = _segments(profile, features, means, metrics.rules)
-    if lifecycle and lifecycle.get("status"):
-        status = str(lifecycle["status"])
-    customers = customer_count(metrics, sum(s.size for s in segments))
-    hash_prefix = (version_hash or "")[:12]
-    footer = f"Version {version_id}" + (f" · {hash_prefix}" if hash_prefix else "")
-    missing = tuple((f, metrics.missing.get(f, 0)) for f in features)
-    missing_total = metrics.missing_total
-    return ReportContent(
-        title=title,
-        client=client,
-        version_id=version_id,
-        version_hash=version_hash or "",
-        hash_prefix=hash_prefix,
-        created=created,
-        date_text=f"{created.day} {created:%B %Y}",
-        status=status or "draft",
-        footer=footer,
-        customers=customers,
-        key_numbers=_key_numbers(customers, segments, metrics),
-        summary=_summary(
-            customers,
-            segments,
-            metrics.silhouette,
-            # outcome and bias findings before the segments: the deck caps the bullets, and
-            # each segment has its own slide, the findings none
-            findings=outcome_lines(metrics.outcomes, {s.segment: s.short_name for s in segments})
-            + tuple(line for line in [bias_line(bias)] if line),
-        ),
-        features=features,
-        feature_labels=tuple(feature_label(f) for f in features),
-        population_means=tuple(means[f] for f in features),
-        missing=missing,
-        missing_total=missing_total,
-        method=method_lines(metrics, features, customers, missing_total),
-        selection=tuple(plain_numbers(line) for line in selection(metrics)),
-        segments=segments,
-        validation=validation(metrics),
-        stability=stability(metrics),
-        choice=plain_numbers(choice(metrics.selected)),
-        rules_note=fidelity_text(metrics.rules),
-        bias=bias_section(bias, {s.segment: s.name for s in segments}),
-        privacy=privacy_section(privacy),
-        status_detail=status_section(lifecycle, version_id=version_id, version_hash=version_hash or ""),
-        features_detail=feature_section(metrics, features, [means[f] for f in features]),
-        edition=edition_text(approval, version_hash or ""),
-        approved=bool(approval),
-        glossary=glossary(metrics, has_bias=bool(mapping(bias).get("protected_columns"))),
-    )
+    with column_labels_in_force(labels):
+        metrics = run_metrics(metrics)
+        features = feature_names(profile, metrics)
+        means = population_means(profile, metrics, features)
+        segments = _segments(profile, features, means, metrics.rules)
+        if lifecycle and lifecycle.get("status"):
+            status = str(lifecycle["status"])
+        customers = customer_count(metrics, sum(s.size for s in segments))
+        hash_prefix = (version_hash or "")[:12]
+        footer = f"Version {version_id}" + (f" · {hash_prefix}" if hash_prefix else "")
+        missing = tuple((f, metrics.missing.get(f, 0)) for f in features)
+        missing_total = metrics.missing_total
+        return ReportContent(
+            title=title,
+            client=client,
+            version_id=version_id,
+            version_hash=version_hash or "",
+            hash_prefix=hash_prefix,
+            created=created,
+            date_text=f"{created.day} {created:%B %Y}",
+            status=status or "draft",
+            footer=footer,
+            customers=customers,
+            key_numbers=_key_numbers(customers, segments, metrics),
+            summary=_summary(
+                customers,
+                segments,
+                metrics.silhouette,
+                # outcome and bias findings before the segments: the deck caps the bullets, and
+                # each segment has its own slide, the findings none
+                findings=outcome_lines(metrics.outcomes, {s.segment: s.short_name for s in segments})
+                + tuple(line for line in [bias_line(bias)] if line),
+            ),
+            features=features,
+            feature_labels=tuple(feature_label(f) for f in features),
+            population_means=tuple(means[f] for f in features),
+            missing=missing,
+            missing_total=missing_total,
+            method=method_lines(metrics, features, customers, missing_total),
+            selection=tuple(plain_numbers(line) for line in selection(metrics)),
+            segments=segments,
+            validation=validation(metrics),
+            stability=stability(metrics),
+            choice=plain_numbers(choice(metrics.selected)),
+            rules_note=fidelity_text(metrics.rules),
+            bias=bias_section(bias, {s.segment: s.name for s in segments}),
+            privacy=privacy_section(privacy),
+            status_detail=status_section(lifecycle, version_id=version_id, version_hash=version_hash or ""),
+            features_detail=feature_section(metrics, features, [means[f] for f in features]),
+            edition=edition_text(approval, version_hash or ""),
+            approved=bool(approval),
+            glossary=glossary(metrics, has_bias=bool(mapping(bias).get("protected_columns"))),
+        )
 
 
 # -- segments --------------------------------------------------------------------------------
@@ -316,7 +320,10 @@ def _headline(figures: Sequence[FeatureFigure]) -> str:
     ranked = _ranked(figures)
     if not ranked:
         return "close to average on every feature"
-    return f"{ranked[0].label.lower()} {_comparison(ranked[0])}"
+    label = ranked[0].label
+    # "Recency days" reads "recency days" mid-sentence; a client's own "MonthlyCharges" stays as named.
+    label = label if any(c.isupper() for c in label[1:]) else label.lower()
+    return f"{label} {_comparison(ranked[0])}"
 
 
 # -- summary, method, validation -------------------------------------------------------------

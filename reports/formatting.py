@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from segmentation.explain.names import column_label
 
 MINUS = "\u2212"
 ELLIPSIS = "\u2026"
@@ -66,12 +71,29 @@ def format_metric(value: float | None, digits: int) -> str:
     return MINUS + text if value < 0 else text
 
 
+# The labels a project gave its columns, in force while one document's content is derived
+# (:func:`column_labels_in_force`). A context variable rather than a parameter: every sentence
+# builder of both documents names features, and threading the labels through each would touch
+# them all for one lookup; it stays scoped to one call, per thread and per task.
+_LABELS: ContextVar[Mapping[str, str] | None] = ContextVar("column_labels", default=None)
+
+
+@contextmanager
+def column_labels_in_force(labels: Mapping[str, str] | None) -> Iterator[None]:
+    token = _LABELS.set(dict(labels or {}))
+    try:
+        yield
+    finally:
+        _LABELS.reset(token)
+
+
 def feature_label(feature: str) -> str:
-    """'recency_days' -> 'Recency days'; names that already carry capitals are kept."""
-    text = feature.replace("_", " ").strip()
-    if not text:
-        return feature
-    return text if any(c.isupper() for c in text) else text[0].upper() + text[1:]
+    """The project's label for the column, else its readable words: 'recency_days' ->
+    'Recency days', 'MonthlyCharges' -> 'Monthly charges'; an acronym stays ('CLV')."""
+    label = (_LABELS.get() or {}).get(feature)
+    if label:
+        return label
+    return column_label(feature) if feature.strip() else feature
 
 
 def algorithm_label(algorithm: str) -> str:

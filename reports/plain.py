@@ -181,7 +181,8 @@ def bias_line(bias: Mapping[str, Any] | None) -> str:
     names = ", ".join(protected)
     if flagged:
         return (
-            f"Bias check on {names}: {', '.join(flagged)} is unevenly spread over the segments "
+            f"Bias check on {names}: {', '.join(flagged)} {'is' if len(flagged) == 1 else 'are'} unevenly "
+            "spread over the segments "
             "(four-fifths rule); see the bias audit before using them."
         )
     return f"Bias check on {names}: no group is flagged by the four-fifths rule."

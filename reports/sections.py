@@ -84,12 +84,12 @@ def bias_section(bias: Mapping[str, Any] | None, segment_names: Mapping[int, str
                 (
                     "No protected attributes declared",
                     (
-                        "The spec declared no protected attributes (such as gender, age band or ethnicity), "
-                        "so no bias audit was run for this version.",
+                        "No column was marked as a protected attribute (such as gender, age band or "
+                        "ethnicity) for this run, so no bias audit was run for this version.",
                         "Segment membership has not been compared across protected groups and no proxy check "
                         "was made: nothing here shows the segments are free of bias.",
-                        "To audit, list the attributes under protected_columns in the spec and run again; "
-                        "they are kept out of the clustering features.",
+                        "To audit, tick the attributes under the run form's protected columns and run "
+                        "again; they are kept out of the clustering features.",
                     ),
                 ),
             ),

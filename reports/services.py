@@ -28,6 +28,7 @@ from governance.models import (
     VersionStatusChange,
 )
 from governance.pii_review import manifest_identity
+from governance.presentation import column_labels, presented_profile
 from governance.selectors import version_model
 from segmentation.explain.rules import RuleSet, rules_csv, rules_json, rules_text
 from segmentation.result import Rules
@@ -49,7 +50,9 @@ def version_content(version: SegmentVersion, approval: dict[str, Any] | None = N
 
     ``approval`` (approver, at) makes it the approved edition."""
     return report_content(
-        profile=pd.DataFrame(version.profile),
+        # The segments as the consultant presents them; the stored profile stays as the run made it.
+        profile=pd.DataFrame(presented_profile(version)),
+        labels=column_labels(version.project),
         metrics=version.metrics_view,
         title=version.project.name,
         client=version.project.client.name,

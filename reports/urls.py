@@ -10,4 +10,7 @@ app_name = "reports"
 urlpatterns = [
     path("versions/<int:pk>/records.csv", views.version_records_export, name="version_records_export"),
     path("versions/<int:pk>/approved.zip", views.version_approved_pack, name="version_approved_pack"),
+    path(
+        "versions/<int:pk>/deliverables.zip", views.version_deliverables_zip, name="version_deliverables_zip"
+    ),
 ]

@@ -1,4 +1,4 @@
-"""Portal views of the reports app: the record-level export and the approved pack."""
+"""Portal views of the reports app: the record-level export, the approved pack and every file at once."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from projects.selectors import projects_for_user
 from segplatform.errors import ApplicationError
 
 from .approved import approved_pack, approved_pack_name
+from .bundle import bundle_name, deliverables_bundle
 from .records import record_export
 
 
@@ -58,4 +59,20 @@ def version_approved_pack(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("governance:version_detail", pk=version.pk)
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(True, approved_pack_name(version))
+    return response
+
+
+@login_required
+@require_GET
+def version_deliverables_zip(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every deliverable of the version the user's role may download, with MANIFEST.json, as a ZIP."""
+    version = get_object_or_404(
+        SegmentVersion.objects.filter(project__in=projects_for_user(request.user)).select_related(
+            "project", "project__client", "run__dataset"
+        ),
+        pk=pk,
+    )
+    data = deliverables_bundle(version=version, user=request.user, request=request)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, bundle_name(version))
     return response

@@ -15,6 +15,7 @@ import pandas as pd
 from django.core.cache import cache
 
 from governance.models import SegmentVersion
+from governance.presentation import column_labels, feature_label, presented_profile
 from governance.selectors import version_model, version_scored_labels, version_scored_table
 from segmentation.compare import Segmentation, compare_segmentations
 from segmentation.explain.average import versus_average
@@ -31,10 +32,12 @@ KEY_FIGURES = 3
 
 
 def segment_cards(version: SegmentVersion) -> list[dict[str, Any]]:
-    """Each segment with its key figures: the features that set it apart, against the average."""
+    """Each segment, by its presented name, with its key figures: the features that set it apart
+    against the average, by the project's labels of its columns."""
     population = version.metrics_view.population_means
+    labels = column_labels(version.project)
     cards = []
-    for row in version.profile:
+    for row in presented_profile(version):
         figures = []
         for feature, overall in population.items():
             mean = row.get(f"{feature}_mean")
@@ -43,7 +46,7 @@ def segment_cards(version: SegmentVersion) -> list[dict[str, Any]]:
                 continue
             figures.append(
                 {
-                    "feature": feature.replace("_", " "),
+                    "feature": feature_label(version.project, feature, labels),
                     "mean": mean,
                     "average": overall,
                     "difference": difference,
@@ -61,7 +64,8 @@ def version_charts(version: SegmentVersion) -> dict[str, Any]:
     if charts is None:
         charts = _charts(version)
         cache.set(key, charts, CACHE_SECONDS)
-    return charts
+    # Names are presentation, edited while the version is a draft: never cached with the figures.
+    return {**charts, "names": [row["name"] for row in presented_profile(version)]}
 
 
 def _charts(version: SegmentVersion) -> dict[str, Any]:

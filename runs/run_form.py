@@ -20,6 +20,7 @@ from segmentation import SegmentationError, SegmentationSpec, SpecError, check_b
 from segmentation.bounds import MAX_CLUSTERS, MIN_CLUSTERS
 from segmentation.clustering.algorithms import ALGORITHMS
 from segmentation.clustering.sweep import default_algorithms
+from segmentation.explain.vocabulary import DEFAULT_INDUSTRY, INDUSTRY_LABELS
 from segmentation.spec import FEATURE_GROUPS, MAX_STABILITY_RESAMPLES, TRANSFORMS
 
 from .run_defaults import SINGLE_COLUMN_KEYS, profile_initials
@@ -169,14 +170,8 @@ class RunForm(forms.Form):
         help_text="Blank: the project's policy. Spent by the noisy profile tables released on request.",
     )
     industry = forms.ChoiceField(
-        choices=[
-            ("retail", "Retail and e-commerce"),
-            ("subscription", "Subscription and telecom"),
-            ("saas", "SaaS and B2B"),
-            ("financial", "Financial services"),
-            ("generic", "Generic"),
-        ],
-        initial="retail",
+        choices=list(INDUSTRY_LABELS.items()),
+        initial=DEFAULT_INDUSTRY,
         label="Words for segment names and actions",
         help_text="The client's industry: a telecom's subscribers are not a retailer's buyers.",
     )
@@ -186,6 +181,8 @@ class RunForm(forms.Form):
 
     def __init__(self, *args: Any, dataset: Dataset, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The project's industry chooses the words unless the consultant picks others for this run.
+        self.fields["industry"].initial = dataset.project.industry
         if self.is_bound:
             self.data = self.data.copy()
             for key in DEFAULTED:

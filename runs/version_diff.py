@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from governance.models import SegmentVersion
-from governance.selectors import version_segmentation
+from governance.selectors import renamed_segments, version_segmentation
 from segmentation.compare import SegmentSummary, compare_segmentations
 
 from .charts import same_data_labels
@@ -21,7 +21,8 @@ def version_diff(*, version: SegmentVersion, against: SegmentVersion) -> dict[st
 
     ``spec`` lists every key whose value differs; ``segments`` pairs the two profiles by segment
     number; ``agreement`` is the adjusted Rand index of their labels on the same data, or None
-    when the two were made from different data.
+    when the two were made from different data; ``renamed`` lists the segments of either
+    version a consultant renamed (the engine's name and the presented one).
     """
     labels = same_data_labels(against, version)
     old_labels, new_labels = (None, None) if labels is None else labels
@@ -42,6 +43,7 @@ def version_diff(*, version: SegmentVersion, against: SegmentVersion) -> dict[st
             for pair in comparison.segments
         ],
         "agreement": comparison.agreement,
+        "renamed": renamed_segments(against, version),
     }
 
 

@@ -15,14 +15,18 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.selectors import audit_events_for_project
+from governance.presentation import project_presentation_rows
 from governance.selectors import version_rows
+from projects import access
 from projects import selectors as project_selectors
 from projects.models import Dataset
 from reports.selectors import deliverables_for_user, deliverables_skipped
 from reports.services import deliverable_read
+from segmentation.explain.vocabulary import INDUSTRY_LABELS
 from segplatform.errors import ApplicationError
 
 from . import charts, services
+from .findings import version_findings
 from .forms import UploadForm
 from .run_form import RunForm, spec_summary
 
@@ -30,10 +34,11 @@ from .run_form import RunForm, spec_summary
 @login_required
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(project_selectors.projects_for_user(request.user), pk=pk)
+    role = project_selectors.project_role(user=request.user, project=project)
     finished_runs = list(project.runs.filter(version__isnull=False).select_related("version")[:20])
     context = {
         "project": project,
-        "role": project_selectors.project_role(user=request.user, project=project),
+        "role": role,
         "datasets": project.datasets.all(),
         "checking": project.datasets.filter(status=Dataset.Status.CHECKING).exists(),
         "runs": project_selectors.latest_runs(project),
@@ -41,6 +46,10 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "compare_pair": _compare_pair(finished_runs),
         "version_rows": version_rows(project),
         "events": audit_events_for_project(project)[:25],
+        "industries": INDUSTRY_LABELS,
+        "column_rows": project_presentation_rows(project),
+        "can_set_industry": access.allowed(role, "set_industry"),
+        "can_label": access.allowed(role, "label_columns"),
     }
     return render(request, "runs/project_detail.html", context)
 
@@ -167,6 +176,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "cards": charts.segment_cards(version) if version else [],
         "charts": charts.version_charts(version) if version else None,
         "features": version.metrics_view.features if version else [],
+        "findings": version_findings(version) if version else None,
         "other_runs": run.project.runs.filter(version__isnull=False).exclude(pk=run.pk)[:20],
     }
     return render(request, "runs/run_detail.html", context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -68,3 +69,10 @@ def local_secret(name: str, path: Path, make: callable = lambda: secrets.token_u
         path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def redis_database_after(url: str, offset: int) -> str:
+    """The Redis URL moved ``offset`` databases past its own (``redis://host:6379/0`` -> ``.../2``)."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + offset}"))

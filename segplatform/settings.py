@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str, local_secret
+from .env import env_bool, env_int, env_list, env_str, local_secret, redis_database_after
 
 
 def _plotly_package_data() -> Path:
@@ -27,6 +27,11 @@ def _plotly_package_data() -> Path:
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var").resolve()
+# Test processes run side by side (pytest-xdist names them gw0, gw1, ...) must not share files or a
+# broker database, any more than two machines would; pytest-django already gives each its database.
+TEST_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "")
+if TEST_PROCESS:
+    VAR_DIR = VAR_DIR / TEST_PROCESS
 
 DEBUG = env_bool("DEBUG", False)
 # numba (behind UMAP) compiles its kernels on first use: cache them so only the first run pays.
@@ -161,6 +166,8 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem broker under var/ that still
 # needs a real worker process (never eager mode).
 REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL and TEST_PROCESS:
+    REDIS_URL = redis_database_after(REDIS_URL, 1 + int(TEST_PROCESS.removeprefix("gw")))
 # A broker that is down must fail a send fast (one retry, about a second), not hang a request:
 # the run then waits in the outbox for runs_dispatch. Transports ignore the options they lack.
 _BROKER_FAIL_FAST: dict[str, object] = {

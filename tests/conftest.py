@@ -16,6 +16,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 
 
+def _hand_this_test_process_its_own_files_and_broker() -> None:
+    """Every process a test starts (a worker, ``manage.py``) uses this test process's VAR_DIR and
+    broker database, which the settings moved apart for pytest-xdist, and does not move them again."""
+    from django.conf import settings
+
+    if not settings.TEST_PROCESS:
+        return
+    os.environ["VAR_DIR"] = str(settings.VAR_DIR)
+    if settings.REDIS_URL:
+        os.environ["REDIS_URL"] = settings.REDIS_URL
+    del os.environ["PYTEST_XDIST_WORKER"]
+
+
+_hand_this_test_process_its_own_files_and_broker()
+
+
 def services_required() -> bool:
     return os.environ.get("REQUIRE_SERVICES") == "1"
 

@@ -67,6 +67,13 @@ def readable(column: str) -> str:
     return " ".join(words) or str(column)
 
 
+def column_label(column: str) -> str:
+    """A column as it heads a line for a reader: ``MonthlyCharges`` -> "Monthly charges",
+    ``CLV_score`` -> "CLV score" (the words of :func:`readable`, the first one capitalised)."""
+    text = readable(column)
+    return text[:1].upper() + text[1:]
+
+
 def humanize(column: str) -> str:
     return readable(column)
 

@@ -2,7 +2,8 @@
 
 For a binary outcome (churned, converted) each segment gets its rate with a Wilson 95% interval,
 the association is tested with a chi-square test on the segment × outcome table and its size is
-Cramér's V. For a numeric outcome (revenue) each segment gets its mean with a t 95% interval,
+Cramér's V. A text outcome written as yes/no or true/false (a CRM's "Churn: Yes") is read as
+1/0. For a numeric outcome (revenue) each segment gets its mean with a t 95% interval,
 the test is Kruskal–Wallis (no normality assumed) and the effect size epsilon-squared,
 ``H (n + 1) / (n² - 1)`` (Tomczak & Tomczak 2014).
 """
@@ -12,9 +13,34 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
+from ..model.reading import coerce_numeric
+
 Z95 = 1.959963984540054
+# Words a binary outcome is written in, whatever the case: read as 1 and 0.
+YES_WORDS = frozenset({"yes", "y", "true", "t"})
+NO_WORDS = frozenset({"no", "n", "false", "f"})
+
+
+def outcome_values(values: pd.Series) -> np.ndarray:
+    """An outcome column as floats: numbers as they are, yes/no and true/false words as 1/0.
+
+    Words count only when every filled cell is one of them, so a column mixing words and
+    numbers is read as numbers (its words become missing, as any unreadable cell does).
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("float64").to_numpy()
+    if not pd.api.types.is_numeric_dtype(values):
+        words = values.astype("string").str.strip().str.lower()
+        filled = words.dropna()
+        filled = filled[filled != ""]
+        if len(filled) and filled.isin(YES_WORDS | NO_WORDS).all():
+            return words.map(lambda w: 1.0 if w in YES_WORDS else 0.0 if w in NO_WORDS else np.nan).to_numpy(
+                dtype=float, na_value=np.nan
+            )
+    return coerce_numeric(values).to_numpy(dtype=float)
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:

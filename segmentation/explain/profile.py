@@ -19,7 +19,7 @@ import pandas as pd
 
 from .average import lift
 from .names import actions_for, archetype, humanize, readable, role_of, trait_name
-from .outcomes import outcome_association
+from .outcomes import outcome_association, outcome_values
 from .vocabulary import DEFAULT_INDUSTRY
 
 DISTINGUISHING = 3
@@ -104,7 +104,7 @@ def profile_segments(
     outcome_stats = {}
     if outcomes is not None:
         for column in outcomes.columns:
-            numbers = pd.to_numeric(outcomes[column].reset_index(drop=True), errors="coerce").to_numpy(float)
+            numbers = outcome_values(outcomes[column].reset_index(drop=True))
             outcome_stats[column] = outcome_association(labels, numbers, name=str(column))
     rows = []
     archetypes: list[str] = []

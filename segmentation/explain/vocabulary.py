@@ -14,6 +14,14 @@ from __future__ import annotations
 
 INDUSTRIES = ("retail", "subscription", "saas", "financial", "generic")
 DEFAULT_INDUSTRY = "retail"
+# How each industry reads on a form (the run form, the project's settings).
+INDUSTRY_LABELS = {
+    "retail": "Retail and e-commerce",
+    "subscription": "Subscription and telecom",
+    "saas": "SaaS and B2B",
+    "financial": "Financial services",
+    "generic": "Generic",
+}
 
 Words = dict[str, tuple[str, tuple[str, ...]]]
 

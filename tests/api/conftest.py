@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.conftest import api_key
-from tests.projects.conftest import finished_run, login  # noqa: F401  (shared fixtures)
+from tests.projects.conftest import finished_run, login, quick_run  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
 from __future__ import annotations
 
 from tests.api.conftest import api  # noqa: F401  (shared fixtures)
-from tests.projects.conftest import finished_run, login  # noqa: F401
+from tests.projects.conftest import finished_run, login, quick_run  # noqa: F401

@@ -17,7 +17,7 @@ from reports.content import ReportContent, report_content  # noqa: E402
 from reports.deck import build_deck  # noqa: E402
 from reports.pdf import build_report_pdf  # noqa: E402
 from tests.api.conftest import api  # noqa: E402, F401  (shared fixtures: the approved pack's tests)
-from tests.projects.conftest import finished_run, login  # noqa: E402, F401
+from tests.projects.conftest import finished_run, login, quick_run  # noqa: E402, F401
 from tests.reports.helpers import BIAS, HASH, LIFECYCLE, PRIVACY, engine_metrics, segment_profile  # noqa: E402
 
 

@@ -210,6 +210,7 @@ def test_without_protected_attributes_the_bias_slide_says_so(tmp_path: Path) -> 
     slide = slide_texts(path)["Bias audit"]
     assert "No protected attributes declared" in slide
     assert "nothing here shows the segments are free of bias" in slide
+    assert "the run form's protected columns" in slide and "protected_columns" not in slide
     privacy = slide_texts(path)["Privacy statement"]
     assert "k-anonymity: no quasi-identifiers were marked" in privacy
     assert_text_fits(path)

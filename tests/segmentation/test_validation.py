@@ -4,6 +4,7 @@ consensus tell clean structure from noise, and outcome statistics equal their re
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from scipy.stats.contingency import association
@@ -20,7 +21,7 @@ from segmentation.clustering.validation import (
     silhouette,
     silhouettes,
 )
-from segmentation.explain.outcomes import outcome_association, wilson_interval
+from segmentation.explain.outcomes import outcome_association, outcome_values, wilson_interval
 
 
 def kmeans_refit(k: int):  # type: ignore[no-untyped-def]
@@ -132,6 +133,16 @@ def test_a_binary_outcome_gets_rates_a_chi_square_test_and_cramers_v():
     assert result["rows_left_out"] == 1
     first = result["segments"][0]
     assert first["ci_low"] < first["rate"] < first["ci_high"]
+
+
+def test_a_yes_no_outcome_is_read_as_a_rate_and_numbers_stay_numbers():
+    churn = pd.Series(["Yes", "no", None, " YES ", "No"])
+    assert outcome_values(churn).tolist()[:2] == [1.0, 0.0] and np.isnan(outcome_values(churn)[2])
+    assert outcome_values(pd.Series([True, False])).tolist() == [1.0, 0.0]
+    # a column mixing words and numbers is a numeric column with unreadable cells
+    assert np.isnan(outcome_values(pd.Series(["12.5", "yes", "3"]))).tolist() == [False, True, False]
+    result = outcome_association(np.array([0, 0, 1, 1, 1]), outcome_values(churn), name="Churn")
+    assert result["kind"] == "rate" and result["rows_left_out"] == 1
 
 
 def test_a_numeric_outcome_gets_means_kruskal_wallis_and_epsilon_squared():
