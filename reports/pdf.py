@@ -8,6 +8,7 @@ CSS (``@page`` counters, ``string-set``, ``target-counter``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -81,8 +82,17 @@ def _chapter(key: str, inner: str) -> str:
     return f'<section class="chapter" id="chapter-{key}">{heading}\n{inner}</section>'
 
 
+# A name joined by an en dash (Calinski\u2013Harabasz, Davies\u2013Bouldin) is one term: a line may
+# break before or after it, never at its dash.
+_DASHED_TERM = re.compile(r"\S+\u2013\S+")
+
+
+def _prose(text: str) -> str:
+    return _DASHED_TERM.sub(lambda term: f'<span class="term">{term.group()}</span>', escape(text))
+
+
 def _bullets(lines: Sequence[str]) -> str:
-    return "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
+    return "<ul>" + "".join(f"<li>{_prose(line)}</li>" for line in lines) + "</ul>"
 
 
 # Beyond this many columns a table no longer fits a portrait A4 page at 9.5 pt: it is split
