@@ -350,6 +350,12 @@ def spec_summary(spec: SegmentationSpec, dataset: Dataset) -> list[str]:
         lines.append(
             f"{dataset.row_count:,} customers of {dataset.name}, clustered on {len(used)} column(s): {', '.join(used)}."
         )
+        flags = _numeric_flags(spec, dataset)
+        if flags:
+            lines.append(
+                f"{', '.join(flags)} hold(s) only two values: clustered as a number, a flag can split "
+                "segments on its own. Mark it categorical, protected or outcome if that is what it is."
+            )
         changed = {c: t for c, t in spec.transforms if t != "zscore"}
         if changed:
             lines.append(
@@ -369,3 +375,12 @@ def spec_summary(spec: SegmentationSpec, dataset: Dataset) -> list[str]:
         else f"Winner by {spec.selection} rule; no stability check."
     )
     return lines
+
+
+def _numeric_flags(spec: SegmentationSpec, dataset: Dataset) -> list[str]:
+    """Two-valued columns the spec clusters as numbers (a 0/1 SeniorCitizen split 4 of 6 segments)."""
+    profile = dataset.table_profile
+    if profile is None:
+        return []
+    flags = {c.name for c in profile.columns if c.kind == "flag"}
+    return [c for c in spec.numeric_columns if c in flags]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import fields
 
+import pandas as pd
 import pytest
 from django.urls import reverse
 
@@ -147,6 +149,30 @@ def test_the_live_summary_says_the_spec_in_words(project, consultant, login, tab
         url, {"dataset": table.pk, "numeric_columns": NUMERIC, "k_min": 5, "k_max": 2, "random_state": 0}
     ).json()
     assert wrong["spec"] is None and wrong["errors"]
+
+
+def test_the_summary_warns_when_a_two_valued_flag_is_clustered_as_a_number(project, consultant, login):
+    raw, _ = upload_csv(240, seed=9)
+    frame = pd.read_csv(io.BytesIO(raw))
+    frame["SeniorCitizen"] = (frame.index % 6 == 0).astype(int)
+    dataset = run_services.dataset_upload(
+        project=project,
+        name="flags.csv",
+        content=frame.to_csv(index=False).encode(),
+        id_column="customer_id",
+        user=consultant,
+    )
+    url = reverse("runs:run_spec_preview", args=[project.pk])
+    client = login(consultant)
+
+    def summary(numeric: list[str]) -> list[str]:
+        data = {"dataset": dataset.pk, "numeric_columns": numeric, "k_min": 2, "k_max": 4, "random_state": 0}
+        return client.post(url, data).json()["summary"]
+
+    assert any(
+        "SeniorCitizen hold(s) only two values" in line for line in summary([*NUMERIC, "SeniorCitizen"])
+    )
+    assert not any("only two values" in line for line in summary(NUMERIC))
 
 
 def test_a_transaction_log_is_segmented_from_the_portal_with_rfm_and_temporal_features(
