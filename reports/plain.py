@@ -161,10 +161,10 @@ def outcome_lines(outcomes: Sequence[Outcome], names: Mapping[int, str]) -> tupl
             f"{label} is highest in {names.get(high_segment, f'segment {high_segment}')} ({show(high)}) and "
             f"lowest in {names.get(low_segment, f'segment {low_segment}')} ({show(low)})"
         )
-        if outcome.p_value is not None:
+        if outcome.significant is not None:
             text += (
                 ": a difference too large to be chance"
-                if outcome.p_value < 0.05
+                if outcome.significant
                 else ": a difference that may be chance"
             )
         lines.append(text + ".")

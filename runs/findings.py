@@ -187,10 +187,25 @@ def _test_text(outcome: Outcome) -> str:
     statistic = "χ²" if outcome.test == "chi_square" else "H"
     effect = EFFECT_NAMES.get(outcome.effect_size_name, outcome.effect_size_name)
     verdict = (
-        "a difference too large to be chance" if outcome.p_value < 0.05 else "a difference that may be chance"
+        "a difference too large to be chance" if outcome.significant else "a difference that may be chance"
+    )
+    how = " by a Monte-Carlo permutation test (the table is sparse)" if _monte_carlo(outcome) else ""
+    adjusted = (
+        f", {_p_value(outcome.p_adjusted)} after adjusting for the run's tests (Benjamini–Hochberg)"
+        if outcome.p_adjusted is not None
+        else ""
+    )
+    mapping = (
+        " Read as " + ", ".join(f"{word} = {number:g}" for word, number in outcome.mapping.items()) + "."
+        if outcome.mapping
+        else ""
     )
     return (
         f"{TEST_NAMES.get(outcome.test, outcome.test).capitalize()}: {statistic} = "
-        f"{outcome.statistic:.1f}, {_p_value(outcome.p_value)} ({verdict}); "
-        f"effect size {effect} = {format_number(outcome.effect_size)}."
+        f"{outcome.statistic:.1f}, {_p_value(outcome.p_value)}{how}{adjusted} ({verdict}); "
+        f"effect size {effect} = {format_number(outcome.effect_size)}.{mapping}"
     )
+
+
+def _monte_carlo(outcome: Outcome) -> bool:
+    return bool(outcome.p_value_method and outcome.p_value_method.startswith("monte_carlo"))

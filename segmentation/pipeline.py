@@ -17,7 +17,7 @@ from .clustering.sweep import SweepResult, sweep
 from .data.customer_table import build_customer_table
 from .data.io import id_text
 from .errors import SegmentationError
-from .explain.outcomes import outcome_association, outcome_values
+from .explain.outcomes import outcome_associations
 from .explain.profile import profile_segments
 from .explain.rules import RuleSet, fit_rules, rules_json, rules_sql
 from .model.artefact import SegmentationModel, coerce_numeric
@@ -150,9 +150,7 @@ def segment(
     if rules is not None:
         metrics["rules"] = {**rules_json(rules), "sql_case": rules_sql(rules)}
     if outcomes is not None:
-        metrics["outcomes"] = [
-            outcome_association(labels, outcome_values(outcomes[c]), name=str(c)) for c in outcomes.columns
-        ]
+        metrics["outcomes"] = outcome_associations(labels, outcomes, seed=spec.random_state)
     progress("done", 1.0)
     label_frame = pd.DataFrame({"customer_id": ids.to_numpy(), "segment": labels})
     memberships = model.predict_proba(rows)

@@ -103,6 +103,8 @@ class OutcomeSegment:
     median: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    p_value: float | None = None  # this segment against the rest of the customers
+    p_adjusted: float | None = None  # Benjamini-Hochberg over the run's per-segment tests
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,16 @@ class Outcome(r.Stored):
     p_value: float | None = None
     effect_size: float | None = None
     effect_size_name: str = ""
+    p_adjusted: float | None = None  # Benjamini-Hochberg over the run's outcomes
+    p_value_method: str | None = None  # "asymptotic" or "monte_carlo_<permutations>"
+    mapping: Mapping[str, float] | None = None  # how a yes/no outcome's words were read
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def significant(self) -> bool | None:
+        """Below 5% after the adjustment for the run's tests (before it, for older versions)."""
+        p = self.p_adjusted if self.p_adjusted is not None else self.p_value
+        return None if p is None else p < 0.05
 
     @classmethod
     def from_dict(cls, data: Any) -> Outcome:
@@ -132,7 +143,10 @@ class Outcome(r.Stored):
                 OutcomeSegment(
                     segment=number,
                     n=r.integer(s.get("n")),
-                    **{key: r.number(s.get(key)) for key in ("rate", "mean", "median", "ci_low", "ci_high")},
+                    **{
+                        key: r.number(s.get(key))
+                        for key in ("rate", "mean", "median", "ci_low", "ci_high", "p_value", "p_adjusted")
+                    },
                 )
             )
         return cls(
@@ -145,5 +159,15 @@ class Outcome(r.Stored):
             p_value=r.number(d.get("p_value")),
             effect_size=r.number(d.get("effect_size")),
             effect_size_name=r.text(d.get("effect_size_name")),
+            p_adjusted=r.number(d.get("p_adjusted")),
+            p_value_method=r.optional_text(d.get("p_value_method")),
+            mapping=_mapping(d.get("mapping")),
             raw=r.frozen_copy(dict(d)),
         )
+
+
+def _mapping(value: Any) -> Mapping[str, float] | None:
+    if not isinstance(value, Mapping):
+        return None
+    read = {str(word): r.number(number) for word, number in value.items()}
+    return {word: number for word, number in read.items() if number is not None} or None

@@ -155,3 +155,60 @@ def test_a_numeric_outcome_gets_means_kruskal_wallis_and_epsilon_squared():
     assert result["statistic"] == pytest.approx(h) and result["p_value"] == pytest.approx(p)
     assert result["effect_size"] == pytest.approx(h * 201 / (200**2 - 1))
     assert result["segments"][1]["mean"] == pytest.approx(revenue[labels == 1].mean())
+
+
+def test_a_sparse_table_gets_a_permutation_p_value_that_agrees_with_scipys():
+    rng = np.random.default_rng(3)
+    labels = np.repeat([0, 1, 2, 3], [40, 12, 6, 5])  # small segments: most expected counts below 5
+    churn = (rng.random(len(labels)) < np.array([0.05, 0.2, 0.5, 0.6])[labels]).astype(float)
+    result = outcome_association(labels, churn, name="churned", seed=1)
+    assert result["p_value_method"].startswith("monte_carlo")
+
+    def chi_square(values):  # type: ignore[no-untyped-def]
+        table = np.array([[np.sum((labels == s) & (values == o)) for o in (0, 1)] for s in range(4)])
+        return stats.chi2_contingency(table, correction=False)[0]
+
+    reference = stats.permutation_test(
+        (churn,),
+        chi_square,
+        permutation_type="pairings",
+        n_resamples=1999,
+        alternative="greater",
+        random_state=2,
+    )
+    assert result["statistic"] == pytest.approx(chi_square(churn))
+    assert abs(result["p_value"] - reference.pvalue) < 0.03  # two Monte-Carlo estimates of one p-value
+
+
+def test_each_segment_is_tested_against_the_rest_and_every_p_value_is_adjusted_for_the_run():
+    from segmentation.explain.outcomes import outcome_associations
+
+    rng = np.random.default_rng(4)
+    labels = np.repeat([0, 1, 2], 150)
+    frame = pd.DataFrame(
+        {
+            "Churn": np.where(rng.random(450) < np.array([0.1, 0.2, 0.5])[labels], "Yes", "No"),
+            "revenue": rng.gamma(2.0, np.array([50.0, 52.0, 90.0])[labels]),
+        }
+    )
+    churn, revenue = outcome_associations(labels, frame)
+    assert churn["mapping"] == {"No": 0.0, "Yes": 1.0} and revenue["mapping"] is None
+    inside = labels == 2
+    yes = frame["Churn"].eq("Yes").to_numpy()
+    table = [
+        [int((inside & ~yes).sum()), int((inside & yes).sum())],
+        [int((~inside & ~yes).sum()), int((~inside & yes).sum())],
+    ]
+    assert churn["segments"][2]["p_value"] == pytest.approx(stats.fisher_exact(table).pvalue)
+    assert revenue["segments"][0]["p_value"] == pytest.approx(
+        stats.mannwhitneyu(frame["revenue"][labels == 0], frame["revenue"][labels != 0]).pvalue
+    )
+    # Benjamini-Hochberg by hand over the six per-segment tests: p * m / rank, then the running minimum
+    tests = [s for r in (churn, revenue) for s in r["segments"]]
+    raw = np.array([s["p_value"] for s in tests])
+    order = np.argsort(raw)
+    scaled = raw[order] * len(raw) / np.arange(1, len(raw) + 1)
+    expected = np.empty_like(raw)
+    expected[order] = np.minimum(1, np.minimum.accumulate(scaled[::-1])[::-1])
+    assert [s["p_adjusted"] for s in tests] == pytest.approx(expected.tolist())
+    assert churn["p_adjusted"] >= churn["p_value"] and revenue["p_adjusted"] >= revenue["p_value"]
