@@ -80,3 +80,50 @@ def test_findings_are_plain_language_with_mitigations():
 def test_missing_group_values_form_their_own_group():
     table = bias_table(pd.Series([0, 1, 0, 1]), pd.DataFrame({"g": ["a", None, "a", ""]}))
     assert set(table["group"]) == {"a", "(missing)"}
+
+
+def test_a_category_that_encodes_gender_is_found_as_a_proxy_as_scikit_learn_scores_it():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(5)
+    n = 600
+    gender = rng.choice(["F", "M"], n)
+    plan = np.where(
+        rng.random(n) < 0.85,
+        np.where(gender == "F", "family", "sport"),
+        rng.choice(["family", "sport", "basic"], n),
+    )
+    features = pd.DataFrame({"spend": rng.gamma(2.0, 50.0, n), "plan": plan})
+    proxies = proxy_check(features, pd.DataFrame({"gender": gender}))["gender"]
+    assert proxies["features_used"] == ["plan", "spend"]
+    assert proxies["proxies"][0]["feature"] == "plan"
+    x = np.column_stack([features["spend"], pd.get_dummies(features["plan"], dtype=float).to_numpy()])
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    reference = cross_val_score(
+        model, x, gender, cv=StratifiedKFold(5, shuffle=True, random_state=0), scoring="roc_auc"
+    )
+    assert proxies["auc"] == pytest.approx(reference.mean())
+    assert proxies["auc"] > 0.8 and proxies["auc_low"] < proxies["auc"] < proxies["auc_high"]
+
+
+def test_a_parity_gap_comes_with_a_bootstrap_interval_that_narrows_with_more_customers():
+    from segmentation.protection.fairness import parity_difference_intervals
+
+    def width(n: int) -> float:
+        rng = np.random.default_rng(n)
+        labels, groups = rng.integers(0, 3, n), rng.choice(["a", "b"], n)
+        table = bias_table(labels, pd.DataFrame({"g": groups}))
+        row = table[table["segment"] == 0].iloc[0]
+        assert row["demographic_parity_difference_low"] <= row["demographic_parity_difference"]
+        assert row["demographic_parity_difference"] <= row["demographic_parity_difference_high"]
+        low, high = parity_difference_intervals(labels, groups)[0]
+        assert (low, high) == (
+            row["demographic_parity_difference_low"],
+            row["demographic_parity_difference_high"],
+        )
+        return high - low
+
+    assert width(200) > 5 * width(20_000)  # about sqrt(100) = 10 times wider
