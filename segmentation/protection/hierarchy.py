@@ -41,6 +41,7 @@ class Hierarchy:
     column: str
     level_names: tuple[str, ...]
     labels: dict[str, tuple[str, ...]]
+    source: str = ""  # the file it was read from, named in messages
 
     @property
     def height(self) -> int:
@@ -87,7 +88,7 @@ def read_hierarchy(path: Path, column: str) -> Hierarchy:
         labels[row[0]] = tuple(row)
     _check_nested(list(labels.values()), f"the hierarchy {path}")
     names = ("exact", *(f"level {i}" for i in range(1, width - 1)), "suppressed")
-    return Hierarchy(column=column, level_names=names, labels=labels)
+    return Hierarchy(column=column, level_names=names, labels=labels, source=str(path))
 
 
 def _check_nested(rows: list[tuple[str, ...]], where: str) -> None:
@@ -102,13 +103,13 @@ def _check_nested(rows: list[tuple[str, ...]], where: str) -> None:
                 )
 
 
-def check_covers(hierarchy: Hierarchy, series: pd.Series, source: str = "") -> None:
+def check_covers(hierarchy: Hierarchy, series: pd.Series) -> None:
     """Refuse a hierarchy that lacks a value present in the column."""
     missing = sorted(set(value_text(series).unique()) - set(hierarchy.labels))
     if missing:
         shown = ", ".join(repr(v) for v in missing[:5]) + (" …" if len(missing) > 5 else "")
         raise SegmentationError(
-            f"the hierarchy for {hierarchy.column}{f' ({source})' if source else ''} has no line for "
+            f"the hierarchy for {hierarchy.column}{f' ({hierarchy.source})' if hierarchy.source else ''} has no line for "
             f"{len(missing)} value(s) in the table: {shown}; add a line 'value;...;*' for each"
         )
 
