@@ -120,9 +120,7 @@ def generalise(
     chosen = hierarchies_for(frame, qis, hierarchies)
     coded = [level_codes(frame[c], chosen[c]) for c in qis]
     sensitive_codes = [SensitiveCodes(*sensitive_values(frame, s)) for s in sensitive]
-    targets = Targets(
-        k=k, l_distinct=l_distinct, l_entropy=l_entropy, t=t, max_suppression=max_suppression
-    )
+    targets = Targets(k=k, l_distinct=l_distinct, l_entropy=l_entropy, t=t, max_suppression=max_suppression)
     found = search([codes for codes, _ in coded], targets, sensitive_codes)
     best = found.best
     result = frame.copy()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,9 +126,7 @@ def default_hierarchy(column: str, series: pd.Series, kind: str) -> Hierarchy:
         if level.nunique() < kept[-1][1].nunique() and level.nunique() > 1:
             kept.append((name, level))
     kept.append(("suppressed", pd.Series(SUPPRESSED, index=values.index, dtype="string")))
-    labels = {
-        str(v): tuple(str(level[i]) for _, level in kept) for i, v in enumerate(values.tolist())
-    }
+    labels = {str(v): tuple(str(level[i]) for _, level in kept) for i, v in enumerate(values.tolist())}
     return Hierarchy(column=column, level_names=tuple(n for n, _ in kept), labels=labels)
 
 

@@ -42,7 +42,11 @@ def adult_like(n: int = 2000, seed: int = 0) -> pd.DataFrame:
     education = list(EDUCATION)
     education_p = rng.dirichlet(np.ones(len(education)) * 0.7)
     marital = list(MARITAL)
-    zips = [f"{region}{rng.integers(0, 1000):03d}{rng.integers(0, 10)}" for region in range(1, 10) for _ in range(6)]
+    zips = [
+        f"{region}{rng.integers(0, 1000):03d}{rng.integers(0, 10)}"
+        for region in range(1, 10)
+        for _ in range(6)
+    ]
     frame = pd.DataFrame(
         {
             "age": np.clip(rng.gamma(4.0, 9.5, n) + 17, 17, 90).astype(int),
