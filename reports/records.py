@@ -29,9 +29,9 @@ def record_export(
 ) -> bytes:
     """Labels joined with the quasi-identifiers, as CSV: refused below the project's k.
 
-    With ``generalise_to_k``, the quasi-identifiers are first coarsened (bands, truncation,
-    grouping, then suppression of at most 5% of rows) with the least information loss that
-    reaches the project's k; what was done is recorded in the audit event.
+    With ``generalise_to_k``, the quasi-identifiers are first coarsened (the least-loss levels of
+    their default hierarchies found by the lattice search, then suppression of at most 5% of
+    rows) to reach the project's k; what was done is recorded in the audit event.
     """
     run = version.run
     if run is None:
@@ -69,7 +69,11 @@ def record_export(
         except SegmentationError as exc:
             raise ApplicationError(str(exc), field="quasi_identifiers") from None
         joined = result.frame
-        generalisation = {"levels": result.levels, "suppressed_rows": result.suppressed_rows}
+        generalisation = {
+            "levels": result.levels,
+            "suppressed_rows": result.suppressed_rows,
+            "information_loss": result.information_loss,
+        }
     k = privacy_report(joined, quasi).k_anonymity if len(joined) else 0
     if k < target:
         audit_record(

@@ -212,7 +212,7 @@ def privacy_section(privacy: Mapping[str, Any] | None) -> Section:
     else:
         lines.append(
             "Nothing was generalised or suppressed in the data behind this version; record-level exports "
-            f"are generalised (bands, truncation, grouping, then suppression) to reach k = {target or DASH} "
+            f"are generalised (intervals, prefixes, removal of whole columns, then suppression) to reach k = {target or DASH} "
             "or refused."
         )
     identity = mapping(privacy.get("identity"))

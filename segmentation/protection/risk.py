@@ -184,17 +184,32 @@ def t_closeness(frame: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive
     for column in sensitive:
         values = _sensitive(frame, column)
         counts, _ = _class_value_counts(classes, values)  # columns are in sorted value order
-        q = counts / counts.sum(axis=1, keepdims=True)
-        p = counts.sum(axis=0) / counts.sum()
-        r = q - p
-        m = r.shape[1]
-        if m == 1:
-            result.append(0.0)
-        elif _is_numeric(frame[column]):
-            result.append(float((np.abs(np.cumsum(r, axis=1)).sum(axis=1) / (m - 1)).max()))
-        else:
-            result.append(float((0.5 * np.abs(r).sum(axis=1)).max()))
+        result.append(float(class_distances(counts, ordered=_is_numeric(frame[column])).max()))
     return max(result)
+
+
+def class_distances(counts: np.ndarray, *, ordered: bool) -> np.ndarray:
+    """Each class's earth mover's distance to the distribution of all the rows counted.
+
+    ``counts`` holds one row per class and one column per sensitive value (in sorted value order);
+    ``ordered`` picks the ordered distance (numbers) over the equal distance (text).
+    """
+    q = counts / counts.sum(axis=1, keepdims=True)
+    p = counts.sum(axis=0) / counts.sum()
+    r = q - p
+    m = r.shape[1]
+    if m == 1:
+        return np.zeros(len(counts))
+    if ordered:
+        return np.abs(np.cumsum(r, axis=1)).sum(axis=1) / (m - 1)
+    return 0.5 * np.abs(r).sum(axis=1)
+
+
+def sensitive_values(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, int, bool]:
+    """A sensitive column as value codes (in sorted value order), their number, and whether ordered."""
+    _check_columns(frame, [column], "sensitive attributes")
+    uniques, codes = np.unique(_sensitive(frame, column).to_numpy(), return_inverse=True)
+    return codes.reshape(-1).astype(np.int64), len(uniques), _is_numeric(frame[column])
 
 
 @dataclass

@@ -8,8 +8,10 @@ from io import StringIO
 import numpy as np
 import pandas as pd
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, execute_from_command_line
 from pycanon import anonymity
+
+from tests.segmentation.helpers import EDUCATION, adult_like, arx_hierarchy
 
 
 def test_it_prints_and_writes_k_l_t_matching_pycanon(tmp_path):
@@ -76,3 +78,72 @@ def test_it_names_a_missing_column(tmp_path):
     source.write_text("id,age\n1,30\n2,40\n")
     with pytest.raises(CommandError, match=r"no column.*postcode"):
         call_command("privacy_report", str(source), "--quasi-identifiers", "postcode", stdout=StringIO())
+
+
+def adult_file(tmp_path, n=1000):
+    source, hierarchy = tmp_path / "adult.csv", tmp_path / "education.csv"
+    adult_like(n, seed=8).to_csv(source, index=False)
+    hierarchy.write_text(arx_hierarchy(EDUCATION))
+    return source, hierarchy
+
+
+def test_it_writes_the_generalised_table_and_its_json_agrees_with_pycanon(tmp_path):
+    # given an adult-like table and an ARX hierarchy for education
+    source, hierarchy = adult_file(tmp_path)
+    out, report_path = tmp_path / "generalised.csv", tmp_path / "r.json"
+    qi = ["age", "sex", "education", "marital"]
+
+    # when the command generalises it to k = 5 and distinct l = 2 on occupation
+    call_command(
+        "privacy_report",
+        str(source),
+        "--quasi-identifiers",
+        ",".join(qi),
+        "--sensitive",
+        "occupation",
+        "--k",
+        "5",
+        "--l",
+        "2",
+        "--hierarchy",
+        f"education={hierarchy}",
+        "--out",
+        str(out),
+        "--json",
+        str(report_path),
+        stdout=StringIO(),
+    )
+
+    # then the released table meets the targets by pycanon, and the JSON says so
+    released = pd.read_csv(out, dtype=str)
+    after = json.loads(report_path.read_text())["generalisation"]["after"]
+    assert after["k_anonymity"] == anonymity.k_anonymity(released, qi) >= 5
+    assert after["l_diversity"] == anonymity.l_diversity(released, qi, ["occupation"]) >= 2
+    assert after["rows"] == len(released)
+    assert set(released["education"]) <= {*EDUCATION, *EDUCATION.values(), "*"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--hierarchy", "education=missing.csv"], r"no hierarchy file .*missing.csv for education"),
+        (
+            ["--k", "5", "--sensitive", "occupation", "--l", "20"],
+            r"no generalisation reaches .* distinct l = 20",
+        ),
+    ],
+)
+def test_it_refuses_bad_input_with_exit_code_2(tmp_path, extra, message):
+    source, _ = adult_file(tmp_path, n=200)
+    with pytest.raises(CommandError, match=message) as refused:
+        call_command("privacy_report", str(source), "--quasi-identifiers", "age,education", *extra)
+    assert refused.value.returncode == 2
+
+
+def test_a_missing_file_ends_in_one_line_and_exit_code_2(tmp_path, capsys):
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(SystemExit) as exited:
+        execute_from_command_line(["manage.py", "privacy_report", str(missing), "--quasi-identifiers", "age"])
+    assert exited.value.code == 2
+    message = f"CommandError: no file {missing}: give the path of a CSV, Parquet or XLSX table"
+    assert capsys.readouterr().err.strip().splitlines() == [message]
