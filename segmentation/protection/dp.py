@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,7 @@ class PrivateProfile:
     bounds_source: dict[str, str] = field(default_factory=dict)
 
 
-def _float_vectors():  # type: ignore[no-untyped-def]
+def _float_vectors() -> tuple[Any, Any]:
     import opendp.prelude as dp
 
     dp.enable_features("contrib")
@@ -96,7 +97,7 @@ def _discrete_laplace(counts: np.ndarray, *, epsilon: float) -> tuple[np.ndarray
 def _private_quantile(values: np.ndarray, *, alpha: float, epsilon: float) -> tuple[float, float]:
     dp, domain = _float_vectors()
 
-    def build(scale: float):  # type: ignore[no-untyped-def]
+    def build(scale: float) -> Any:
         return dp.m.make_private_quantile(
             domain,
             dp.symmetric_distance(),
@@ -124,7 +125,9 @@ def _checked_bounds(column: str, value: object) -> tuple[float, float]:
 def _groups(segments: Sequence[int], n_segments: int) -> tuple[np.ndarray, list[int]]:
     """Each customer's row index in the table, and the table's segment numbers."""
     labels = pd.to_numeric(pd.Series(segments), errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(labels) | (labels != np.round(labels)) | (labels < NOISE_GROUP) | (labels >= n_segments)
+    bad = (
+        ~np.isfinite(labels) | (labels != np.round(labels)) | (labels < NOISE_GROUP) | (labels >= n_segments)
+    )
     if bad.any():
         shown = sorted({str(v) for v in labels[bad]})[:5]
         raise SegmentationError(LABELS_REFUSED.format(top=n_segments - 1, bad=", ".join(shown)))
@@ -181,7 +184,9 @@ def dp_profile(
         low, high = used_bounds[column]
         values = pd.to_numeric(features[column], errors="coerce").fillna((low + high) / 2).clip(low, high)
         sums = np.bincount(rows, weights=values.to_numpy(dtype=float), minlength=group_count)
-        noisy_sums, parts[f"sums:{column}"] = _laplace(sums, sensitivity=max(abs(low), abs(high)), epsilon=share)
+        noisy_sums, parts[f"sums:{column}"] = _laplace(
+            sums, sensitivity=max(abs(low), abs(high)), epsilon=share
+        )
         # Dividing by a noisy count near zero would explode: the mean is clamped back into bounds.
         table[f"{column}_mean"] = np.clip(noisy_sums / np.maximum(noisy_counts, 1.0), low, high)
     return PrivateProfile(
