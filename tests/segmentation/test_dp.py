@@ -32,8 +32,16 @@ def test_the_release_spends_the_sum_of_its_parts_and_exactly_the_requested_epsil
 
     assert released.epsilon == pytest.approx(sum(released.parts.values()))
     assert released.epsilon == pytest.approx(0.9)
-    assert set(released.parts) == {"bounds:spend:low", "bounds:spend:high", "counts", "sums:spend", "sums:visits"}
-    assert released.parts["bounds:spend:low"] + released.parts["bounds:spend:high"] == pytest.approx(0.9 * BOUNDS_SHARE)
+    assert set(released.parts) == {
+        "bounds:spend:low",
+        "bounds:spend:high",
+        "counts",
+        "sums:spend",
+        "sums:visits",
+    }
+    assert released.parts["bounds:spend:low"] + released.parts["bounds:spend:high"] == pytest.approx(
+        0.9 * BOUNDS_SHARE
+    )
     assert released.bounds_source == {"visits": "declared", "spend": "dp_quantile"}
     assert list(released.table.columns) == ["segment", "size", "spend_mean", "visits_mean"]
 
@@ -45,7 +53,9 @@ def test_one_outlier_customer_no_longer_sets_the_noise_scale():
     plain = dp_profile(labels, features, bounds=declared, epsilon=1.0, n_segments=3)
     outlier = dp_profile(labels, with_outlier(features), bounds=declared, epsilon=1.0, n_segments=3)
     # No declared bound for spend: a DP 95th percentile, generous epsilon so the test is not noisy.
-    estimated = dp_profile(labels, with_outlier(features), bounds={"visits": (0, 10)}, epsilon=4.0, n_segments=3)
+    estimated = dp_profile(
+        labels, with_outlier(features), bounds={"visits": (0, 10)}, epsilon=4.0, n_segments=3
+    )
 
     assert plain.bounds["spend"] == outlier.bounds["spend"] == (0.0, 200.0)
     true_p95 = float(np.quantile(features["spend"], 0.95))
@@ -61,7 +71,9 @@ def test_noisy_counts_spread_like_a_discrete_laplace_of_the_claimed_scale():
     epsilon = 1.0  # counts and one sum share it: the counts' scale is 2 / epsilon
     errors = np.concatenate(
         [
-            dp_profile(labels, features[["visits"]], bounds={"visits": (0, 10)}, epsilon=epsilon, n_segments=3)
+            dp_profile(
+                labels, features[["visits"]], bounds={"visits": (0, 10)}, epsilon=epsilon, n_segments=3
+            )
             .table["size"]
             .to_numpy()
             - true_sizes
@@ -82,7 +94,9 @@ def test_a_density_models_noise_customers_are_released_as_one_more_group():
     labels, features = data(900)
     labels[:50] = NOISE_GROUP
 
-    released = dp_profile(labels, features, bounds={"spend": (0, 200), "visits": (0, 10)}, epsilon=50.0, n_segments=3)
+    released = dp_profile(
+        labels, features, bounds={"spend": (0, 200), "visits": (0, 10)}, epsilon=50.0, n_segments=3
+    )
 
     assert list(released.table["segment"]) == [NOISE_GROUP, 0, 1, 2]
     assert abs(int(released.table["size"].iloc[0]) - 50) < 5
