@@ -107,6 +107,8 @@ def dp_release_create(
         except SegmentationError as exc:
             raise ApplicationError(f"no private profile was released: {exc}") from None
         accounting = {
+            # a list keeps the columns' order, which a JSON object need not (PostgreSQL's jsonb)
+            "columns": list(released.table.columns),
             "parts": released.parts,
             "bounds": {column: list(pair) for column, pair in released.bounds.items()},
             "bounds_source": released.bounds_source,
@@ -131,7 +133,9 @@ def dp_release_create(
 
 def dp_release_csv(release: DPRelease) -> bytes:
     """The noisy table as CSV, the one profile that leaves the platform under a DP policy."""
-    return pd.DataFrame(release.table).to_csv(index=False).encode()
+    table = pd.DataFrame(release.table)
+    order = [c for c in release.accounting.get("columns", ["segment", "size"]) if c in table.columns]
+    return table[order + [c for c in table.columns if c not in order]].to_csv(index=False).encode()
 
 
 def dp_release_files(version: SegmentVersion) -> dict[str, bytes]:
