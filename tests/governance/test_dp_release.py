@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import pytest
 from django.urls import reverse
 
@@ -88,5 +92,10 @@ def test_under_a_dp_policy_the_exact_profile_stays_and_the_noisy_release_downloa
     assert noisy.status_code == 200 and noisy.content.startswith(b"segment,size,recency_days_mean")
     assert set(release.accounting["bounds_source"].values()) == {"declared"}
     assert release.accounting["bounds"]["avg_basket"] == [0, 500]
+    bundle = zipfile.ZipFile(
+        io.BytesIO(client.get(reverse("reports:version_deliverables_zip", args=[version.pk])).content)
+    )
+    assert "dp_release_1.csv" in bundle.namelist() and "profile.csv" not in bundle.namelist()
+    assert "only noisy tables leave" in json.loads(bundle.read("MANIFEST.json"))["left_out"]["profile.csv"]
     labels = version.deliverables.get(kind="labels.csv")
     assert client.get(reverse("runs:deliverable_download", args=[labels.pk])).status_code == 200
