@@ -158,6 +158,21 @@ def dp_profile(
         raise SegmentationError(EPSILON_REFUSED)
     declared = {c: _checked_bounds(c, v) for c, v in (bounds or {}).items() if c in features.columns}
     rows, segment_numbers = _groups(segments, n_segments)
+    from opendp.mod import OpenDPException
+
+    try:
+        return _release(rows, segment_numbers, features, declared, epsilon)
+    except OpenDPException as exc:  # e.g. a count past the integer range OpenDP samples in
+        raise SegmentationError(f"OpenDP refused the release: {exc.message}") from None
+
+
+def _release(
+    rows: np.ndarray,
+    segment_numbers: list[int],
+    features: pd.DataFrame,
+    declared: dict[str, tuple[float, float]],
+    epsilon: float,
+) -> PrivateProfile:
     undeclared = [c for c in features.columns if c not in declared]
     bounds_budget = epsilon * BOUNDS_SHARE if undeclared else 0.0
     parts: dict[str, float] = {}
