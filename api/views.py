@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -24,7 +24,7 @@ from governance.selectors import versions_for_user
 from projects import selectors, services
 from projects.models import Client, Membership, Project
 from reports.selectors import deliverables_for_user
-from reports.services import deliverable_read
+from reports.services import deliverable_fetch
 from runs import services as run_services
 from runs.scoring import version_score
 from runs.version_diff import version_diff
@@ -269,7 +269,10 @@ class DeliverableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Proje
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str | None = None) -> HttpResponse:
         deliverable = self.get_object()
-        data = deliverable_read(deliverable=deliverable, user=request.user, request=request._request)
+        try:
+            data = deliverable_fetch(deliverable=deliverable, user=request.user, request=request._request)
+        except ApplicationError as exc:
+            raise exceptions.PermissionDenied(exc.message) from None
         response = HttpResponse(data, content_type=deliverable.content_type)
         filename = f"{deliverable.version.project.name}-{deliverable.version.label}-{deliverable.filename}"
         response["Content-Disposition"] = content_disposition_header(True, filename)

@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "export.refused": "record export refused",
     "customer.erase": "erased a customer",
     "dp.release": "made a differentially private release",
+    "dp.release_download": "downloaded a differentially private release",
     "retention.purge": "purged data past its retention period",
     "retention.raw_deleted": "deleted a raw upload after anonymisation",
     "audit.export": "exported the audit trail",

@@ -191,6 +191,11 @@ class DPRelease(models.Model):
     version = models.ForeignKey(SegmentVersion, on_delete=models.PROTECT, related_name="dp_releases")
     epsilon = models.FloatField(help_text="Epsilon spent by this release (from OpenDP's privacy map).")
     table = models.JSONField(help_text="The released rows: segment, noisy size, noisy means.")
+    accounting = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the epsilon bought: each part's epsilon, the clamping bounds and their source.",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

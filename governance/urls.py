@@ -17,4 +17,5 @@ urlpatterns = [
     path("versions/<int:pk>/status/", views.version_action, name="version_action"),
     path("versions/<int:pk>/names/", views.version_names, name="version_names"),
     path("versions/<int:pk>/dp/", views.version_dp_release, name="version_dp_release"),
+    path("dp-releases/<int:pk>/download/", views.dp_release_download, name="dp_release_download"),
 ]

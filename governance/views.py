@@ -18,10 +18,11 @@ from segmentation.protection.pii import ACTIONS, LABELS
 from segplatform.errors import ApplicationError
 
 from .diff import version_diff_context
-from .dp_release import dp_budget, dp_budget_spent, dp_release_create
+from .dp_policy import WITHHELD_UNDER_DP, dp_policy_applies
+from .dp_release import dp_budget, dp_budget_spent, dp_release_create, dp_release_fetch
 from .erasure import customer_erase
 from .lifecycle import version_actions, version_authors, version_status, version_transition
-from .models import PrivacyReview, SegmentVersion, VersionStatusChange
+from .models import DPRelease, PrivacyReview, SegmentVersion, VersionStatusChange
 from .pii_review import policy_for, privacy_review_confirm
 from .presentation import column_labels_set, presented_segments, segment_names_set
 
@@ -137,6 +138,7 @@ def _version_page(
         "dp_releases": version.dp_releases.all(),
         "dp_spent": dp_budget_spent(version),
         "dp_budget": dp_budget(version),
+        "dp_withheld": WITHHELD_UNDER_DP if dp_policy_applies(version) else frozenset(),
         "can_dp": access.allowed(role, "dp_release"),
         "target_k": policy_for(version.project).target_k,
         "names": _names_rows(version, names_error, posted),
@@ -272,6 +274,18 @@ def version_dp_release(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Released a differentially private profile (ε={release.epsilon:g}).")
     return redirect("governance:version_detail", pk=version.pk)
+
+
+@login_required
+@require_GET
+def dp_release_download(request: HttpRequest, pk: int) -> HttpResponse:
+    release = get_object_or_404(DPRelease.objects.select_related("version__project"), pk=pk)
+    version, _ = _version(request, release.version_id, "view")
+    data = dp_release_fetch(release=release, user=request.user, request=request)
+    response = HttpResponse(data, content_type="text/csv")
+    filename = f"{version.project.name}-{version.label}-dp_release_{release.pk}.csv"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
 
 
 @login_required

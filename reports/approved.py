@@ -20,6 +20,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from audit.services import audit_record
+from governance.dp_policy import dp_withheld_reason
+from governance.dp_release import dp_release_files
 from governance.lifecycle import version_status
 from governance.models import SegmentVersion, VersionStatusChange
 from governance.signals import version_approved
@@ -126,8 +128,9 @@ def approved_pack(*, version: SegmentVersion, user: Any, request: HttpRequest | 
     files = {
         d.kind: deliverable_read(deliverable=d, audit=False)
         for d in version.deliverables.order_by("kind")
-        if d.kind not in LEFT_OUT_OF_PACK
+        if d.kind not in LEFT_OUT_OF_PACK and not dp_withheld_reason(version, d.kind)
     }
+    files.update(dp_release_files(version))
     approval = approval_values(change)
     manifest = {
         **version_identity(version),

@@ -14,6 +14,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from audit.services import audit_record
+from governance.dp_policy import dp_withheld_reason
+from governance.dp_release import dp_release_files
 from governance.lifecycle import version_status
 from governance.models import SegmentVersion
 from projects import access
@@ -42,10 +44,15 @@ def deliverables_bundle(*, version: SegmentVersion, user: Any, request: HttpRequ
     """
     role = access.require(user, version.project, "view")
     deliverables = list(version.deliverables.order_by("kind"))
-    files = {
-        d.kind: deliverable_read(deliverable=d, audit=False) for d in deliverables if d.kind not in LEFT_OUT
-    }
     left_out = dict(deliverables_skipped(deliverables))
+    withheld = {d.kind: dp_withheld_reason(version, d.kind) for d in deliverables}
+    left_out.update({kind: reason for kind, reason in withheld.items() if reason})
+    files = {
+        d.kind: deliverable_read(deliverable=d, audit=False)
+        for d in deliverables
+        if d.kind not in LEFT_OUT and not withheld[d.kind]
+    }
+    files.update(dp_release_files(version))
     if access.allowed(role, "export_records"):
         try:
             files[RECORDS] = record_export(version=version, user=user, request=request)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from governance.bias import BiasResult
+from governance.dp_policy import dp_withheld_check
 from governance.dp_release import dp_budget
 from governance.lifecycle import version_status
 from governance.models import (
@@ -278,6 +279,13 @@ def deliverable_read(
             details={"kind": deliverable.kind, "version": deliverable.version.label},
         )
     return data
+
+
+def deliverable_fetch(*, deliverable: Deliverable, user: Any, request: HttpRequest | None = None) -> bytes:
+    """A user's download of one file: refused (ApplicationError, with the reason) when the
+    version's DP policy keeps the file on the platform, else its bytes, audited."""
+    dp_withheld_check(deliverable.version, deliverable.kind)
+    return deliverable_read(deliverable=deliverable, user=user, request=request)
 
 
 def deliverables_export(*, version: SegmentVersion, out_dir: Path, actor_name: str) -> list[Path]:

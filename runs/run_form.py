@@ -54,7 +54,7 @@ GROUPS = {
     "space": ("reduction", "distance"),
     "algorithms": ("algorithms", "k_min", "k_max", "random_state"),
     "validation": ("selection", "stability_resamples"),
-    "privacy": ("dp_epsilon",),
+    "privacy": ("dp_epsilon", "dp_bounds"),
 }
 QUOTED = re.compile(r"'([a-z_]+)'")
 # A post that leaves out one of these means its default (an API-like post, or an older page);
@@ -168,6 +168,12 @@ class RunForm(forms.Form):
         max_value=10.0,
         label="Differential-privacy budget (ε)",
         help_text="Blank: the project's policy. Spent by the noisy profile tables released on request.",
+    )
+    dp_bounds = forms.JSONField(
+        required=False,
+        label="Public bounds for DP releases",
+        help_text='JSON, e.g. {"avg_basket": [0, 500]}: bounds known without looking at the data. '
+        "A column left out gets DP-estimated bounds, which spend a quarter of each release's ε.",
     )
     industry = forms.ChoiceField(
         choices=list(INDUSTRY_LABELS.items()),
@@ -327,6 +333,8 @@ class RunForm(forms.Form):
             spec["algorithms"] = chosen
         if data.get("dp_epsilon") is not None:
             spec["dp_epsilon"] = data["dp_epsilon"]
+        if data.get("dp_bounds") not in (None, "", {}):
+            spec["dp_bounds"] = data["dp_bounds"]
         return spec
 
     def run_spec(self) -> dict[str, Any]:

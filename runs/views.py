@@ -21,7 +21,7 @@ from projects import access
 from projects import selectors as project_selectors
 from projects.models import Dataset
 from reports.selectors import deliverables_for_user, deliverables_skipped
-from reports.services import deliverable_read
+from reports.services import deliverable_fetch
 from segmentation.explain.vocabulary import INDUSTRY_LABELS
 from segplatform.errors import ApplicationError
 
@@ -241,7 +241,11 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def deliverable_download(request: HttpRequest, pk: int) -> HttpResponse:
     deliverable = get_object_or_404(deliverables_for_user(request.user), pk=pk)
-    data = deliverable_read(deliverable=deliverable, user=request.user, request=request)
+    try:
+        data = deliverable_fetch(deliverable=deliverable, user=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("governance:version_detail", pk=deliverable.version_id)
     filename = f"{deliverable.version.project.name}-{deliverable.version.label}-{deliverable.filename}"
     response = HttpResponse(data, content_type=deliverable.content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename)

@@ -25,6 +25,8 @@ from .clustering.algorithms import ALGORITHMS  # the engine's registry is the on
 from .clustering.reduction import DISTANCES  # the engine's list, as for algorithms
 from .errors import SpecError
 from .explain.vocabulary import DEFAULT_INDUSTRY, INDUSTRIES
+from .protection.dp_options import MAX_EPSILON as MAX_EPSILON
+from .protection.dp_options import bounds_option, epsilon_option
 
 MAX_STABILITY_RESAMPLES = 200
 
@@ -78,6 +80,9 @@ class SegmentationSpec:
     outcome_columns : outcomes (churn, revenue…) for external validation, never features.
     dp_epsilon : the differential-privacy budget of the version's profile releases (a positive
         number up to 10). Default (None): the project's privacy policy sets it.
+    dp_bounds : declared public bounds a DP release clamps each column to, triples
+        ``(column, low, high)``; in JSON ``{"column": [low, high]}``. A column without them gets
+        bounds from a DP quantile, which spends part of the release's epsilon.
     industry : the vocabulary of segment names and suggested actions, from ``INDUSTRIES``
         (retail, subscription, saas, financial, generic). Default: retail.
     features : feature groups to engineer from transactions, from ``FEATURE_GROUPS``. Default
@@ -127,6 +132,7 @@ class SegmentationSpec:
     drop_duplicates: bool = False
     transforms: tuple[tuple[str, str], ...] = ()
     dp_epsilon: float | None = None
+    dp_bounds: tuple[tuple[str, float, float], ...] = ()
     industry: str = DEFAULT_INDUSTRY
 
     @property
@@ -140,6 +146,10 @@ class SegmentationSpec:
     def transform_for(self, column: str) -> str:
         """The transform of ``column``: the one the spec names, else ``"zscore"``."""
         return dict(self.transforms).get(column, DEFAULT_TRANSFORM)
+
+    @property
+    def dp_bounds_map(self) -> dict[str, tuple[float, float]]:
+        return {column: (low, high) for column, low, high in self.dp_bounds}
 
     def referenced_columns(self) -> tuple[str, ...]:
         """Every input column the spec names, in a stable order, without repeats."""
@@ -166,6 +176,8 @@ class SegmentationSpec:
                 continue
             if f.name == "transforms":
                 value = dict(value)
+            elif f.name == "dp_bounds":
+                value = {column: [low, high] for column, low, high in value}
             elif isinstance(value, tuple):
                 value = list(value)
             data[f.name] = value
@@ -248,7 +260,8 @@ class SegmentationSpec:
             selection=_choice(data, "selection", SELECTIONS, cls.selection),
             stability_resamples=stability,
             drop_duplicates=_boolean(data, "drop_duplicates", cls.drop_duplicates),
-            dp_epsilon=_epsilon(data),
+            dp_epsilon=epsilon_option(data),
+            dp_bounds=bounds_option(data, None if transactions else numeric),
             industry=_choice(data, "industry", INDUSTRIES, cls.industry),
             transforms=_transforms(data),
             **roles,
@@ -331,18 +344,6 @@ def _choice(data: Mapping[str, Any], key: str, allowed: tuple[str, ...], default
     if value not in allowed:
         raise SpecError(f"'{key}' must be one of {', '.join(allowed)}, got {value!r}")
     return str(value)
-
-
-MAX_EPSILON = 10.0
-
-
-def _epsilon(data: Mapping[str, Any]) -> float | None:
-    value = data.get("dp_epsilon")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_EPSILON:
-        raise SpecError(f"'dp_epsilon' must be a positive number up to {MAX_EPSILON:g}, got {value!r}")
-    return float(value)
 
 
 def _boolean(data: Mapping[str, Any], key: str, default: bool) -> bool:

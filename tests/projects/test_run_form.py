@@ -55,6 +55,7 @@ def test_roles_from_the_form_make_the_same_spec_as_the_api(project, consultant, 
         selection="silhouette",
         stability_resamples=5,
         dp_epsilon=0.5,
+        dp_bounds=json.dumps({NUMERIC[0]: [0, 400]}),
     )
     assert response.status_code == 302, response.content.decode()[-2000:]
     portal = SegmentationRun.objects.get()
@@ -68,6 +69,7 @@ def test_roles_from_the_form_make_the_same_spec_as_the_api(project, consultant, 
         "selection": "silhouette",
         "stability_resamples": 5,
         "dp_epsilon": 0.5,
+        "dp_bounds": {NUMERIC[0]: [0, 400]},
         "k_min": 2,
         "k_max": 4,
         "random_state": 0,

@@ -180,3 +180,30 @@ def test_it_refuses_a_dp_epsilon_that_is_not_a_small_positive_number(epsilon):
 def test_a_dp_epsilon_round_trips_and_its_absence_leaves_the_spec_as_before():
     assert SegmentationSpec.from_dict({**VALID, "dp_epsilon": 0.5}).to_dict()["dp_epsilon"] == 0.5
     assert "dp_epsilon" not in SegmentationSpec.from_dict(VALID).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("bounds", "message"),
+    [
+        ([0, 1], "must map column names"),
+        ({"nowhere": [0, 1]}, "'nowhere', which is not one of 'numeric_columns'"),
+        ({"COLUMN": [5, 5]}, "low below high"),
+        ({"COLUMN": [0, "10"]}, "two numbers"),
+        ({"COLUMN": [0]}, "two numbers"),
+    ],
+)
+def test_it_refuses_dp_bounds_that_are_not_low_high_pairs_of_numeric_columns(bounds, message):
+    column = VALID["numeric_columns"][0]
+    bounds = (
+        {column if k == "COLUMN" else k: v for k, v in bounds.items()} if isinstance(bounds, dict) else bounds
+    )
+    with pytest.raises(SpecError, match=message):
+        SegmentationSpec.from_dict({**VALID, "dp_bounds": bounds})
+
+
+def test_dp_bounds_round_trip_and_their_absence_leaves_the_spec_as_before():
+    column = VALID["numeric_columns"][0]
+    spec = SegmentationSpec.from_dict({**VALID, "dp_bounds": {column: [0, 500]}})
+    assert spec.dp_bounds_map == {column: (0.0, 500.0)}
+    assert SegmentationSpec.from_dict(spec.to_dict()) == spec
+    assert "dp_bounds" not in SegmentationSpec.from_dict(VALID).to_dict()
