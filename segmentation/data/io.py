@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import SegmentationError
 from .limits import InputLimits, check_workbook
+from .missing import MISSING_TOKENS
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -283,14 +284,15 @@ def read_input(
 
 
 def id_text(cells: pd.Series) -> pd.Series:
-    """Customer ids as the platform compares them: text, trimmed, a blank cell missing.
+    """Customer ids as the platform compares them: text, trimmed, a blank cell or a missing
+    token (``NA``, ``N/A``, ``null``, ``None``, ``-``: :mod:`segmentation.data.missing`) missing.
 
     Every part that matches ids (the engine's labels, joins with ``labels.csv``, erasure) reads
     them through this, so the integer 100001 of a Parquet or XLSX file and the CSV cell
     ``"100001"`` are the same customer.
     """
     text = cells.astype("string").str.strip()
-    return text.mask(text == "", pd.NA)
+    return text.mask(text.str.lower().isin(MISSING_TOKENS).fillna(False), pd.NA)
 
 
 def _parquet_columns(raw: bytes, label: str, limits: InputLimits) -> list[str]:
