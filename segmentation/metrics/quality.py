@@ -85,7 +85,10 @@ class DataQuality(r.Stored):
             unparsable_cells=count("unparsable_cells", sum(r.counts(metrics.get("unparsable")).values())),
             unparseable_timestamp_examples=r.texts(d.get("unparseable_timestamp_examples")),
             dropped=r.counts(d.get("dropped")),
-            missing_id_words=r.counts(d.get("missing_id_words")),
+            # most frequent first (PostgreSQL's jsonb keeps no key order)
+            missing_id_words=dict(
+                sorted(r.counts(d.get("missing_id_words")).items(), key=lambda w: (-w[1], w[0]))
+            ),
             raw=r.frozen_copy(dict(d)),
             **{key: count(key) for key in TRANSACTION_COUNTS},
         )

@@ -210,7 +210,8 @@ def test_ids_written_na_null_or_dash_are_dropped_and_counted_on_the_run_page_and
     client = login(consultant)
     page = client.get(reverse("runs:run_detail", args=[run.pk])).content.decode()
     assert f"{dropped} rows dropped: no customer id" in page
-    assert "as written: NA (" in page and "null (" in page
+    assert "Customer ids read as missing, as written: " in page
+    assert all(f"{word} (" in page for word in ("NA", "N/A", "null", "-"))
     quality = client.get(f"/api/v1/versions/{run.version.pk}/").json()["metrics"]["data_quality"]
     assert quality["rows_without_id"] == dropped
     assert sum(quality["missing_id_words"].values()) == dropped
