@@ -279,9 +279,9 @@ def _holds_dates(values: pd.Series) -> bool:
 def _column(
     cells: pd.Series, distinct: int, name: str, kind: str, id_column: str, pii: str | None
 ) -> ColumnProfile:
-    absent = (
-        missing_mask(cells) if cells.dtype == object or pd.api.types.is_string_dtype(cells) else cells.isna()
-    )
+    # NA, null, - are missing in ids and numbers; in a category "None" can be an answer.
+    worded = kind in ("id", "number") and (cells.dtype == object or pd.api.types.is_string_dtype(cells))
+    absent = missing_mask(cells) if worded else cells.isna()
     missing = float(absent.mean()) if len(cells) else 0.0
     filled = cells[~absent]
     # Customer ids are personal data too (pseudonymised by the privacy review): never shown.
