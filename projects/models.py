@@ -118,12 +118,13 @@ class Dataset(models.Model):
 
         Before its privacy review is confirmed this is the raw upload; afterwards the anonymised table.
         The id column is text, as in ``labels.csv`` (:func:`segmentation.id_text`), so the table
-        joins the labels whether the file held the ids as text or as numbers.
+        joins the labels whether the file held the ids as text or as numbers; an id written ``NA``
+        or ``null`` stays so written, for the run's data-quality report to name (the engine drops it).
         """
         with self.file.open("rb") as handle:
             frame = read_input(handle.read(), name=f"'{self.name}'", limits=upload_limits())
         if self.id_column in frame.columns:
-            frame[self.id_column] = id_text(frame[self.id_column])
+            frame[self.id_column] = id_text(frame[self.id_column], keep_missing_words=True)
         return frame
 
     @property

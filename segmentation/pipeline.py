@@ -16,6 +16,7 @@ from .clustering.reduction import clustering_projection, exploration_maps, uncen
 from .clustering.sweep import SweepResult, sweep
 from .data.customer_table import build_customer_table
 from .data.io import id_text
+from .data.missing import missing_mask
 from .errors import SegmentationError
 from .explain.outcomes import outcome_associations
 from .explain.profile import profile_segments
@@ -244,7 +245,8 @@ def _prepare(frame: pd.DataFrame, spec: SegmentationSpec) -> tuple[pd.Series, pd
 
 
 def _blank(cells: pd.Series) -> pd.Series:
-    return cells.isna() | (cells.astype("string").str.strip() == "").fillna(False)
+    # A missing token (NA, null, -) is missing as a blank is, not an unparsable number.
+    return missing_mask(cells)
 
 
 def _sweep(

@@ -22,6 +22,7 @@ from ..model.artefact import coerce_numeric
 from ..spec import SegmentationSpec
 from .features import customer_features
 from .io import id_text
+from .missing import missing_words
 from .transactions import clean_transactions, default_as_of
 
 FEATURE_ID = "customer_id"
@@ -73,7 +74,12 @@ def _from_customers(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerTabl
     attributes = pd.DataFrame({FEATURE_ID: ids[has_id].to_numpy()})
     for column in dict.fromkeys(carried):
         attributes[column] = frame[column].to_numpy()[has_id]
-    quality = {"input_kind": "customers", "rows": len(frame), "rows_without_id": int((~has_id).sum())}
+    quality = {
+        "input_kind": "customers",
+        "rows": len(frame),
+        "rows_without_id": int((~has_id).sum()),
+        "missing_id_words": missing_words(frame[spec.id_column][~has_id]) if not has_id.all() else {},
+    }
     return CustomerTable(
         frame=frame,
         clustering_spec=spec,

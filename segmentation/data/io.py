@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import SegmentationError
 from .limits import InputLimits, check_workbook
+from .missing import MISSING_TOKENS
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -282,15 +283,21 @@ def read_input(
     return frame
 
 
-def id_text(cells: pd.Series) -> pd.Series:
-    """Customer ids as the platform compares them: text, trimmed, a blank cell missing.
+def id_text(cells: pd.Series, *, keep_missing_words: bool = False) -> pd.Series:
+    """Customer ids as the platform compares them: text, trimmed, a blank cell or a missing
+    token (``NA``, ``N/A``, ``null``, ``None``, ``-``: :mod:`segmentation.data.missing`) missing.
 
     Every part that matches ids (the engine's labels, joins with ``labels.csv``, erasure) reads
     them through this, so the integer 100001 of a Parquet or XLSX file and the CSV cell
     ``"100001"`` are the same customer.
+
+    With ``keep_missing_words`` only blanks become missing and ``NA`` stays as written: a table
+    handed to the engine keeps the words, so its data-quality report can say how the dropped ids
+    were written (no customer id matches a missing word, so joins are the same either way).
     """
     text = cells.astype("string").str.strip()
-    return text.mask(text == "", pd.NA)
+    missing = text == "" if keep_missing_words else text.str.lower().isin(MISSING_TOKENS)
+    return text.mask(missing.fillna(False), pd.NA)
 
 
 def _parquet_columns(raw: bytes, label: str, limits: InputLimits) -> list[str]:

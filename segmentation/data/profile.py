@@ -18,6 +18,7 @@ import pandas as pd
 from ..model.reading import coerce_numeric
 from ..protection.pii import detect
 from .io import id_text
+from .missing import missing_mask
 
 KINDS = ("number", "category", "date", "text", "id", "flag")
 ROLES = (
@@ -143,7 +144,9 @@ def profile_table(frame: pd.DataFrame, id_column: str) -> TableProfile:
     """Profile ``frame``, whose customers are identified by ``id_column`` (a column of it)."""
     rows = len(frame)
     pii = {f.column: f.kind for f in detect(frame, id_column=id_column) if f.column != id_column}
-    tallies = {str(c): frame[c].value_counts(sort=False, dropna=True) for c in frame.columns}
+    # A missing token (NA, null, -) is no value: it neither makes a number column text nor
+    # counts as a distinct value (segmentation.data.missing).
+    tallies = {str(c): _filled_counts(frame[c]) for c in frame.columns}
     kinds = {str(c): _kind(frame[c], tallies[str(c)], str(c), id_column) for c in frame.columns}
 
     ids = id_text(frame[id_column]).dropna()
@@ -250,6 +253,13 @@ def _kind(cells: pd.Series, counts: pd.Series, name: str, id_column: str) -> str
     return "category" if categories else "text"
 
 
+def _filled_counts(cells: pd.Series) -> pd.Series:
+    counts = cells.value_counts(sort=False, dropna=True)
+    if counts.empty or pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_datetime64_any_dtype(cells):
+        return counts
+    return counts[~missing_mask(pd.Series(counts.index, dtype=object)).to_numpy()]
+
+
 def snake_case(name: str) -> str:
     """``"InvoiceNo"`` -> ``"invoice_no"``, ``"unit price"`` -> ``"unit_price"``: what names are matched on."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
@@ -269,8 +279,11 @@ def _holds_dates(values: pd.Series) -> bool:
 def _column(
     cells: pd.Series, distinct: int, name: str, kind: str, id_column: str, pii: str | None
 ) -> ColumnProfile:
-    missing = float(cells.isna().mean()) if len(cells) else 0.0
-    filled = cells.dropna()
+    # NA, null, - are missing in ids and numbers; in a category "None" can be an answer.
+    worded = kind in ("id", "number") and (cells.dtype == object or pd.api.types.is_string_dtype(cells))
+    absent = missing_mask(cells) if worded else cells.isna()
+    missing = float(absent.mean()) if len(cells) else 0.0
+    filled = cells[~absent]
     # Customer ids are personal data too (pseudonymised by the privacy review): never shown.
     shown = pii is None and name != id_column
     examples = [str(v) for v in pd.unique(filled.head(EXAMPLE_SCAN))[:3]] if shown else []

@@ -2,7 +2,8 @@
 
 Real logs are messy. The rules, each counted in the data-quality report:
 
-- a row without a customer id is dropped (``rows_without_id``);
+- a row without a customer id (blank, or a missing token such as ``NA`` or ``null``:
+  :mod:`segmentation.data.missing`) is dropped (``rows_without_id``);
 - exact duplicate rows are counted (``duplicate_rows``) and removed only when the spec sets
   ``drop_duplicates``, because two identical purchases on one day can be real;
 - a blank timestamp is dropped (``missing_timestamps``); a timestamp no known format reads is
@@ -29,6 +30,7 @@ import pandas as pd
 from ..errors import SegmentationError
 from ..model.artefact import coerce_numeric
 from ..spec import SegmentationSpec
+from .missing import missing_mask, missing_words
 
 # Tried in order on the cells no earlier format read. ISO first (what systems export); the
 # day-first and month-first slash forms are ambiguous, so the one that reads more of the
@@ -100,9 +102,10 @@ def clean_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> Events:
         frame = frame.loc[~duplicated]
     quality["duplicates_removed"] = quality["duplicate_rows"] if spec.drop_duplicates else 0
 
-    id_codes, id_names = text_codes(frame[spec.id_column])
+    id_codes, id_names = text_codes(frame[spec.id_column], tokens_missing=True)
     has_id = id_codes >= 0
     quality["rows_without_id"] = int((~has_id).sum())
+    quality["missing_id_words"] = missing_words(frame[spec.id_column][~has_id]) if not has_id.all() else {}
     if not has_id.all():
         frame, id_codes = frame.loc[has_id], id_codes[has_id]
     if frame.empty:
@@ -160,9 +163,12 @@ def _without_unused(values: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(remap[codes], categories=names[used]), index=values.index)
 
 
-def text_codes(cells: pd.Series, *, blank_as: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def text_codes(
+    cells: pd.Series, *, blank_as: str | None = None, tokens_missing: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Each cell as text with surrounding spaces removed, coded: ``(codes, names)`` with the
-    names sorted and ``-1`` for a blank cell (or the code of ``blank_as`` when given).
+    names sorted and ``-1`` for a blank cell (or the code of ``blank_as`` when given). With
+    ``tokens_missing`` (ids), ``NA``, ``null`` and the other missing tokens are blank too.
 
     Text work happens on the distinct values only, so 10M rows of 200,000 ids cost a hash
     pass rather than 10M string operations.
@@ -170,6 +176,8 @@ def text_codes(cells: pd.Series, *, blank_as: str | None = None) -> tuple[np.nda
     raw_codes, uniques = pd.factorize(cells, use_na_sentinel=True)
     text = pd.Series(np.asarray(uniques, dtype=object)).astype("string").str.strip()
     blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
+    if tokens_missing:
+        blank |= missing_mask(text).to_numpy(dtype=bool)
     if blank_as is not None:
         text = text.mask(blank, blank_as)
         missing = blank_as

@@ -7,7 +7,10 @@ guard of :mod:`segmentation.explain.average`), ``<feature>_smd``
 (standardised mean difference: (segment mean - population mean) / population standard
 deviation), ``distinguishing`` (the three features with the largest |smd|), ``actions``,
 ``<column>_top`` for categorical columns, ``<outcome>_rate`` or ``_mean`` with 95% interval
-bounds for outcome columns, and ``clv_proxy`` with ``value_share`` where value features exist.
+bounds for outcome columns, and ``historic_spend`` (the segment's mean spend so far: a total-spend
+feature, or orders x spend per order) with ``value_share`` (the segment's share of that spend) where
+value features exist. It is what customers have spent, not a lifetime value: nothing here models
+what they will spend. Profiles stored before the rename call it ``clv_proxy``; no reader uses it.
 """
 
 from __future__ import annotations
@@ -149,7 +152,7 @@ def profile_segments(
             row[f"{column}_ci_low"] = found["ci_low"] if found else np.nan
             row[f"{column}_ci_high"] = found["ci_high"] if found else np.nan
         if value is not None:
-            row["clv_proxy"] = float(value[members].mean()) if members.any() else np.nan
+            row["historic_spend"] = float(value[members].mean()) if members.any() else np.nan
             row["value_share"] = float(value[members].sum() / total_value) if total_value else np.nan
         rows.append(row)
     profile = pd.DataFrame(rows)

@@ -60,6 +60,8 @@ class DataQuality(r.Stored):
     customers_without_events_before_as_of: int = 0
     unparseable_timestamp_examples: tuple[str, ...] = ()
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> rows, for logs
+    # how the dropped ids were written ("NA" -> rows, "(blank)" -> rows); empty before it was kept
+    missing_id_words: dict[str, int] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -83,6 +85,10 @@ class DataQuality(r.Stored):
             unparsable_cells=count("unparsable_cells", sum(r.counts(metrics.get("unparsable")).values())),
             unparseable_timestamp_examples=r.texts(d.get("unparseable_timestamp_examples")),
             dropped=r.counts(d.get("dropped")),
+            # most frequent first (PostgreSQL's jsonb keeps no key order)
+            missing_id_words=dict(
+                sorted(r.counts(d.get("missing_id_words")).items(), key=lambda w: (-w[1], w[0]))
+            ),
             raw=r.frozen_copy(dict(d)),
             **{key: count(key) for key in TRANSACTION_COUNTS},
         )

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..data.missing import missing_mask
 from ..errors import SegmentationError
 
 _SCALARS = (str, int, float, np.number, decimal.Decimal)
@@ -66,8 +67,7 @@ def read_numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
     values = coerce_numeric(column)
     if pd.api.types.is_numeric_dtype(column):
         return values.to_numpy(dtype=np.float64, copy=True)
-    text = column.astype("string").str.strip()
-    filled = (text.notna() & (text != "")).to_numpy(dtype=bool)
+    filled = (~missing_mask(column)).to_numpy(dtype=bool)  # NA, null, - are missing, not text
     if filled.any() and np.isnan(values.to_numpy()[filled]).all():
         raise SegmentationError(
             f"column '{name}' holds text such as {str(column[filled].iloc[0])!r}; the model needs numbers"

@@ -23,6 +23,16 @@ from typing import Any
 import pandas as pd
 
 from ..errors import SegmentationError
+from .first_names import COMMON_FIRST_NAMES
+from .free_text import (
+    IN_TEXT_LABELS,
+    birth_date,
+    enough_pii,
+    is_free_text,
+    redact,
+    scan_free_text,
+    typed_date,
+)
 
 SAMPLE_ROWS = 2000
 ACTIONS = ("keep", "drop", "mask", "pseudonymise")
@@ -36,6 +46,7 @@ LABELS = {
     "ip_address": "IP addresses",
     "payment_card": "Payment card numbers",
     "date_of_birth": "Dates of birth",
+    "free_text": "Personal data inside free text",
 }
 
 
@@ -56,8 +67,14 @@ NAME_HINTS: dict[str, re.Pattern[str]] = {
     ),
     "ip_address": _name(r"^ip$|ip_?addr|^ip_|_ip$"),
     "payment_card": _name(r"card|^pan$|cc_?(num|no)|credit"),
-    "date_of_birth": _name(r"^dob$|date_?of_?birth|birth_?date|birthday|^born"),
+    "date_of_birth": _name(
+        r"^dob$|dob_|_dob$|date_?of_?birth|birth|^born|geburt|naissance|nacimiento|nascita|geboorte"
+    ),
 }
+# Names of event dates: a column so named is never taken for a date of birth on its values alone.
+EVENT_DATE_NAMES = _name(r"date|time|day|_at$|^at_|since|created|updated|order|purchase|invoice|join|sign")
+# A date-of-birth column spans generations; a log's event dates span a few years.
+BIRTH_YEARS_SPAN = 10
 # Columns holding product or document codes: long digit strings there are not cards or IDs.
 PRODUCT_CODE_NAMES = _name(
     r"sku|ean|upc|gtin|isbn|barcode|product|item|article|part_?(no|number)|order|invoice|serial"
@@ -78,86 +95,6 @@ STREET = re.compile(
 )
 PERSON = re.compile(
     r"^[A-Z][a-z'’-]+(\s+((van|von|de|der|den|du|da|di|le|la|al|bin|ibn)\s+)?[A-Z][a-z'’.-]*){1,3}$"
-)
-COMMON_FIRST_NAMES = frozenset(
-    [
-        "james",
-        "mary",
-        "john",
-        "patricia",
-        "robert",
-        "jennifer",
-        "michael",
-        "linda",
-        "william",
-        "elizabeth",
-        "david",
-        "barbara",
-        "richard",
-        "susan",
-        "joseph",
-        "jessica",
-        "thomas",
-        "sarah",
-        "charles",
-        "karen",
-        "daniel",
-        "nancy",
-        "matthew",
-        "lisa",
-        "anthony",
-        "betty",
-        "mark",
-        "sandra",
-        "paul",
-        "ashley",
-        "steven",
-        "emily",
-        "andrew",
-        "donna",
-        "joshua",
-        "michelle",
-        "peter",
-        "anna",
-        "sipho",
-        "thabo",
-        "lerato",
-        "nomsa",
-        "themba",
-        "zanele",
-        "ayanda",
-        "bongani",
-        "precious",
-        "lindiwe",
-        "mohammed",
-        "fatima",
-        "ahmed",
-        "aisha",
-        "ali",
-        "maria",
-        "jose",
-        "juan",
-        "carlos",
-        "ana",
-        "luis",
-        "pieter",
-        "johan",
-        "anke",
-        "sanne",
-        "emma",
-        "olivia",
-        "noah",
-        "liam",
-        "sophie",
-        "lucas",
-        "chen",
-        "wei",
-        "li",
-        "priya",
-        "raj",
-        "amit",
-        "sunita",
-    ]
 )
 
 
@@ -245,8 +182,7 @@ def _looks_like_name(value: str) -> bool:
 
 
 def _is_birth_date(value: str) -> bool:
-    parsed = pd.to_datetime(value, errors="coerce")
-    return parsed is not pd.NaT and not pd.isna(parsed) and 1900 <= parsed.year <= date.today().year
+    return birth_date(value) is not None
 
 
 # For each kind: the check on a value alone, and a looser one used when the name also matches.
@@ -258,7 +194,7 @@ VALUE_CHECKS: dict[str, tuple[Callable[[str], bool] | None, Callable[[str], bool
     "national_id": (is_national_id, lambda v: is_national_id(v) or bool(PASSPORT.match(v) or SA_ID.match(v))),
     "ip_address": (is_ip, is_ip),
     "payment_card": (is_card, is_card),
-    "date_of_birth": (None, _is_birth_date),
+    "date_of_birth": (_is_birth_date, _is_birth_date),
 }
 # Share of a column's values that must pass: alone, or with a matching column name.
 VALUE_SHARE, NAMED_SHARE = 0.8, 0.5
@@ -277,6 +213,8 @@ def detect(frame: pd.DataFrame, *, id_column: str | None = None) -> list[Finding
         if values.empty:
             continue
         finding = _detect_column(str(column), values)
+        if finding is None and is_free_text(values):
+            finding = _free_text_finding(str(column), values)
         if finding is None:
             continue
         if str(column) == id_column:
@@ -295,11 +233,15 @@ def _detect_column(column: str, values: pd.Series) -> Finding | None:
         if product_code and kind in ("payment_card", "national_id", "phone"):
             continue
         check = named if name_hit else alone
-        if check is None:
+        if check is None or (
+            kind == "date_of_birth" and not name_hit and EVENT_DATE_NAMES.search(normalised)
+        ):
             continue
         hits = values[values.map(check)]
         share = len(hits) / len(values)
         if share < (NAMED_SHARE if name_hit else VALUE_SHARE):
+            continue
+        if kind == "date_of_birth" and not name_hit and _years_span(hits) < BIRTH_YEARS_SPAN:
             continue
         by = "name and values" if name_hit else "values"
         score = share + (1.0 if name_hit else 0.0)
@@ -316,6 +258,33 @@ def _detect_column(column: str, values: pd.Series) -> Finding | None:
     return best
 
 
+def _years_span(values: pd.Series) -> int:
+    years = [d.year for d in map(typed_date, values) if d is not None]
+    return max(years) - min(years) if years else 0
+
+
+def _free_text_finding(column: str, values: pd.Series) -> Finding | None:
+    matched, per_kind, samples = scan_free_text(values)
+    if not enough_pii(matched, len(values)):
+        return None
+    found = ", ".join(
+        f"{IN_TEXT_LABELS[k]} in {n}" for k, n in sorted(per_kind.items(), key=lambda kn: -kn[1])
+    )
+    return Finding(
+        column=column,
+        kind="free_text",
+        matched=matched,
+        checked=len(values),
+        by="values inside the text",
+        samples=samples,
+        suggested_action="drop",
+        notes=[
+            f"free text with personal data: {found} of {len(values)} cells checked; "
+            "drop it, or mask to replace each one with [e-mail], [phone], [address]"
+        ],
+    )
+
+
 def mask_value(value: str, kind: str) -> str:
     """A value with enough hidden that it identifies no one, enough kept to recognise its kind."""
     value = str(value)
@@ -323,8 +292,8 @@ def mask_value(value: str, kind: str) -> str:
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain[:1]}***{domain[domain.rfind('.') :]}"
     if kind == "date_of_birth":
-        parsed = pd.to_datetime(value, errors="coerce")
-        return f"{parsed.year}-**-**" if not pd.isna(parsed) else "****"
+        year = _birth_year(value)
+        return f"{year}-**-**" if year is not None else "****"
     if kind in ("phone", "payment_card", "national_id"):
         digits_seen = 0
         masked = []
@@ -344,9 +313,21 @@ def mask_value(value: str, kind: str) -> str:
 def _mask_column(series: pd.Series, kind: str) -> pd.Series:
     if kind == "date_of_birth":
         # The year of birth stays useful (and is generalised as a quasi-identifier later).
-        years = pd.to_datetime(series, errors="coerce", format="mixed").dt.year
+        years = series.map(lambda v: None if pd.isna(v) else _birth_year(v))
         return years.astype("Int64").astype("string")
+    if kind == "free_text":
+        return series.map(redact)
     return series.map(lambda v: v if pd.isna(v) else mask_value(v, kind))
+
+
+def _birth_year(value: object) -> int | None:
+    if hasattr(value, "year"):  # a typed date from Parquet or XLSX
+        return int(value.year)
+    typed = typed_date(str(value))
+    if typed is not None:
+        return typed.year
+    parsed = pd.to_datetime(str(value), errors="coerce")
+    return None if pd.isna(parsed) else int(parsed.year)
 
 
 def normalise_identifier(value: str) -> str:

@@ -39,6 +39,7 @@ from sqlglot import exp
 
 from ..data.aggregate import DECAY_HALF_LIFE_DAYS, DECAY_UNITS, SECONDS_PER_DAY, WINDOWS
 from ..data.features import ENTROPY_BITS, LN2
+from ..data.missing import MISSING_TOKENS
 from ..data.transactions import NO_CATEGORY
 from ..errors import SegmentationError
 from ..model.artefact import AnyModel, as_segmentation_model
@@ -169,6 +170,8 @@ def _template(spec: SegmentationSpec, cutoff_day: int, with_category: bool, affi
     mean = "(CAST(spend AS DOUBLE) / CAST(n AS DOUBLE))"
     half = _d(0.5)
     scale = _d(2**ENTROPY_BITS)
+    # An id written NA, null, None or - is no customer, as in the pandas cleaning.
+    missing_ids = ", ".join(f"'{token}'" for token in sorted(MISSING_TOKENS))
     feature_windows = ",\n".join(
         f"CAST(w{w}_spend AS DOUBLE) / {_d(100)} AS {_q(f'spend_{w}d')}, "
         f"CAST(w{w}_n AS DOUBLE) AS {_q(f'count_{w}d')}"
@@ -182,7 +185,7 @@ WITH _seg_rows AS (
   FROM {source} AS _seg_log
   WHERE {ident} IS NOT NULL AND {ts} IS NOT NULL AND ({amount}) IS NOT NULL
 ), _seg_floored AS (
-  SELECT cid, t, m, mon, r, cat, v, FLOOR(v) AS f FROM _seg_rows WHERE cid <> '' AND t < {cutoff}
+  SELECT cid, t, m, mon, r, cat, v, FLOOR(v) AS f FROM _seg_rows WHERE LOWER(cid) NOT IN ({missing_ids}) AND t < {cutoff}
 ), _seg_events AS (
   SELECT cid, t, m, mon, r, cat,
          CAST(CASE WHEN v - f > {half} THEN f + 1 WHEN v - f < {half} THEN f

@@ -27,6 +27,27 @@ def pii_table(n: int = 200, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+def notes_and_birth_table(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    """A customer table whose call-centre ``notes`` hold a phone, an e-mail or an address in one
+    row in four, and whose ``birth`` column is written DD/MM/YYYY."""
+    rng = np.random.default_rng(seed)
+    frame, _ = customer_table(n, seed=seed, messy=False)
+    ordinary = [
+        "Prefers delivery after 5pm",
+        "Asked about the 20% discount on order 4471",
+        "Happy with the service",
+    ]
+    personal = [
+        "Call back on 020 7946 0958",
+        "New address 14 Elm Grove Road",
+        "Mail jo.b@example.com instead",
+    ]
+    frame["notes"] = [rng.choice(personal if i % 4 == 0 else ordinary) for i in range(n)]
+    born = pd.Timestamp("1945-01-01") + pd.to_timedelta(rng.integers(0, 55 * 365, n), unit="D")
+    frame["birth"] = born.strftime("%d/%m/%Y")
+    return frame
+
+
 def as_csv(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode()
 

@@ -14,7 +14,7 @@ from runs import services as run_services
 from segmentation import read_csv_bytes
 from segmentation.protection.pii import pseudonym
 from segplatform.errors import ApplicationError
-from tests.governance.helpers import as_csv, pii_table
+from tests.governance.helpers import as_csv, notes_and_birth_table, pii_table
 from tests.projects.helpers import NUMERIC
 
 SPEC = {"id_column": "email", "numeric_columns": NUMERIC, "k_min": 2, "k_max": 3}
@@ -166,3 +166,27 @@ def test_an_administrator_edits_the_policy_in_the_admin_without_seeing_the_key(p
     policy.refresh_from_db()
     assert (policy.target_k, policy.retention_days) == (10, 90)
     assert admin_client.get(reverse("admin:audit_auditevent_changelist")).status_code == 200
+
+
+def test_notes_with_personal_data_and_a_day_first_birth_column_are_in_the_review(project, consultant, login):
+    # Given a table whose notes hold phones, e-mails and addresses and whose `birth` is DD/MM/YYYY
+    client = login(consultant)
+    table = notes_and_birth_table()
+    client.post(
+        reverse("runs:dataset_upload", args=[project.pk]),
+        {"file": SimpleUploadedFile("crm.csv", as_csv(table), "text/csv"), "id_column": "customer_id"},
+    )
+    dataset = Dataset.objects.get(project=project)
+    # When the consultant opens the privacy review
+    page = client.get(reverse("governance:privacy_review", args=[dataset.pk])).content.decode()
+    # Then both columns are listed, the notes to be dropped and the birth dates masked to the year
+    assert "<code>notes</code>" in page and "Personal data inside free text" in page
+    assert "<code>birth</code>" in page and "Dates of birth" in page
+    assert "jo.b@example.com" not in page and "7946 0958" not in page
+    response = confirm(client, dataset, quasi_identifiers=["region"])
+    assert response.status_code == 302
+    dataset.refresh_from_db()
+    with dataset.file.open("rb") as handle:
+        clean = read_csv_bytes(handle.read())
+    assert "notes" not in clean.columns
+    assert clean["birth"].tolist() == [d[-4:] for d in table["birth"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 
@@ -180,3 +181,40 @@ def test_the_run_page_lists_what_the_data_quality_checks_dropped(project, consul
     assert "1 row dropped: no customer id" in page
     assert "1 exact duplicate row found and kept" in page
     assert "31/31/2025" in page
+
+
+def test_ids_written_na_null_or_dash_are_dropped_and_counted_on_the_run_page_and_in_the_api(
+    project, consultant, login
+):
+    # Given a retail log in which the anonymous till purchases carry the id NA, N/A, null or -
+    log, _ = transaction_log(120, seed=21)
+    log = log.astype({"customer_id": object})
+    log["timestamp"] = log["timestamp"].dt.strftime("%Y-%m-%d %H:%M")
+    anonymous = log.index % 7 == 0
+    log.loc[anonymous, "customer_id"] = [
+        ["NA", "N/A", "null", "-"][i % 4] for i in range(int(anonymous.sum()))
+    ]
+    dataset = run_services.dataset_upload(
+        project=project,
+        name="till.csv",
+        content=log.to_csv(index=False).encode(),
+        id_column=None,
+        user=consultant,
+    )
+    # When it is segmented
+    run = run_services.run_start(project=project, dataset=dataset, spec=SPEC, user=consultant, enqueue=False)
+    run = run_services.run_execute(run_id=run.pk)
+    assert run.status == "succeeded", run.error
+    # Then those rows are dropped and counted, and no "NA" customer holds them
+    dropped = int(anonymous.sum())
+    client = login(consultant)
+    page = client.get(reverse("runs:run_detail", args=[run.pk])).content.decode()
+    assert f"{dropped} rows dropped: no customer id" in page
+    assert "Customer ids read as missing, as written: " in page
+    assert all(f"{word} (" in page for word in ("NA", "N/A", "null", "-"))
+    quality = client.get(f"/api/v1/versions/{run.version.pk}/").json()["metrics"]["data_quality"]
+    assert quality["rows_without_id"] == dropped
+    assert sum(quality["missing_id_words"].values()) == dropped
+    stored = run.version.deliverables.get(kind="labels.csv").file.open("rb").read()
+    labels = pd.read_csv(io.BytesIO(stored), dtype={"customer_id": str}, keep_default_na=False)
+    assert set(labels["customer_id"]) == set(log.loc[~anonymous, "customer_id"])

@@ -21,7 +21,7 @@ Runner = Callable[[str], pd.DataFrame]
 
 def messy_log(n_customers: int, *, seed: int) -> pd.DataFrame:
     """A generated log with the quirks of real exports: refunds (negative amounts), rows
-    without an id (NULL or blank), ids with spaces around them, exact duplicate rows, NULL,
+    without an id (NULL, blank, or NA / null / N/A), ids with spaces around them, exact duplicate rows, NULL,
     blank and padded categories, missing amounts, several events in the same second."""
     log, _ = transaction_log(n_customers, seed=seed)
     rng = np.random.default_rng(seed + 1)
@@ -34,6 +34,10 @@ def messy_log(n_customers: int, *, seed: int) -> pd.DataFrame:
 
     log.loc[some(0.01), "customer_id"] = None
     log.loc[some(0.005), "customer_id"] = ""
+    # the missing ids of R, Excel and database exports, written as words
+    log.loc[some(0.005), "customer_id"] = "NA"
+    log.loc[some(0.002), "customer_id"] = " null "
+    log.loc[some(0.002), "customer_id"] = "N/A"
     padded = some(0.01) & log["customer_id"].notna().to_numpy()
     log.loc[padded, "customer_id"] = " " + log.loc[padded, "customer_id"].astype(str) + " "
     log.loc[some(0.02), "category"] = None

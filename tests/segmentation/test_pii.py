@@ -143,3 +143,79 @@ def test_anonymise_refuses_an_unknown_action(action):
 
     with pytest.raises(SegmentationError, match="not an action"):
         anonymise(pd.DataFrame({"a": ["1"]}), {"a": {"action": action}}, key=KEY)
+
+
+NOTES_WITH_PII = [
+    "Rang back on +44 20 7946 0958 about the late parcel",
+    "New address: 14 Elm Grove Road, Leeds; wants paper invoices",
+    "Asked us to write to jo.bloggs@example.co.uk instead of the old address",
+    "Call her on 082 555 1234 after 5pm, prefers WhatsApp",
+    "US office, reach him at 415-555-0199 before noon",
+    "Moved to Hauptstraße 12, Berlin last spring",
+]
+ORDINARY_NOTES = [
+    "Prefers delivery after 5pm on weekdays",
+    "Asked about the 20% discount on order 4471",
+    "Complained about late parcel, refunded 12.50 on 03/04/2024",
+    "Bought 3 boxes of the Big Road Atlas for the shop",
+    "Loyal since 2015, upgraded to gold tier in 2021",
+    "Returned 2 items: wrong size, colour as shown",
+    "Wants the catalogue by post, not e-mail",
+    "Account reviewed on 2024-11-02, no action needed",
+]
+
+
+def notes_table(notes: list[str], n: int = 200, *, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(n)],
+            "spend": rng.gamma(2.0, 50.0, n).round(2).astype(str),
+            "notes": rng.choice(notes, size=n),
+        }
+    )
+
+
+def test_personal_data_inside_a_notes_column_is_found_and_masking_redacts_it():
+    mixed = ORDINARY_NOTES * 3 + NOTES_WITH_PII  # about one note in five holds personal data
+    frame = notes_table(mixed)
+
+    (finding,) = detect(frame, id_column="customer_id")
+    clean = anonymise(frame, {"notes": {"action": "mask", "kind": "free_text"}}, key=KEY)
+
+    assert (finding.column, finding.kind, finding.suggested_action) == ("notes", "free_text", "drop")
+    expected = frame["notes"].isin(NOTES_WITH_PII).sum()
+    assert finding.matched == expected
+    assert all(word in finding.notes[0] for word in ("e-mail addresses", "phone numbers", "street addresses"))
+    text = " ".join(clean["notes"])
+    assert "jo.bloggs@example.co.uk" not in text and "7946 0958" not in text and "Elm Grove Road" not in text
+    assert "415-555-0199" not in text and "Hauptstraße 12" not in text
+    assert "[e-mail]" in text and "[phone]" in text and "[address]" in text
+    assert "refunded 12.50 on 03/04/2024" in text  # ordinary figures are left alone
+
+
+def test_ordinary_notes_with_amounts_dates_and_order_numbers_are_not_flagged():
+    assert detect(notes_table(ORDINARY_NOTES), id_column="customer_id") == []
+
+
+def test_a_birth_column_in_day_first_dates_is_a_date_of_birth_and_masks_to_the_year():
+    rng = np.random.default_rng(1)
+    born = pd.to_datetime("1940-01-01") + pd.to_timedelta(rng.integers(0, 60 * 365, 300), unit="D")
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(300)],
+            "birth": born.strftime("%d/%m/%Y"),
+            "geburtsdatum": born.strftime("%d %B %Y"),
+            "col7": born.strftime("%Y-%m-%d"),  # no telling name: found by its values alone
+            "last_order": pd.Timestamp("2025-03-01").strftime("%m/%d/%Y"),
+            "signup": (
+                pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 900, 300), unit="D")
+            ).strftime("%d/%m/%Y"),
+        }
+    )
+
+    found = kinds(frame, id_column="customer_id")
+    clean = anonymise(frame, {"birth": {"action": "mask", "kind": "date_of_birth"}}, key=KEY)
+
+    assert found == {"birth": "date_of_birth", "geburtsdatum": "date_of_birth", "col7": "date_of_birth"}
+    assert clean["birth"].tolist() == [str(d.year) for d in born]

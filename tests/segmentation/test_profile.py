@@ -68,8 +68,9 @@ def test_a_value_proxy_outcomes_and_top_categories_appear_when_the_data_has_them
         profile.loc[2, "churned_ci_low"] < profile.loc[2, "churned_rate"] <= profile.loc[2, "churned_ci_high"]
     )
     expected = (values["orders_per_year"] * values["avg_basket"])[truth == 0].mean()
-    assert profile.loc[0, "clv_proxy"] == pytest.approx(expected)
+    assert profile.loc[0, "historic_spend"] == pytest.approx(expected)
     assert profile["value_share"].sum() == pytest.approx(1.0)
+    assert "clv_proxy" not in profile.columns  # historic spend is not a lifetime value
 
 
 def test_arbitrary_column_names_fall_back_to_their_most_distinctive_features():
