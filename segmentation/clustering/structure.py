@@ -109,7 +109,9 @@ def mixture_bic(points: np.ndarray, *, max_k: int = MAX_K, random_state: int = 0
     """BIC of a full-covariance Gaussian mixture per k = 1..max_k (lower is better)."""
     points = np.asarray(points, dtype=float)
     return {
-        k: float(GaussianMixture(k, covariance_type="full", random_state=random_state).fit(points).bic(points))
+        k: float(
+            GaussianMixture(k, covariance_type="full", random_state=random_state).fit(points).bic(points)
+        )
         for k in range(1, max_k + 1)
     }
 
