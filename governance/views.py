@@ -20,7 +20,13 @@ from segplatform.errors import ApplicationError
 from .diff import version_diff_context
 from .dp_release import dp_budget, dp_budget_spent, dp_release_create
 from .erasure import customer_erase
-from .lifecycle import version_actions, version_authors, version_status, version_transition
+from .lifecycle import (
+    version_actions,
+    version_authors,
+    version_needs_override,
+    version_status,
+    version_transition,
+)
 from .models import PrivacyReview, SegmentVersion, VersionStatusChange
 from .pii_review import policy_for, privacy_review_confirm
 from .presentation import column_labels_set, presented_segments, segment_names_set
@@ -134,6 +140,7 @@ def _version_page(
             "export_records": access.allowed(role, "export_records"),
         },
         "is_author": is_author,
+        "needs_override": version_needs_override(version),
         "dp_releases": version.dp_releases.all(),
         "dp_spent": dp_budget_spent(version),
         "dp_budget": dp_budget(version),
@@ -203,6 +210,7 @@ def version_action(request: HttpRequest, pk: int) -> HttpResponse:
             user=request.user,
             reason=request.POST.get("reason", ""),
             request=request,
+            override_reason=request.POST.get("override_reason", ""),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
