@@ -15,26 +15,101 @@ from . import reading as r
 
 
 @dataclass(frozen=True)
+class GapPoint(r.Stored):
+    k: int = 0
+    gap: float | None = None
+    s: float | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> GapPoint:
+        d = r.mapping(data)
+        return cls(
+            k=r.integer(d.get("k")),
+            gap=r.number(d.get("gap")),
+            s=r.number(d.get("s")),
+            raw=r.frozen_copy(dict(d)),
+        )
+
+
+@dataclass(frozen=True)
+class BicPoint(r.Stored):
+    k: int = 0
+    bic: float | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> BicPoint:
+        d = r.mapping(data)
+        return cls(k=r.integer(d.get("k")), bic=r.number(d.get("bic")), raw=r.frozen_copy(dict(d)))
+
+
+@dataclass(frozen=True)
+class Chosen(r.Stored):
+    """One measurement's chosen number of groups ``k`` and its figure per k tried."""
+
+    k: int | None = None
+    by_k: tuple[Any, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, point: type[GapPoint] | type[BicPoint]) -> Chosen:
+        d = r.mapping(data)
+        return cls(
+            k=r.optional_integer(d.get("k")),
+            by_k=tuple(point.from_dict(p) for p in r.records(d.get("by_k"))),
+            raw=r.frozen_copy(dict(d)),
+        )
+
+
+@dataclass(frozen=True)
+class Evidence(r.Stored):
+    """How many customers were tested against how many uniform references, and what each
+    measurement chose."""
+
+    rows_tested: int | None = None
+    references: int | None = None
+    gap: Chosen = field(default_factory=Chosen)
+    bic: Chosen = field(default_factory=Chosen)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Evidence:
+        d = r.mapping(data)
+        return cls(
+            rows_tested=r.optional_integer(d.get("rows_tested")),
+            references=r.optional_integer(d.get("references")),
+            gap=Chosen.from_dict(d.get("gap"), point=GapPoint),
+            bic=Chosen.from_dict(d.get("bic"), point=BicPoint),
+            raw=r.frozen_copy(dict(d)),
+        )
+
+
+@dataclass(frozen=True)
 class Structure(r.Stored):
-    """``verdict`` is "clustered", "weak", "none" or None (not tested); ``gap_k`` and ``bic_k`` the
-    numbers of groups the gap statistic and the mixture's BIC chose."""
+    """``verdict`` is "clustered", "weak", "none" or None (not tested), with its ``evidence``."""
 
     verdict: str | None = None
-    gap_k: int | None = None
-    bic_k: int | None = None
+    evidence: Evidence = field(default_factory=Evidence)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: Any) -> Structure:
         d = r.mapping(data)
-        evidence = r.mapping(d.get("evidence"))
         verdict = d.get("verdict")
         return cls(
             verdict=verdict if verdict in VERDICTS else None,
-            gap_k=r.optional_integer(r.mapping(evidence.get("gap")).get("k")),
-            bic_k=r.optional_integer(r.mapping(evidence.get("bic")).get("k")),
+            evidence=Evidence.from_dict(d.get("evidence")),
             raw=r.frozen_copy(dict(d)),
         )
+
+    @property
+    def gap_k(self) -> int | None:
+        return self.evidence.gap.k
+
+    @property
+    def bic_k(self) -> int | None:
+        return self.evidence.bic.k
 
     @property
     def recommends_none(self) -> bool:
