@@ -30,9 +30,9 @@ from .spec import SegmentationSpec
 __all__ = [
     "Affinity",
     "Candidate",
-    "KCap",
     "DataQuality",
     "Dendrogram",
+    "KCap",
     "Map2D",
     "Maps",
     "Memberships",
