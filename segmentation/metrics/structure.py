@@ -50,6 +50,7 @@ class Chosen(r.Stored):
 
     k: int | None = None
     by_k: tuple[Any, ...] = ()
+    rise: float | None = None  # the gap statistic's: its maximum above Gap(1)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -57,6 +58,7 @@ class Chosen(r.Stored):
         d = r.mapping(data)
         return cls(
             k=r.optional_integer(d.get("k")),
+            rise=r.number(d.get("rise")),
             by_k=tuple(point.from_dict(p) for p in r.records(d.get("by_k"))),
             raw=r.frozen_copy(dict(d)),
         )

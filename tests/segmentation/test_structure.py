@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 from segmentation import SegmentationSpec, segment
 from segmentation.bounds import k_cap, min_segment_size
 from segmentation.clustering.structure import gap_statistic, mixture_bic, structure_test
+from segmentation.synthetic.customers import customer_table
 
 
 def _standardised(points: np.ndarray) -> np.ndarray:
@@ -36,6 +37,22 @@ def test_uniform_noise_in_a_box_has_no_structure(seed: int) -> None:
 
     assert result["verdict"] == "none"
     assert result["evidence"]["gap"]["k"] == 1
+
+
+def test_one_skewed_unimodal_cloud_has_no_structure() -> None:
+    """Log-normal spend lifts Gap(1) above the box reference but forms no groups."""
+    skewed = np.random.default_rng(1).lognormal(size=(500, 4))
+
+    assert structure_test(_standardised(skewed), random_state=0)["verdict"] == "none"
+
+
+def test_planted_customer_archetypes_are_clustered() -> None:
+    frame, _ = customer_table(300, seed=5, messy=False)
+    columns = ["recency_days", "orders_per_year", "avg_basket", "tenure_months"]
+
+    result = structure_test(_standardised(frame[columns].astype(float).to_numpy()), random_state=0)
+
+    assert result["verdict"] == "clustered"
 
 
 def test_one_gaussian_blob_has_no_structure_and_its_best_bic_is_one_component() -> None:
