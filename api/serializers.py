@@ -285,6 +285,16 @@ class VersionTransitionSerializer(serializers.Serializer):
         max_length=2000,
         help_text="Why: required to reject or retire, optional to submit or approve; kept in the audit trail.",
     )
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text=(
+            "Why approve a version whose structure test found no segments (metrics.structure.verdict "
+            "'none'): required to approve such a version; kept in the audit trail."
+        ),
+    )
 
 
 class SegmentNameSerializer(serializers.Serializer):

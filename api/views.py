@@ -224,7 +224,12 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
         version = self.get_object()  # 404 for a version of a project the caller is not in
         data = _valid(s.VersionTransitionSerializer, request)
         change = version_transition(
-            version=version, action=step, user=request.user, reason=data["reason"], request=request._request
+            version=version,
+            action=step,
+            user=request.user,
+            reason=data["reason"],
+            request=request._request,
+            override_reason=data["override_reason"],
         )
         return Response(s.VersionStatusChangeSerializer(change).data)
 

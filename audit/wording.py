@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "version.rename": "renamed segments or changed their actions",
     "version.submit": "submitted a version for review",
     "version.approve": "approved a version",
+    "version.structure_override": "approved a version the structure test recommended against, saying why",
     "version.reject": "rejected a version",
     "version.retire": "retired a version",
     "version.score": "scored customers with a version",

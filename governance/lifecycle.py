@@ -58,14 +58,28 @@ def version_actions(version: SegmentVersion, user: Any) -> set[str]:
     }
 
 
+def version_needs_override(version: SegmentVersion) -> bool:
+    """True when the structure test found no more structure than random data in the version's
+    customers: approving it goes against the platform's recommendation and needs a reason."""
+    return version.metrics_view.structure.recommends_none
+
+
 def version_transition(
-    *, version: SegmentVersion, action: str, user: Any, reason: str, request: HttpRequest | None = None
+    *,
+    version: SegmentVersion,
+    action: str,
+    user: Any,
+    reason: str,
+    request: HttpRequest | None = None,
+    override_reason: str = "",
 ) -> VersionStatusChange:
     """Move a version one step along its lifecycle, recording who, when and why.
 
     Refuses an unknown action, a step the current status does not allow, a user whose role on
-    the project may not take it, an approval or rejection by the version's author, and a
-    rejection or retirement without a reason.
+    the project may not take it, an approval or rejection by the version's author, a
+    rejection or retirement without a reason, and the approval of a version the structure test
+    recommends against (:func:`version_needs_override`) without an ``override_reason``, which is
+    audited as its own event.
     """
     if action not in TRANSITIONS:
         raise ApplicationError(f"'{action}' is not a lifecycle action")
@@ -76,6 +90,15 @@ def version_transition(
     reason = (reason or "").strip()
     if action in ("reject", "retire") and not reason:
         raise ApplicationError(f"say why you {action} this version", field="reason")
+    override_reason = (override_reason or "").strip()
+    overriding = action == "approve" and version_needs_override(version)
+    if overriding and not override_reason:
+        raise ApplicationError(
+            f"{version.label} is not recommended for segmentation: its customers show no more "
+            "structure than random data of the same shape. To approve it anyway, give an override "
+            "reason saying why the groups are still worth using",
+            field="override_reason",
+        )
     if action in SELF_REVIEW_FORBIDDEN and user.pk in version_authors(version):
         raise ApplicationError(
             f"you made {version.label}: another reviewer must {action} it (nobody reviews their own work)"
@@ -99,6 +122,19 @@ def version_transition(
             request=request,
             details={"version": version.label, "from": current, "to": target, "reason": reason},
         )
+        if overriding:
+            audit_record(
+                action="version.structure_override",
+                actor=user,
+                project=version.project,
+                obj=version,
+                request=request,
+                details={
+                    "version": version.label,
+                    "verdict": version.metrics_view.structure.verdict,
+                    "override_reason": override_reason,
+                },
+            )
         if action == "approve":
             transaction.on_commit(lambda: version_approved.send(sender=None, version=version, change=change))
     return change

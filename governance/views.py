@@ -21,7 +21,13 @@ from .diff import version_diff_context
 from .dp_policy import WITHHELD_UNDER_DP, dp_policy_applies
 from .dp_release import dp_budget, dp_budget_spent, dp_release_create, dp_release_fetch
 from .erasure import customer_erase
-from .lifecycle import version_actions, version_authors, version_status, version_transition
+from .lifecycle import (
+    version_actions,
+    version_authors,
+    version_needs_override,
+    version_status,
+    version_transition,
+)
 from .models import DPRelease, PrivacyReview, SegmentVersion, VersionStatusChange
 from .pii_review import policy_for, privacy_review_confirm
 from .presentation import column_labels_set, presented_segments, segment_names_set
@@ -135,6 +141,7 @@ def _version_page(
             "export_records": access.allowed(role, "export_records"),
         },
         "is_author": is_author,
+        "needs_override": version_needs_override(version),
         "dp_releases": version.dp_releases.all(),
         "dp_spent": dp_budget_spent(version),
         "dp_budget": dp_budget(version),
@@ -205,6 +212,7 @@ def version_action(request: HttpRequest, pk: int) -> HttpResponse:
             user=request.user,
             reason=request.POST.get("reason", ""),
             request=request,
+            override_reason=request.POST.get("override_reason", ""),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)

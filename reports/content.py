@@ -152,6 +152,9 @@ class ReportContent:
     edition: str = ""
     approved: bool = False
     glossary: tuple[tuple[str, str], ...] = ()
+    # the structure test's verdict in words when it recommends no segmentation (or warns of weak
+    # structure): the first line of the summary in both documents; empty otherwise
+    recommendation: str = ""
 
     @property
     def status_text(self) -> str:
@@ -187,7 +190,9 @@ def report_content(
         metrics = run_metrics(metrics)
         features = feature_names(profile, metrics)
         means = population_means(profile, metrics, features)
-        segments = _segments(profile, features, means, metrics.rules)
+        structure = metrics.structure
+        recommendation = structure.sentence if structure.verdict in ("none", "weak") else ""
+        segments = _segments(profile, features, means, metrics.rules, neutral=structure.recommends_none)
         if lifecycle and lifecycle.get("status"):
             status = str(lifecycle["status"])
         customers = customer_count(metrics, sum(s.size for s in segments))
@@ -207,10 +212,12 @@ def report_content(
             footer=footer,
             customers=customers,
             key_numbers=_key_numbers(customers, segments, metrics),
+            recommendation=recommendation,
             summary=_summary(
                 customers,
                 segments,
                 metrics.silhouette,
+                recommendation=recommendation,
                 # outcome and bias findings before the segments: the deck caps the bullets, and
                 # each segment has its own slide, the findings none
                 findings=outcome_lines(metrics.outcomes, {s.segment: s.short_name for s in segments})
@@ -241,8 +248,16 @@ def report_content(
 # -- segments --------------------------------------------------------------------------------
 
 
+NO_ACTIONS = "None suggested: the data shows no groups worth acting on separately."
+
+
 def _segments(
-    profile: pd.DataFrame, features: Sequence[str], means: Mapping[str, float], rules: Rules | None
+    profile: pd.DataFrame,
+    features: Sequence[str],
+    means: Mapping[str, float],
+    rules: Rules | None,
+    *,
+    neutral: bool = False,
 ) -> tuple[SegmentContent, ...]:
     ordered = profile.sort_values("segment") if "segment" in profile.columns else profile
     total = float(pd.to_numeric(ordered.get("size", pd.Series(dtype=float)), errors="coerce").sum())
@@ -271,7 +286,7 @@ def _segments(
                 value_share=as_float(row.get("value_share")),
                 rules=rule_lines,
                 rule_note=rule_note,
-                actions=segment_actions(row.get("actions")),
+                actions=segment_actions(row.get("actions")) or ((NO_ACTIONS,) if neutral else ()),
             )
         )
     return tuple(segments)
@@ -365,8 +380,10 @@ def _summary(
     segments: Sequence[SegmentContent],
     silhouette: float | None,
     findings: Sequence[str] = (),
+    recommendation: str = "",
 ) -> tuple[str, ...]:
-    lines = [
+    lines = [recommendation] if recommendation else []
+    lines += [
         f"{format_count(customers)} customers fall into {len(segments)} segments; "
         f"the quality score of {format_metric(silhouette, 2)} (silhouette, on a scale from \u22121 to 1) "
         f"means {quality_label(silhouette)}."

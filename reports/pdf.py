@@ -206,7 +206,12 @@ def _summary(content: ReportContent) -> str:
         for k in content.key_numbers
     )
     tiles = f'<div class="tiles"><table class="tiles"><tr>{tiles}</tr></table></div>'
-    return f"{tiles}<h3>Key findings</h3>{_bullets(content.summary)}"
+    findings = content.summary
+    lead = ""
+    if content.recommendation:  # the structure verdict leads the report, above the figures
+        lead = f'<p class="recommendation">{escape(content.recommendation)}</p>'
+        findings = tuple(line for line in findings if line != content.recommendation)
+    return f"{lead}{tiles}<h3>Key findings</h3>{_bullets(findings)}"
 
 
 def _method(content: ReportContent) -> str:

@@ -8,12 +8,56 @@ the problem and the fix, and the error's ``key`` names the spec key the fix belo
 
 from __future__ import annotations
 
+import math
+
 from .errors import SegmentationError, SpecError
 
 MIN_CLUSTERS = 2  # one segment is no segmentation
 # Beyond 30 segments a business reader can no longer tell them apart, and the sweep's cost
 # grows with every k tried.
 MAX_CLUSTERS = 30
+# A segment is worth describing and acting on only with enough customers in it: at least
+# MIN_SEGMENT_CUSTOMERS, and at least MIN_SEGMENT_SHARE of a large table.
+MIN_SEGMENT_CUSTOMERS = 10
+MIN_SEGMENT_SHARE = 0.01
+
+
+def min_segment_size(customers: int) -> int:
+    """The fewest customers a segment should hold among ``customers``: 10, or 1% of a large table."""
+    return max(MIN_SEGMENT_CUSTOMERS, math.ceil(MIN_SEGMENT_SHARE * customers))
+
+
+def k_cap(customers: int) -> int:
+    """The most segments ``customers`` support: sqrt(n / 2) (the rule of thumb for k), no more than
+    fit at :func:`min_segment_size` each, and within ``MIN_CLUSTERS..MAX_CLUSTERS``.
+
+    60 customers support 5 segments, 500 support 15, 1,800 or more the engine's 30.
+    """
+    by_size = customers // min_segment_size(customers)
+    return max(MIN_CLUSTERS, min(MAX_CLUSTERS, math.isqrt(customers // 2), by_size))
+
+
+def capped_k_max(*, customers: int, k_min: int, k_max: int) -> int:
+    """The spec's 'k_max' lowered to :func:`k_cap`, never below 'k_min' (the other bounds refuse
+    a 'k_min' the customers cannot support)."""
+    return min(k_max, max(k_cap(customers), k_min))
+
+
+def k_cap_note(*, customers: int, k_min: int, k_max: int) -> str | None:
+    """The sentence a run records when the customers lower the spec's 'k_max', else None."""
+    cap = capped_k_max(customers=customers, k_min=k_min, k_max=k_max)
+    if k_max <= cap:
+        return None
+    return (
+        f"'k_max' {k_max} was lowered to {cap}: {customers:,} customers support at most {cap} "
+        f"segments of at least {min_segment_size(customers)} customers each; upload more customers "
+        "to try more segments"
+    )
+
+
+def small_segment_wording(customers: int) -> str:
+    """How the selection names its penalty for a segment below :func:`min_segment_size`."""
+    return f"a segment under {min_segment_size(customers)} customers"
 
 
 def check_bounds(

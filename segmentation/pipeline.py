@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .bounds import capped_k_max, k_cap_note
 from .clustering.reduction import clustering_projection, exploration_maps, uncentred, unit_rows
+from .clustering.structure import structure_test
 from .clustering.sweep import SweepResult, sweep
 from .data.customer_table import build_customer_table
 from .data.io import id_text
@@ -89,7 +91,12 @@ def segment(
     normalisation = "l2" if cosine else None
     space = unit_rows(space) if cosine else space
 
-    swept = _sweep(space, rows, categorical, spec, progress)
+    # Before anything is named: is the space more clustered than random data of its shape?
+    progress("testing for structure", 0.09)
+    structure = structure_test(space, random_state=spec.random_state)
+    # The customers cap k (sqrt(n / 2), and room for a minimum segment size each).
+    k_max = capped_k_max(customers=n, k_min=spec.k_min, k_max=spec.k_max)
+    swept = _sweep(space, rows, categorical, replace(spec, k_max=k_max), progress)
     progress("profiling", 0.85)
 
     algorithm = str(swept.selected["algorithm"])
@@ -117,6 +124,7 @@ def segment(
         categorical=_columns(rows, spec.categorical_columns),
         outcomes=outcomes,
         industry=spec.industry,
+        neutral=structure["verdict"] == "none",
     )
     model = replace(model, segment_names=tuple(profile["name"]))
     progress("writing rules", 0.88)
@@ -129,7 +137,8 @@ def segment(
         "customers": n,
         "features": list(spec.numeric_columns),
         "population_means": {c: float(filled[c].mean()) for c in filled.columns},
-        "k_range": [spec.k_min, spec.k_max],
+        "k_range": [spec.k_min, k_max],
+        "structure": structure,
         "candidates": swept.candidates,
         "selected": {
             **swept.selected,
@@ -148,6 +157,9 @@ def segment(
             umap=spec.reduction == "umap",
         ),
     }
+    capped = k_cap_note(customers=n, k_min=spec.k_min, k_max=spec.k_max)
+    if capped is not None:
+        metrics["k_cap"] = {"requested_k_max": spec.k_max, "k_max": k_max, "note": capped}
     if rules is not None:
         metrics["rules"] = {**rules_json(rules), "sql_case": rules_sql(rules)}
     if outcomes is not None:

@@ -23,6 +23,7 @@ from .metrics.explain import Outcome, OutcomeSegment, Rule, RuleCondition, Rules
 from .metrics.quality import Affinity, DataQuality, TransactionDetails
 from .metrics.selection import Candidate, Dendrogram, Memberships, Selected, StabilityPoint, stability_points
 from .metrics.space import Map2D, Maps, Space
+from .metrics.structure import KCap, Structure
 from .model.artefact import SegmentationModel
 from .spec import SegmentationSpec
 
@@ -31,6 +32,7 @@ __all__ = [
     "Candidate",
     "DataQuality",
     "Dendrogram",
+    "KCap",
     "Map2D",
     "Maps",
     "Memberships",
@@ -44,6 +46,7 @@ __all__ = [
     "Selected",
     "Space",
     "StabilityPoint",
+    "Structure",
     "TransactionDetails",
 ]
 
@@ -58,7 +61,8 @@ class RunMetrics(r.Stored):
     ``candidates`` of the sweep and the ``selected`` one, the ``data_quality`` report, the
     clustering ``space``, the exploration ``maps`` (None before they existed), the surrogate
     ``rules`` (None when no tree was grown), ``outcomes`` per outcome column, and the
-    ``transactions`` details of a log (empty for a customer table).
+    ``transactions`` details of a log (empty for a customer table), the ``structure`` test's
+    verdict (None before the test existed) and the ``k_cap`` a small table put on 'k_max'.
     """
 
     input_kind: str = "customers"
@@ -82,6 +86,8 @@ class RunMetrics(r.Stored):
     rules: Rules | None = None
     outcomes: tuple[Outcome, ...] = ()
     transactions: TransactionDetails = field(default_factory=TransactionDetails)
+    structure: Structure = field(default_factory=Structure)
+    k_cap: KCap = field(default_factory=KCap)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -113,6 +119,8 @@ class RunMetrics(r.Stored):
             rules=Rules.from_dict(d.get("rules")),
             outcomes=tuple(Outcome.from_dict(o) for o in r.records(d.get("outcomes"))),
             transactions=TransactionDetails.from_metrics(d),
+            structure=Structure.from_dict(d.get("structure")),
+            k_cap=KCap.from_dict(d.get("k_cap")),
             raw=r.frozen_copy(dict(d)),
         )
 

@@ -10,7 +10,8 @@ The combined rule (``selection: "combined"``, the default)
    dominates by its units (Calinski–Harabasz runs into the thousands).
 3. Penalties: a candidate whose stability is below ``STABILITY_FLOOR`` (0.6, where Hennig's
    bootstrap treats clusters as dissolving) loses 1, and so does one whose smallest segment holds
-   less than ``TINY_SEGMENT`` (1%) of customers (too small to act on). As rank scores lie in
+   less than ``TINY_SEGMENT`` (1%) of customers, or, when the sweep says how many customers there
+   are, fewer than :func:`segmentation.bounds.min_segment_size` of them (too small to act on). As rank scores lie in
    [0, 1], such a candidate wins only when every candidate has the same problem. Density methods
    lose their noise share (customers left unassigned are customers unexplained).
 4. Highest score wins; ties go to the smaller k, then to the algorithm listed first.
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
+from ..bounds import min_segment_size, small_segment_wording
 from ..errors import SegmentationError
 
 STABILITY_FLOOR = 0.6
@@ -56,8 +58,18 @@ def _value(c: dict[str, Any], key: str) -> float:
     return float("nan") if value is None else float(value)
 
 
-def score_candidates(candidates: list[dict[str, Any]]) -> dict[int, dict[str, float]]:
+def _tiny_share(customers: int | None) -> float:
+    """The share below which a segment is too small: the bounds' minimum size among ``customers``."""
+    if not customers:
+        return TINY_SEGMENT
+    return max(TINY_SEGMENT, min_segment_size(customers) / customers)
+
+
+def score_candidates(
+    candidates: list[dict[str, Any]], customers: int | None = None
+) -> dict[int, dict[str, float]]:
     """Rank scores per criterion, penalties and the total, for every eligible candidate."""
+    tiny = _tiny_share(customers)
     eligible = _eligible(candidates)
     scores: dict[int, dict[str, float]] = {i: {} for i in eligible}
     for key, _, direction in CRITERIA:
@@ -75,7 +87,7 @@ def score_candidates(candidates: list[dict[str, Any]]) -> dict[int, dict[str, fl
         if not np.isnan(stability) and stability < STABILITY_FLOOR:
             penalty += UNSTABLE_PENALTY
         smallest = c.get("smallest_share")
-        if smallest is not None and smallest < TINY_SEGMENT:
+        if smallest is not None and smallest < tiny:
             penalty += TINY_PENALTY
         penalty += float(c.get("noise_share") or 0.0)
         scores[i]["penalty"] = penalty
@@ -83,7 +95,9 @@ def score_candidates(candidates: list[dict[str, Any]]) -> dict[int, dict[str, fl
     return scores
 
 
-def select(candidates: list[dict[str, Any]], rule: str = "combined") -> tuple[int, str]:
+def select(
+    candidates: list[dict[str, Any]], rule: str = "combined", customers: int | None = None
+) -> tuple[int, str]:
     """Index of the winning candidate and a sentence saying why it won and why the runner-up lost.
 
     Adds ``score`` to every eligible candidate under the combined rule. Raises
@@ -107,7 +121,7 @@ def select(candidates: list[dict[str, Any]], rule: str = "combined") -> tuple[in
         )
         return order[0], reason
 
-    scores = score_candidates(candidates)
+    scores = score_candidates(candidates, customers)
     for i, s in scores.items():
         candidates[i]["score"] = round(s["score"], 6)
     order = sorted(eligible, key=lambda i: (-scores[i]["score"], candidates[i]["k"], i))
@@ -127,7 +141,8 @@ def select(candidates: list[dict[str, Any]], rule: str = "combined") -> tuple[in
         why = f"worse {name} ({_value(candidates[runner], key):.4g} against {_value(winner, key):.4g})"
         if scores[runner]["penalty"] >= scores[order[0]]["penalty"] + 0.005:
             why += (
-                f" and a penalty of {scores[runner]['penalty']:.2f} ({_penalty_reason(candidates[runner])})"
+                f" and a penalty of {scores[runner]['penalty']:.2f} "
+                f"({_penalty_reason(candidates[runner], customers)})"
             )
         elif gaps[key] <= 0:
             why = "an equal score, and ties go to the smaller k"
@@ -137,12 +152,13 @@ def select(candidates: list[dict[str, Any]], rule: str = "combined") -> tuple[in
     return order[0], reason
 
 
-def _penalty_reason(c: dict[str, Any]) -> str:
+def _penalty_reason(c: dict[str, Any], customers: int | None = None) -> str:
     parts = []
     if c.get("stability") is not None and c["stability"] < STABILITY_FLOOR:
         parts.append(f"stability below {STABILITY_FLOOR}")
-    if c.get("smallest_share") is not None and c["smallest_share"] < TINY_SEGMENT:
-        parts.append(f"a segment under {TINY_SEGMENT:.0%} of customers")
+    if c.get("smallest_share") is not None and c["smallest_share"] < _tiny_share(customers):
+        too_small = small_segment_wording(customers) if customers else None
+        parts.append(too_small or f"a segment under {TINY_SEGMENT:.0%} of customers")
     if c.get("noise_share"):
         parts.append(f"{c['noise_share']:.0%} of customers left as noise")
     return ", ".join(parts) or "none"

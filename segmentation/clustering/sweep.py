@@ -298,7 +298,9 @@ def _sweep(
     for candidate, score in zip(candidates, scores, strict=True):
         candidate["silhouette"] = score
     winner_index, reason = select(
-        [c if c.get("eligible", True) else {**c, "silhouette": None} for c in candidates], selection
+        [c if c.get("eligible", True) else {**c, "silhouette": None} for c in candidates],
+        selection,
+        customers=len(everyone_space),
     )
     for c in candidates:
         c.pop("eligible", None)

@@ -90,8 +90,13 @@ def profile_segments(
     categorical: pd.DataFrame | None = None,
     outcomes: pd.DataFrame | None = None,
     industry: str = DEFAULT_INDUSTRY,
+    neutral: bool = False,
 ) -> pd.DataFrame:
     """One row per segment (see the module docstring for the columns).
+
+    ``neutral``: the structure test found nothing to segment, so the groups are "Group 1",
+    "Group 2"... with no archetype and no actions: a name would claim a kind of customer the
+    data does not show.
 
     ``values`` holds the features in the customer's own units (after filling missing cells);
     ``categorical`` and ``outcomes`` are optional frames aligned with ``values`` row for row.
@@ -156,8 +161,12 @@ def profile_segments(
             row["value_share"] = float(value[members].sum() / total_value) if total_value else np.nan
         rows.append(row)
     profile = pd.DataFrame(rows)
-    profile["name"] = unique_names(archetypes, smds)
-    profile["actions"] = [" | ".join(actions_for(name, industry)) for name in archetypes]
+    if neutral:
+        profile["name"] = [f"Group {segment + 1}" for segment in range(n_segments)]
+        profile["actions"] = ""
+    else:
+        profile["name"] = unique_names(archetypes, smds)
+        profile["actions"] = [" | ".join(actions_for(name, industry)) for name in archetypes]
     # The profile is stored as JSON (PostgreSQL's jsonb refuses NaN): an undefined figure, such
     # as the lift of a feature whose population mean is 0, is None.
     for column in profile.columns[profile.isna().any()]:

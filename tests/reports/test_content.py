@@ -141,3 +141,36 @@ def test_the_report_content_never_imports_django() -> None:
         "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=60).returncode == 0
+
+
+def test_with_no_structure_both_documents_lead_with_no_segmentation_recommended():
+    from datetime import UTC, datetime
+
+    from reports.content import NO_ACTIONS, report_content
+    from tests.reports.helpers import HASH, engine_metrics, segment_profile
+
+    profile = segment_profile()
+    metrics = {
+        **engine_metrics(profile),
+        "structure": {
+            "verdict": "none",
+            "evidence": {"rows_tested": 400, "references": 10, "gap": {"k": 1}, "bic": {"k": 1}},
+        },
+    }
+    profile["actions"] = ""
+
+    content = report_content(
+        profile=profile,
+        metrics=metrics,
+        title="Customer segmentation",
+        client="Acme",
+        version_id="v1",
+        version_hash=HASH,
+        created=datetime(2026, 1, 5, tzinfo=UTC),
+    )
+
+    assert content.summary[0].startswith(
+        "No segmentation recommended: the data shows no more structure than random data of the same shape."
+    )
+    assert "the gap statistic finds one group (no clusters)" in content.summary[0]
+    assert all(segment.actions == (NO_ACTIONS,) for segment in content.segments)
