@@ -30,6 +30,7 @@ OBJECTS = {
     "deliverables": "deliverable",
     "audit-events": "event",
     "members": "member",
+    "dp-releases": "dp_release",
 }
 # Route parameters that are not object ids take a representative value.
 VALUES = {"fmt": "csv"}
@@ -59,9 +60,14 @@ def _route_text(pattern) -> str:  # type: ignore[no-untyped-def]
 
 def targets(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     from audit.models import AuditEvent
+    from governance.dp_release import dp_release_create
 
     version = run.version
+    release = version.dp_releases.first() or dp_release_create(
+        version=version, epsilon=0.1, user=run.created_by
+    )
     return {
+        "dp_release": release.pk,
         "project": run.project.pk,
         "client": run.project.client.pk,
         "dataset": run.dataset.pk,
