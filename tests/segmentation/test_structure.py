@@ -46,6 +46,18 @@ def test_one_skewed_unimodal_cloud_has_no_structure() -> None:
     assert structure_test(_standardised(skewed), random_state=0)["verdict"] == "none"
 
 
+@pytest.mark.parametrize("n", [60, 300])
+def test_unlogged_heavy_tails_at_small_n_are_a_tail_not_groups(n: int) -> None:
+    """k-means peels off a few extreme customers and the gap climbs with k; those k are not chosen."""
+    verdicts = [
+        structure_test(_standardised(np.random.default_rng(seed).lognormal(size=(n, 4))), random_state=seed)
+        for seed in range(3)
+    ]
+
+    assert [v["verdict"] for v in verdicts] == ["none"] * 3
+    assert any(v["evidence"]["gap"]["groups_too_small_at_k"] for v in verdicts)
+
+
 def test_planted_customer_archetypes_are_clustered() -> None:
     frame, _ = customer_table(300, seed=5, messy=False)
     columns = ["recency_days", "orders_per_year", "avg_basket", "tenure_months"]
