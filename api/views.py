@@ -10,7 +10,6 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -28,6 +27,7 @@ from reports.services import deliverable_fetch
 from runs import services as run_services
 from runs.scoring import version_score
 from runs.version_diff import version_diff
+from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
 from . import serializers as s
@@ -278,10 +278,8 @@ class DeliverableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Proje
             data = deliverable_fetch(deliverable=deliverable, user=request.user, request=request._request)
         except ApplicationError as exc:
             raise exceptions.PermissionDenied(exc.message) from None
-        response = HttpResponse(data, content_type=deliverable.content_type)
         filename = f"{deliverable.version.project.name}-{deliverable.version.label}-{deliverable.filename}"
-        response["Content-Disposition"] = content_disposition_header(True, filename)
-        return response
+        return attachment(data, filename, deliverable.content_type)
 
 
 @extend_schema_view(list=extend_schema(parameters=[PROJECT_FILTER]))

@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.export import audit_trail_export
@@ -15,6 +14,7 @@ from projects import access
 from projects.models import Dataset, Project
 from projects.services import project_industry_set
 from segmentation.protection.pii import ACTIONS, LABELS
+from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
 from .diff import version_diff_context
@@ -227,9 +227,8 @@ def audit_trail_download(request: HttpRequest, pk: int, fmt: str) -> HttpRespons
     project = get_object_or_404(Project, pk=pk)
     access.require(request.user, project, "export_audit")
     data = audit_trail_export(project=project, fmt=fmt, user=request.user, request=request)
-    response = HttpResponse(data, content_type="text/csv" if fmt == "csv" else "application/pdf")
-    response["Content-Disposition"] = content_disposition_header(True, f"{project.name}-audit-trail.{fmt}")
-    return response
+    content_type = "text/csv" if fmt == "csv" else "application/pdf"
+    return attachment(data, f"{project.name}-audit-trail.{fmt}", content_type)
 
 
 @login_required
@@ -290,10 +289,7 @@ def dp_release_download(request: HttpRequest, pk: int) -> HttpResponse:
     release = get_object_or_404(DPRelease.objects.select_related("version__project"), pk=pk)
     version, _ = _version(request, release.version_id, "view")
     data = dp_release_fetch(release=release, user=request.user, request=request)
-    response = HttpResponse(data, content_type="text/csv")
-    filename = f"{version.project.name}-{version.label}-dp_release_{release.pk}.csv"
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    return attachment(data, f"{version.project.name}-{version.label}-dp_release_{release.pk}.csv", "text/csv")
 
 
 @login_required

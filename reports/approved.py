@@ -137,16 +137,7 @@ def approved_pack(*, version: SegmentVersion, user: Any, request: HttpRequest | 
         "approved_by": approval["approver"],
         "approved_at": approval["at"].isoformat(),
     }
-    pack = pack_bytes(files, manifest)
-    audit_record(
-        action="deliverable.download",
-        actor=user,
-        project=version.project,
-        obj=version,
-        request=request,
-        details={"kind": "approved.zip", "version": version.label, "files": sorted(files)},
-    )
-    return pack
+    return pack_download(version, files, manifest, kind="approved.zip", user=user, request=request)
 
 
 def version_identity(version: SegmentVersion) -> dict[str, Any]:
@@ -159,6 +150,33 @@ def version_identity(version: SegmentVersion) -> dict[str, Any]:
         "model_sha256": version.model_sha256,
         "data_sha256": version.data_sha256,
     }
+
+
+def pack_download(
+    version: SegmentVersion,
+    files: dict[str, bytes],
+    manifest: dict[str, Any],
+    *,
+    kind: str,
+    user: Any,
+    request: HttpRequest | None,
+    left_out: list[str] | None = None,
+) -> bytes:
+    """A user's download of a pack: its bytes (:func:`pack_bytes`), audited as one download that
+    names the files it holds and, when some were left out, those."""
+    pack = pack_bytes(files, manifest)
+    details: dict[str, Any] = {"kind": kind, "version": version.label, "files": sorted(files)}
+    if left_out is not None:
+        details["left_out"] = sorted(left_out)
+    audit_record(
+        action="deliverable.download",
+        actor=user,
+        project=version.project,
+        obj=version,
+        request=request,
+        details=details,
+    )
+    return pack
 
 
 def pack_bytes(files: dict[str, bytes], manifest: dict[str, Any]) -> bytes:

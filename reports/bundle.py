@@ -13,7 +13,6 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from audit.services import audit_record
 from governance.dp_policy import dp_withheld_reason
 from governance.dp_release import dp_release_files
 from governance.lifecycle import version_status
@@ -21,7 +20,7 @@ from governance.models import SegmentVersion
 from projects import access
 from segplatform.errors import ApplicationError
 
-from .approved import pack_bytes, version_identity
+from .approved import pack_download, version_identity
 from .records import record_export
 from .selectors import deliverables_skipped
 from .services import deliverable_read
@@ -64,18 +63,6 @@ def deliverables_bundle(*, version: SegmentVersion, user: Any, request: HttpRequ
             "on this project"
         )
     manifest = {**version_identity(version), "status": version_status(version), "left_out": left_out}
-    bundle = pack_bytes(files, manifest)
-    audit_record(
-        action="deliverable.download",
-        actor=user,
-        project=version.project,
-        obj=version,
-        request=request,
-        details={
-            "kind": BUNDLE,
-            "version": version.label,
-            "files": sorted(files),
-            "left_out": sorted(left_out),
-        },
+    return pack_download(
+        version, files, manifest, kind=BUNDLE, user=user, request=request, left_out=list(left_out)
     )
-    return bundle

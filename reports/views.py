@@ -6,12 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from governance.models import SegmentVersion
 from projects import access
 from projects.selectors import projects_for_user
+from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
 from .approved import approved_pack, approved_pack_name
@@ -36,10 +36,7 @@ def version_records_export(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("governance:version_detail", pk=version.pk)
-    response = HttpResponse(data, content_type="text/csv")
-    filename = f"{version.project.name}-{version.label}-records.csv"
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    return attachment(data, f"{version.project.name}-{version.label}-records.csv", "text/csv")
 
 
 @login_required
@@ -57,9 +54,7 @@ def version_approved_pack(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("governance:version_detail", pk=version.pk)
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, approved_pack_name(version))
-    return response
+    return attachment(data, approved_pack_name(version), "application/zip")
 
 
 @login_required
@@ -73,6 +68,4 @@ def version_deliverables_zip(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     data = deliverables_bundle(version=version, user=request.user, request=request)
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, bundle_name(version))
-    return response
+    return attachment(data, bundle_name(version), "application/zip")

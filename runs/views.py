@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.selectors import audit_events_for_project
@@ -23,6 +22,7 @@ from projects.models import Dataset
 from reports.selectors import deliverables_for_user, deliverables_skipped
 from reports.services import deliverable_fetch
 from segmentation.explain.vocabulary import INDUSTRY_LABELS
+from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
 from . import charts, services
@@ -247,6 +247,4 @@ def deliverable_download(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("governance:version_detail", pk=deliverable.version_id)
     filename = f"{deliverable.version.project.name}-{deliverable.version.label}-{deliverable.filename}"
-    response = HttpResponse(data, content_type=deliverable.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    return attachment(data, filename, deliverable.content_type)
