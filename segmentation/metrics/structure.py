@@ -51,6 +51,7 @@ class Chosen(r.Stored):
     k: int | None = None
     by_k: tuple[Any, ...] = ()
     rise: float | None = None  # the gap statistic's: its maximum above Gap(1)
+    groups_too_small_at_k: tuple[int, ...] = ()  # the gap statistic's: k it could not choose
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -59,7 +60,55 @@ class Chosen(r.Stored):
         return cls(
             k=r.optional_integer(d.get("k")),
             rise=r.number(d.get("rise")),
+            groups_too_small_at_k=r.integers(d.get("groups_too_small_at_k")),
             by_k=tuple(point.from_dict(p) for p in r.records(d.get("by_k"))),
+            raw=r.frozen_copy(dict(d)),
+        )
+
+
+@dataclass(frozen=True)
+class ComponentDip(r.Stored):
+    """The dip test on one leading principal component; ``skipped`` says why it was not tested."""
+
+    component: int = 0
+    share_of_variance: float | None = None
+    dip: float | None = None
+    p_value: float | None = None
+    adjusted_p: float | None = None
+    skipped: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ComponentDip:
+        d = r.mapping(data)
+        return cls(
+            component=r.integer(d.get("component")),
+            share_of_variance=r.number(d.get("share_of_variance")),
+            dip=r.number(d.get("dip")),
+            p_value=r.number(d.get("p_value")),
+            adjusted_p=r.number(d.get("adjusted_p")),
+            skipped=r.text(d.get("skipped")),
+            raw=r.frozen_copy(dict(d)),
+        )
+
+
+@dataclass(frozen=True)
+class Dip(r.Stored):
+    """Hartigan's dip test across the leading components: ``multimodal`` after Holm's adjustment."""
+
+    multimodal: bool | None = None
+    alpha: float | None = None
+    by_component: tuple[ComponentDip, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Dip:
+        d = r.mapping(data)
+        multimodal = d.get("multimodal")
+        return cls(
+            multimodal=multimodal if isinstance(multimodal, bool) else None,
+            alpha=r.number(d.get("alpha")),
+            by_component=tuple(ComponentDip.from_dict(c) for c in r.records(d.get("by_component"))),
             raw=r.frozen_copy(dict(d)),
         )
 
@@ -73,6 +122,7 @@ class Evidence(r.Stored):
     references: int | None = None
     gap: Chosen = field(default_factory=Chosen)
     bic: Chosen = field(default_factory=Chosen)
+    dip: Dip = field(default_factory=Dip)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -83,6 +133,7 @@ class Evidence(r.Stored):
             references=r.optional_integer(d.get("references")),
             gap=Chosen.from_dict(d.get("gap"), point=GapPoint),
             bic=Chosen.from_dict(d.get("bic"), point=BicPoint),
+            dip=Dip.from_dict(d.get("dip")),
             raw=r.frozen_copy(dict(d)),
         )
 
