@@ -27,7 +27,16 @@ from .formatting import (
     format_signed_pct,
     shorten,
 )
-from .plain import bias_line, edition_text, glossary, method_lines, outcome_lines, plain_numbers
+from .outcome_pages import out_of_time_lines, outcome_pages
+from .plain import (
+    bias_line,
+    edition_text,
+    glossary,
+    method_lines,
+    outcome_lines,
+    plain_numbers,
+    quality_label,
+)
 from .reading import as_float, as_int, customer_count, feature_names, mapping, population_means, run_metrics
 from .sections import (
     Section,
@@ -155,6 +164,8 @@ class ReportContent:
     # the structure test's verdict in words when it recommends no segmentation (or warns of weak
     # structure): the first line of the summary in both documents; empty otherwise
     recommendation: str = ""
+    # the outcome page: each outcome column and out-of-time outcome, or why there is none
+    outcome_pages: tuple[Section, ...] = ()
 
     @property
     def status_text(self) -> str:
@@ -221,6 +232,7 @@ def report_content(
                 # outcome and bias findings before the segments: the deck caps the bullets, and
                 # each segment has its own slide, the findings none
                 findings=outcome_lines(metrics.outcomes, {s.segment: s.short_name for s in segments})
+                + out_of_time_lines(metrics.out_of_time, {s.segment: s.short_name for s in segments})[:1]
                 + tuple(line for line in [bias_line(bias)] if line),
             ),
             features=features,
@@ -242,6 +254,7 @@ def report_content(
             edition=edition_text(approval, version_hash or ""),
             approved=bool(approval),
             glossary=glossary(metrics, has_bias=bool(mapping(bias).get("protected_columns"))),
+            outcome_pages=outcome_pages(metrics, {s.segment: s.short_name for s in segments}),
         )
 
 
@@ -342,19 +355,6 @@ def _headline(figures: Sequence[FeatureFigure]) -> str:
 
 
 # -- summary, method, validation -------------------------------------------------------------
-
-
-def quality_label(silhouette: float | None) -> str:
-    """Kaufman & Rousseeuw's reading of an average silhouette width."""
-    if silhouette is None:
-        return "not measured"
-    if silhouette > 0.70:
-        return "strong structure"
-    if silhouette > 0.50:
-        return "reasonable structure"
-    if silhouette > 0.25:
-        return "weak structure"
-    return "no substantial structure"
 
 
 def _key_numbers(

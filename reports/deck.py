@@ -1,7 +1,8 @@
 """The executive deck: a 16:9 PowerPoint built from a :class:`ReportContent`.
 
 Slides, in order: title, executive summary, data and method, glossary, segment overview,
-segments compared, one slide per segment, validation, the governance sections and the appendix.
+segments compared, one slide per segment, validation, the outcome pages, the governance sections
+and the appendix.
 Every slide carries the edition footer (draft, or approved by whom and when) and speaker notes.
 Charts are native chart objects so a consultant can restyle or re-label them in PowerPoint.
 """
@@ -72,6 +73,8 @@ def build_deck(content: ReportContent, path: Path) -> None:
     ]
     pages += [(_segment_builder(s), notes.segment_notes(content, s)) for s in content.segments]
     pages.append((_validation_slide, notes.validation_notes(content)))
+    for section in content.outcome_pages:  # per outcome column and out-of-time outcome
+        pages += section_pages_of(section)
     sections = [content.bias, content.privacy, content.status_detail, content.features_detail]
     for section in sections:
         if section is not None:

@@ -29,6 +29,7 @@ CHAPTERS = (
     ("compare", "How the segments differ"),
     ("segments", "Segment profiles"),
     ("validation", "Validation and stability"),
+    ("outcomes", "Outcome validation"),
     ("bias", "Bias audit"),
     ("privacy", "Privacy statement"),
     ("status", "Version and approval status"),
@@ -53,6 +54,7 @@ def render_report_html(content: ReportContent) -> str:
         _chapter("compare", _compare(content)),
         _chapter("segments", _segments(content)),
         _chapter("validation", _validation(content)),
+        _chapter("outcomes", _outcomes(content)),
         _chapter("bias", _section(content.bias)),
         _chapter("privacy", _section(content.privacy)),
         _chapter("status", _section(content.status_detail)),
@@ -313,6 +315,20 @@ def _validation(content: ReportContent) -> str:
         + f"<h3>Why this solution</h3>{_bullets(content.selection)}"
         + f"<h3>Stability</h3>{_bullets(content.stability)}"
     )
+
+
+def _outcomes(content: ReportContent) -> str:
+    """Each outcome's table first, then its overall test and reading (a section without a table
+    says why there is nothing to show)."""
+    parts = []
+    for section in content.outcome_pages:
+        table = section.table
+        parts.append(f"<h3>{escape(section.title)}</h3>" if table is not None else "")
+        if table is not None:
+            parts.append(f'<p class="note">{escape(table.caption)}</p>')
+            parts.append(_table(table.headers, table.rows, numeric=table.numeric))
+        parts += [f"<h4>{escape(title)}</h4>{_bullets(lines)}" for title, lines in section.groups]
+    return "".join(parts)
 
 
 def _section(section: Section | None, *, heading: str = "") -> str:

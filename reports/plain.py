@@ -68,6 +68,19 @@ def method_lines(
     return tuple(lines)
 
 
+def quality_label(silhouette: float | None) -> str:
+    """Kaufman & Rousseeuw's reading of an average silhouette width."""
+    if silhouette is None:
+        return "not measured"
+    if silhouette > 0.70:
+        return "strong structure"
+    if silhouette > 0.50:
+        return "reasonable structure"
+    if silhouette > 0.25:
+        return "weak structure"
+    return "no substantial structure"
+
+
 # -- glossary --------------------------------------------------------------------------------
 
 _TERMS = {
@@ -118,6 +131,15 @@ _TERMS = {
         "Four-fifths rule",
         "A fairness check: a group's share of a segment below 80% of another group's share is flagged.",
     ),
+    "p_adjusted": (
+        "Adjusted p",
+        "How likely a difference this large would be by chance alone, corrected for the number of "
+        "tests run (Benjamini\u2013Hochberg); below 0.05 it is unlikely to be chance.",
+    ),
+    "out_of_time": (
+        "Out-of-time check",
+        "Segments chosen on older data, checked against what their customers did afterwards.",
+    ),
     "hash": ("Version hash", "A fingerprint of the data, settings and model; any change gives a new one."),
 }
 
@@ -136,6 +158,10 @@ def glossary(metrics: RunMetrics, *, has_bias: bool) -> tuple[tuple[str, str], .
         keys.append("rule")
     if has_bias:
         keys.append("four_fifths")
+    if any(o.p_adjusted is not None for o in (*metrics.outcomes, *metrics.out_of_time.outcomes)):
+        keys.append("p_adjusted")
+    if metrics.out_of_time.possible and metrics.out_of_time.outcomes:
+        keys.append("out_of_time")
     keys.append("hash")
     return tuple(_TERMS[key] for key in keys)
 

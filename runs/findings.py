@@ -2,8 +2,10 @@
 
 The figures are the engine's: the bias audit's rows (fairlearn's selection rate by group per
 segment, ``segmentation.protection.fairness``) and the outcome associations in the metrics
-(``segmentation.explain.outcomes``). This module only arranges them for reading: one table per
-protected attribute and per outcome, the largest disparity in words, and what was measured.
+(``segmentation.explain.outcomes``, and ``out_of_time`` for a log that runs past ``as_of``). This
+module only arranges them for reading: one table per protected attribute and per outcome, the
+largest disparity in words, and what was measured; the outcome sentences are the documents'
+(``reports.outcome_pages``).
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from governance.models import SegmentVersion
-from reports.formatting import feature_label, format_number
+from reports.formatting import feature_label
+from reports.outcome_pages import (
+    out_of_time_line,
+    out_of_time_reason,
+    outcome_label,
+    segment_interval,
+    segment_p,
+    segment_value,
+    test_sentence,
+    window_sentence,
+)
 from reports.plain import outcome_lines
-from segmentation.result import Outcome
-
-TEST_NAMES = {
-    "chi_square": "chi-square test of independence (segment × outcome)",
-    "kruskal_wallis": "Kruskal–Wallis test (no normality assumed)",
-}
-EFFECT_NAMES = {"cramers_v": "Cramér's V", "epsilon_squared": "epsilon-squared (ε²)"}
+from segmentation.result import Outcome, OutOfTime
 
 
 def percent(value: float | None) -> str:
@@ -30,10 +36,6 @@ def percent(value: float | None) -> str:
 
 def _two_decimals(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
-
-
-def _p_value(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def version_findings(version: SegmentVersion) -> dict[str, Any]:
@@ -50,6 +52,7 @@ def version_findings(version: SegmentVersion) -> dict[str, Any]:
         "outcome_declared": list(spec.outcome_columns),
         "bias": bias_attributes(audit.rows, audit.findings, names) if audit is not None else [],
         "outcomes": outcome_tables(version.metrics_view.outcomes, names),
+        "out_of_time": out_of_time_part(version.metrics_view.out_of_time, names),
     }
 
 
@@ -153,59 +156,40 @@ def outcome_tables(outcomes: tuple[Outcome, ...], names: Mapping[int, str]) -> l
     headlines = outcome_lines(outcomes, names)
     tables = []
     for outcome in outcomes:
-        rate = outcome.kind == "rate"
-        show = percent if rate else format_number
-        rows = [
-            {
-                "segment": s.segment,
-                "label": _segment_label(s.segment, names),
-                "n": s.n,
-                "value": show(s.rate if rate else s.mean),
-                "interval": f"{show(s.ci_low)} – {show(s.ci_high)}",
-            }
-            for s in outcome.segments
-        ]
         label = feature_label(outcome.outcome)
         headline = next((line for line in headlines if line.startswith(f"{label} is highest")), "")
-        tables.append(
-            {
-                "outcome": outcome.outcome,
-                "slug": _slug(outcome.outcome),
-                "kind": "Rate" if rate else "Mean",
-                "rows": rows,
-                "headline": headline,
-                "test": _test_text(outcome),
-                "left_out": outcome.rows_left_out,
-            }
-        )
+        tables.append(_outcome_table(outcome, names, headline))
     return tables
 
 
-def _test_text(outcome: Outcome) -> str:
-    if outcome.test is None or outcome.statistic is None or outcome.p_value is None:
-        return "No test was run: fewer than two segments or a single outcome value."
-    statistic = "χ²" if outcome.test == "chi_square" else "H"
-    effect = EFFECT_NAMES.get(outcome.effect_size_name, outcome.effect_size_name)
-    verdict = (
-        "a difference too large to be chance" if outcome.significant else "a difference that may be chance"
-    )
-    how = " by a Monte-Carlo permutation test (the table is sparse)" if _monte_carlo(outcome) else ""
-    adjusted = (
-        f", {_p_value(outcome.p_adjusted)} after adjusting for the run's tests (Benjamini–Hochberg)"
-        if outcome.p_adjusted is not None
-        else ""
-    )
-    mapping = (
-        " Read as " + ", ".join(f"{word} = {number:g}" for word, number in outcome.mapping.items()) + "."
-        if outcome.mapping
-        else ""
-    )
-    return (
-        f"{TEST_NAMES.get(outcome.test, outcome.test).capitalize()}: {statistic} = "
-        f"{outcome.statistic:.1f}, {_p_value(outcome.p_value)}{how}{adjusted} ({verdict}); "
-        f"effect size {effect} = {format_number(outcome.effect_size)}.{mapping}"
-    )
+def _outcome_table(outcome: Outcome, names: Mapping[int, str], headline: str) -> dict[str, Any]:
+    rows = [
+        {
+            "segment": s.segment,
+            "label": _segment_label(s.segment, names),
+            "n": s.n,
+            "value": segment_value(outcome, s),
+            "interval": segment_interval(outcome, s),
+            "p_adjusted": segment_p(s),
+        }
+        for s in outcome.segments
+    ]
+    return {
+        "outcome": outcome.outcome,
+        "label": outcome_label(outcome),
+        "slug": _slug(outcome.outcome),
+        "kind": "Rate" if outcome.kind == "rate" else "Mean",
+        "rows": rows,
+        "headline": headline,
+        "test": test_sentence(outcome),
+        "left_out": outcome.rows_left_out,
+    }
 
 
-def _monte_carlo(outcome: Outcome) -> bool:
-    return bool(outcome.p_value_method and outcome.p_value_method.startswith("monte_carlo"))
+def out_of_time_part(check: OutOfTime, names: Mapping[int, str]) -> dict[str, Any]:
+    """The out-of-time check: the window in words, one line and one table per later outcome,
+    or why no check was possible."""
+    if not (check.recorded and check.possible):
+        return {"possible": False, "reason": out_of_time_reason(check), "tables": []}
+    tables = [_outcome_table(o, names, out_of_time_line(check, o, names)) for o in check.outcomes]
+    return {"possible": True, "window": window_sentence(check), "reason": "", "tables": tables}

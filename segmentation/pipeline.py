@@ -20,7 +20,8 @@ from .data.customer_table import build_customer_table
 from .data.io import id_text
 from .data.missing import missing_mask
 from .errors import SegmentationError
-from .explain.outcomes import outcome_associations
+from .explain.out_of_time import out_of_time_check
+from .explain.outcomes import adjust_for_multiple_tests, outcome_associations
 from .explain.profile import profile_segments
 from .explain.rules import RuleSet, fit_rules, rules_json, rules_sql
 from .model.artefact import SegmentationModel, coerce_numeric
@@ -162,8 +163,18 @@ def segment(
         metrics["k_cap"] = {"requested_k_max": spec.k_max, "k_max": k_max, "note": capped}
     if rules is not None:
         metrics["rules"] = {**rules_json(rules), "sql_case": rules_sql(rules)}
+    # The declared outcomes and the behaviour after 'as_of' are one family of tests: a run that
+    # checks more outcomes pays for it in every adjusted p-value.
+    declared = (
+        []
+        if outcomes is None
+        else outcome_associations(labels, outcomes, seed=spec.random_state, adjust=False)
+    )
+    later = out_of_time_check(labels, ids.to_numpy(), table.future, seed=spec.random_state)
+    adjust_for_multiple_tests([*declared, *later["outcomes"]])
     if outcomes is not None:
-        metrics["outcomes"] = outcome_associations(labels, outcomes, seed=spec.random_state)
+        metrics["outcomes"] = declared
+    metrics["out_of_time"] = later
     progress("done", 1.0)
     label_frame = pd.DataFrame({"customer_id": ids.to_numpy(), "segment": labels})
     memberships = model.predict_proba(rows)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .explain.rules import RuleSet
 from .metrics import reading as r
-from .metrics.explain import Outcome, OutcomeSegment, Rule, RuleCondition, Rules
+from .metrics.explain import Outcome, OutcomeSegment, OutOfTime, Rule, RuleCondition, Rules
 from .metrics.quality import Affinity, DataQuality, TransactionDetails
 from .metrics.selection import Candidate, Dendrogram, Memberships, Selected, StabilityPoint, stability_points
 from .metrics.space import Map2D, Maps, Space
@@ -36,6 +36,7 @@ __all__ = [
     "Map2D",
     "Maps",
     "Memberships",
+    "OutOfTime",
     "Outcome",
     "OutcomeSegment",
     "Rule",
@@ -60,7 +61,8 @@ class RunMetrics(r.Stored):
     and ``unparsable`` cells per feature, and the ``k_range`` tried. The parts: every
     ``candidates`` of the sweep and the ``selected`` one, the ``data_quality`` report, the
     clustering ``space``, the exploration ``maps`` (None before they existed), the surrogate
-    ``rules`` (None when no tree was grown), ``outcomes`` per outcome column, and the
+    ``rules`` (None when no tree was grown), ``outcomes`` per outcome column, the
+    ``out_of_time`` check of a log's behaviour after ``as_of``, and the
     ``transactions`` details of a log (empty for a customer table), the ``structure`` test's
     verdict (None before the test existed) and the ``k_cap`` a small table put on 'k_max'.
     """
@@ -85,6 +87,7 @@ class RunMetrics(r.Stored):
     maps: Maps | None = None
     rules: Rules | None = None
     outcomes: tuple[Outcome, ...] = ()
+    out_of_time: OutOfTime = field(default_factory=OutOfTime)
     transactions: TransactionDetails = field(default_factory=TransactionDetails)
     structure: Structure = field(default_factory=Structure)
     k_cap: KCap = field(default_factory=KCap)
@@ -118,6 +121,7 @@ class RunMetrics(r.Stored):
             maps=Maps.from_dict(d.get("maps")),
             rules=Rules.from_dict(d.get("rules")),
             outcomes=tuple(Outcome.from_dict(o) for o in r.records(d.get("outcomes"))),
+            out_of_time=OutOfTime.from_dict(d.get("out_of_time")),
             transactions=TransactionDetails.from_metrics(d),
             structure=Structure.from_dict(d.get("structure")),
             k_cap=KCap.from_dict(d.get("k_cap")),

@@ -6,12 +6,14 @@ A customer table passes through as it is. A transaction log is cleaned
 table keyed by ``customer_id`` whose numeric columns are the usable features.
 
 Protected and outcome columns are carried beside the features (``attributes``) for bias audits
-and external validation, and are never clustering features unless the spec says so.
+and external validation, and are never clustering features unless the spec says so. A log's
+events on or after ``as_of`` become each customer's later behaviour (``future``), the
+out-of-time check of :mod:`segmentation.data.future`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from ..errors import SegmentationError
 from ..model.artefact import coerce_numeric
 from ..spec import SegmentationSpec
 from .features import customer_features
+from .future import CUSTOMER_TABLE_REASON, FutureBehaviour, behaviour_after, not_possible
 from .io import id_text
 from .missing import missing_words
 from .transactions import clean_transactions, default_as_of
@@ -40,6 +43,7 @@ class CustomerTable:
     attributes : ``customer_id`` plus protected and outcome columns (empty when none).
     quality : the data-quality report (``metrics.json`` key ``data_quality``).
     details : further metrics (as-of date, feature groups, features left out and why).
+    future : what each customer did on or after ``as_of`` (a log), or why that is unknown.
     """
 
     frame: pd.DataFrame
@@ -48,6 +52,7 @@ class CustomerTable:
     attributes: pd.DataFrame
     quality: dict[str, Any]
     details: dict[str, Any]
+    future: FutureBehaviour = field(default_factory=lambda: not_possible(CUSTOMER_TABLE_REASON))
 
 
 def build_customer_table(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerTable:
@@ -159,6 +164,7 @@ def _from_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerT
         attributes=attributes,
         quality=quality,
         details=details,
+        future=behaviour_after(events.frame, as_of=as_of),
     )
 
 

@@ -10,9 +10,11 @@ the test is Kruskal–Wallis (no normality assumed) and the effect size epsilon-
 A sparse table (more than a fifth of its expected counts below 5, Cochran's rule) makes the
 chi-square approximation unreliable; its p-value is then a seeded Monte-Carlo permutation test
 of the same statistic. Each segment is also tested against the rest of the customers (Fisher's
-exact test, or Mann–Whitney for a numeric outcome), and :func:`outcome_associations` adjusts
-every p-value of a run for multiple testing with Benjamini–Hochberg: across outcomes for the
-overall tests, across outcomes and segments for the per-segment ones.
+exact test, or Mann–Whitney for a numeric outcome; the rest's rate or mean is kept beside it),
+and :func:`adjust_for_multiple_tests` adjusts every p-value of a run for multiple testing with
+Benjamini–Hochberg: across outcomes for the overall tests, across outcomes and segments for the
+per-segment ones. The run's outcomes are its declared outcome columns and, for a transaction log
+that runs past ``as_of``, the out-of-time outcomes (:mod:`segmentation.explain.out_of_time`).
 """
 
 from __future__ import annotations
@@ -69,19 +71,27 @@ def outcome_mapping(values: pd.Series) -> dict[str, float] | None:
 
 
 def outcome_associations(
-    labels: np.ndarray, outcomes: pd.DataFrame, *, seed: int = 0
+    labels: np.ndarray, outcomes: pd.DataFrame, *, seed: int = 0, adjust: bool = True
 ) -> list[dict[str, Any]]:
     """:func:`outcome_association` for every outcome column, with the word mapping each used and
-    Benjamini–Hochberg adjusted p-values (``p_adjusted``) across the run's tests."""
+    Benjamini–Hochberg adjusted p-values (``p_adjusted``) across these tests; with ``adjust``
+    false the caller adjusts them together with its other tests (:func:`adjust_for_multiple_tests`)."""
     results = []
     for column in outcomes.columns:
         cells = outcomes[column].reset_index(drop=True)
         result = outcome_association(labels, outcome_values(cells), name=str(column), seed=seed)
         result["mapping"] = outcome_mapping(cells)
         results.append(result)
+    if adjust:
+        adjust_for_multiple_tests(results)
+    return results
+
+
+def adjust_for_multiple_tests(results: list[dict[str, Any]]) -> None:
+    """Set ``p_adjusted`` (Benjamini–Hochberg) on every test of ``results``, in place: the
+    overall tests form one family, the per-segment tests (segment against the rest) another."""
     _adjust([r for r in results if r["p_value"] is not None])
     _adjust([s for r in results for s in r["segments"] if s.get("p_value") is not None])
-    return results
 
 
 def _adjust(tests: list[dict[str, Any]]) -> None:
@@ -181,7 +191,12 @@ def _association(labels: np.ndarray, outcome: np.ndarray, name: str, seed: int) 
         return result
     if np.ptp(values) > 0:
         for entry in per_segment:
-            entry["p_value"] = _segment_against_rest(labels == entry["segment"], values, binary)
+            inside = labels == entry["segment"]
+            entry["p_value"] = _segment_against_rest(inside, values, binary)
+            entry["rest_n"] = int((~inside).sum())
+            entry["rest_rate" if binary else "rest_mean"] = (
+                float(values[~inside].mean()) if (~inside).any() else float("nan")
+            )
     if binary:
         table = np.array([[np.sum((labels == s) & (values == o)) for o in (0.0, 1.0)] for s in segments])
         table = table[:, table.sum(axis=0) > 0]

@@ -3,6 +3,8 @@
 ``rules`` is :func:`segmentation.explain.rules.rules_json` plus ``sql_case``, stored since the
 rules were added (absent before, and when a tree could not be grown). ``outcomes`` is one
 :func:`segmentation.explain.outcomes.outcome_association` per outcome column the spec named.
+``out_of_time`` is :func:`segmentation.explain.out_of_time.out_of_time_check`: the window after
+``as_of`` and its outcomes in the same shape (absent before the check existed).
 """
 
 from __future__ import annotations
@@ -105,6 +107,18 @@ class OutcomeSegment:
     ci_high: float | None = None
     p_value: float | None = None  # this segment against the rest of the customers
     p_adjusted: float | None = None  # Benjamini-Hochberg over the run's per-segment tests
+    rest_n: int | None = None  # the rest of the customers, absent before it was kept
+    rest_rate: float | None = None
+    rest_mean: float | None = None
+
+    @property
+    def value(self) -> float | None:
+        """The rate of a 0/1 outcome, else the mean."""
+        return self.rate if self.rate is not None else self.mean
+
+    @property
+    def rest_value(self) -> float | None:
+        return self.rest_rate if self.rest_rate is not None else self.rest_mean
 
 
 @dataclass(frozen=True)
@@ -143,9 +157,20 @@ class Outcome(r.Stored):
                 OutcomeSegment(
                     segment=number,
                     n=r.integer(s.get("n")),
+                    rest_n=r.optional_integer(s.get("rest_n")),
                     **{
                         key: r.number(s.get(key))
-                        for key in ("rate", "mean", "median", "ci_low", "ci_high", "p_value", "p_adjusted")
+                        for key in (
+                            "rate",
+                            "mean",
+                            "median",
+                            "ci_low",
+                            "ci_high",
+                            "p_value",
+                            "p_adjusted",
+                            "rest_rate",
+                            "rest_mean",
+                        )
                     },
                 )
             )
@@ -171,3 +196,48 @@ def _mapping(value: Any) -> Mapping[str, float] | None:
         return None
     read = {str(word): r.number(number) for word, number in value.items()}
     return {word: number for word, number in read.items() if number is not None} or None
+
+
+@dataclass(frozen=True)
+class OutOfTime(r.Stored):
+    """The out-of-time check of a transaction log: the segments chosen at ``as_of`` against
+    what their customers did from ``window_start`` to ``window_end`` (both included).
+
+    ``recorded`` is false for versions made before the check existed; ``possible`` false with
+    a ``reason`` when it could not be made (a customer table, a log that ends before ``as_of``).
+    """
+
+    recorded: bool = False
+    possible: bool = False
+    reason: str | None = None
+    as_of: str | None = None
+    window_start: str | None = None
+    window_end: str | None = None
+    window_days: int = 0
+    customers: int = 0
+    customers_returned: int = 0
+    events_in_window: int = 0
+    new_customers: int = 0
+    outcomes: tuple[Outcome, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> OutOfTime:
+        if not isinstance(data, Mapping):
+            return cls()
+        d = data
+        return cls(
+            recorded=True,
+            possible=d.get("possible") is True,
+            reason=r.optional_text(d.get("reason")),
+            as_of=r.optional_text(d.get("as_of")),
+            window_start=r.optional_text(d.get("window_start")),
+            window_end=r.optional_text(d.get("window_end")),
+            window_days=r.integer(d.get("window_days")),
+            customers=r.integer(d.get("customers")),
+            customers_returned=r.integer(d.get("customers_returned")),
+            events_in_window=r.integer(d.get("events_in_window")),
+            new_customers=r.integer(d.get("new_customers")),
+            outcomes=tuple(Outcome.from_dict(o) for o in r.records(d.get("outcomes"))),
+            raw=r.frozen_copy(dict(d)),
+        )

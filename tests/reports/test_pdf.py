@@ -121,7 +121,8 @@ def test_rendered_pages_are_not_blank(deck_path: Path, pdf_path: Path, tmp_path:
     deck_pdf = tmp_path / "deck.pdf"
     deck_pages = _render_pngs(deck_pdf, tmp_path)
     report_pages = _render_pngs(pdf_path, tmp_path)
-    assert len(deck_pages) == 7 + len(SEGMENTS) + 1 + len(GOVERNANCE_TITLES)  # 7: with the glossary's 2
+    # 7: with the glossary's 2; then validation and the outcome page
+    assert len(deck_pages) == 7 + len(SEGMENTS) + 2 + len(GOVERNANCE_TITLES)
     assert len(report_pages) == len(PdfReader(str(pdf_path)).pages)
     for png in deck_pages + report_pages:
         low, high = Image.open(png).convert("L").getextrema()
