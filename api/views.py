@@ -25,6 +25,7 @@ from projects.models import Client, Membership, Project
 from reports.selectors import deliverables_for_user
 from reports.services import deliverable_fetch
 from runs import services as run_services
+from runs.mitigation import mitigation_start
 from runs.scoring import version_score
 from runs.version_diff import version_diff
 from segplatform.downloads import attachment
@@ -194,6 +195,16 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
             against_id = version.parent_id
         against = get_object_or_404(self.get_queryset(), pk=against_id)
         return Response(version_diff(version=version, against=against))
+
+    @extend_schema(
+        summary="Segment the version's data again without the proxies its bias audit flagged (consultant)",
+        request=None,
+        responses={201: s.RunSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    )
+    @action(detail=True, methods=["post"])
+    def mitigate(self, request: Request, pk: str | None = None) -> Response:
+        run = mitigation_start(version=self.get_object(), user=request.user, request=request._request)
+        return Response(s.RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Rename segments and set their actions, while the version is a draft (consultant)",

@@ -185,6 +185,25 @@ class BiasAudit(models.Model):
         return f"bias audit of {self.version}"
 
 
+class Mitigation(models.Model):
+    """A run started to segment a version's data again without the proxies its bias audit flagged.
+
+    The run's version stores the side-by-side comparison in its bias audit (``mitigation``)."""
+
+    source = models.ForeignKey(SegmentVersion, on_delete=models.CASCADE, related_name="mitigations")
+    run = models.OneToOneField(
+        "projects.SegmentationRun", on_delete=models.CASCADE, related_name="mitigation"
+    )
+    dropped_features = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"mitigation of {self.source} by run {self.run_id}"
+
+
 class DPRelease(models.Model):
     """A differentially private profile released for a version, and the privacy budget it spent."""
 

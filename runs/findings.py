@@ -28,6 +28,8 @@ from reports.outcome_pages import (
 from reports.plain import outcome_lines
 from segmentation.result import Outcome, OutOfTime
 
+from .mitigation import mitigation_part
+
 
 def percent(value: float | None) -> str:
     """A share with one decimal everywhere in these tables, so columns line up and compare."""
@@ -53,6 +55,7 @@ def version_findings(version: SegmentVersion) -> dict[str, Any]:
         "bias": bias_attributes(audit.rows, audit.findings, names) if audit is not None else [],
         "outcomes": outcome_tables(version.metrics_view.outcomes, names),
         "out_of_time": out_of_time_part(version.metrics_view.out_of_time, names),
+        "mitigation": mitigation_part(version),
     }
 
 

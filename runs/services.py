@@ -162,7 +162,11 @@ def _execute(run: SegmentationRun) -> None:
             )
             # Recorded before the deliverables, so the deck and the report can present it.
             bias = bias_audit_record(
-                version=version, labels=result.labels, attributes=result.attributes, features=result.features
+                version=version,
+                labels=result.labels,
+                attributes=result.attributes,
+                features=result.features,
+                clustered=result.clustered_features,
             )
             deliverables_build(
                 version=version, labels=result.labels, features=result.features, rules=result.rules, bias=bias

@@ -15,5 +15,6 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run_status"),
     path("runs/<int:pk>/cancel/", views.run_cancel, name="run_cancel"),
+    path("runs/<int:pk>/mitigate/", views.run_mitigate, name="run_mitigate"),
     path("deliverables/<int:pk>/download/", views.deliverable_download, name="deliverable_download"),
 ]

@@ -25,7 +25,7 @@ from segmentation.explain.vocabulary import INDUSTRY_LABELS
 from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
-from . import charts, services
+from . import charts, mitigation, services
 from .findings import version_findings
 from .forms import UploadForm
 from .run_form import RunForm, spec_summary
@@ -178,6 +178,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "features": version.metrics_view.features if version else [],
         "findings": version_findings(version) if version else None,
         "other_runs": run.project.runs.filter(version__isnull=False).exclude(pk=run.pk)[:20],
+        "may_run": access.allowed(access.role_on(request.user, run.project), "run"),
     }
     return render(request, "runs/run_detail.html", context)
 
@@ -235,6 +236,28 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "The run was cancelled.")
     return redirect("runs:run_detail", pk=run.pk)
+
+
+@login_required
+@require_POST
+def run_mitigate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Segment the run's data again without the proxies its bias audit flagged, to compare."""
+    run = get_object_or_404(project_selectors.runs_for_user(request.user), pk=pk)
+    version = getattr(run, "version", None)
+    if version is None:
+        messages.error(request, "This run made no version, so it has no bias audit to act on.")
+        return redirect("runs:run_detail", pk=run.pk)
+    try:
+        started = mitigation.mitigation_start(version=version, user=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("runs:run_detail", pk=run.pk)
+    messages.success(
+        request,
+        f"Run {started.pk} segments the same data without {', '.join(started.spec['excluded_features'])}; "
+        "its results page compares the bias audits side by side.",
+    )
+    return redirect("runs:run_detail", pk=started.pk)
 
 
 @login_required

@@ -192,6 +192,7 @@ def segment(
         features=table.features,
         attributes=table.attributes,
         rules=rules,
+        clustered_features=(*spec.numeric_columns, *categorical),
     )
 
 

@@ -186,6 +186,8 @@ class SegmentationResult:
     attributes: pd.DataFrame | None = None
     # the decision-tree surrogate that explains the segments in the customer's own units
     rules: RuleSet | None = None
+    # the features the clustering saw (numeric and categorical), a subset of ``features``' columns
+    clustered_features: tuple[str, ...] = ()
 
     @cached_property
     def metrics_view(self) -> RunMetrics:

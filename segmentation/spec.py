@@ -12,7 +12,6 @@ stay valid and serialise to exactly the same dict, so their version hash does no
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -27,6 +26,16 @@ from .errors import SpecError
 from .explain.vocabulary import DEFAULT_INDUSTRY, INDUSTRIES
 from .protection.dp_options import MAX_EPSILON as MAX_EPSILON
 from .protection.dp_options import bounds_option, epsilon_option
+from .spec_values import (
+    boolean,
+    choice,
+    column_names,
+    integer,
+    iso_date,
+    optional_text,
+    registry_names,
+    text_value,
+)
 
 MAX_STABILITY_RESAMPLES = 200
 
@@ -53,7 +62,6 @@ COLUMN_LIST_KEYS = (
     "protected_columns",
     "outcome_columns",
 )
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,10 @@ class SegmentationSpec:
         counted and reported, since two identical purchases on one day can be real).
     transforms : per-column transform, pairs ``(column, transform)`` sorted by column; in JSON a
         mapping ``{"column": "log1p"}``. Columns not named use ``"zscore"``.
+    excluded_features : features left out of the clustering although the data has them, for
+        example the proxies of a protected attribute a mitigation run drops. For a customer table
+        they are named columns of the spec; for a log, engineered feature names. They stay in
+        ``features.csv``.
     """
 
     id_column: str
@@ -134,6 +146,7 @@ class SegmentationSpec:
     dp_epsilon: float | None = None
     dp_bounds: tuple[tuple[str, float, float], ...] = ()
     industry: str = DEFAULT_INDUSTRY
+    excluded_features: tuple[str, ...] = ()
 
     @property
     def is_transactions(self) -> bool:
@@ -196,12 +209,12 @@ class SegmentationSpec:
             )
         if "id_column" not in data:
             raise SpecError("the spec needs 'id_column'")
-        id_column = _string(data, "id_column")
-        input_kind = _choice(data, "input_kind", INPUT_KINDS, cls.input_kind)
+        id_column = text_value(data, "id_column")
+        input_kind = choice(data, "input_kind", INPUT_KINDS, cls.input_kind)
         transactions = input_kind == "transactions"
 
-        numeric = _columns(data, "numeric_columns")
-        lists = {key: _columns(data, key) for key in COLUMN_LIST_KEYS}
+        numeric = column_names(data, "numeric_columns")
+        lists = {key: column_names(data, key) for key in COLUMN_LIST_KEYS}
         if not transactions and "numeric_columns" not in data and not lists["categorical_columns"]:
             raise SpecError(
                 "the spec needs 'numeric_columns' (or 'categorical_columns') for a customer table"
@@ -209,7 +222,7 @@ class SegmentationSpec:
         if not transactions and not numeric and not lists["categorical_columns"]:
             raise SpecError("'numeric_columns' must name at least one column")
 
-        singles = {key: _optional_string(data, key) for key in TRANSACTION_COLUMN_KEYS}
+        singles = {key: optional_text(data, key) for key in TRANSACTION_COLUMN_KEYS}
         if transactions:
             if singles["timestamp_column"] is None:
                 raise SpecError("'timestamp_column' is required when 'input_kind' is 'transactions'")
@@ -229,16 +242,16 @@ class SegmentationSpec:
                     'add "input_kind": "transactions" or remove it'
                 )
 
-        protected_as_features = _boolean(data, "protected_as_features", cls.protected_as_features)
+        protected_as_features = boolean(data, "protected_as_features", cls.protected_as_features)
         _check_roles(id_column, numeric, singles, lists, protected_as_features)
 
-        k_min = _integer(data, "k_min", cls.k_min)
-        k_max = _integer(data, "k_max", cls.k_max)
+        k_min = integer(data, "k_min", cls.k_min)
+        k_max = integer(data, "k_max", cls.k_max)
         check_bounds(k_min=k_min, k_max=k_max)
-        random_state = _integer(data, "random_state", cls.random_state)
+        random_state = integer(data, "random_state", cls.random_state)
         if not 0 <= random_state < 2**32:
             raise SpecError("'random_state' must be between 0 and 4294967295")
-        stability = _integer(data, "stability_resamples", cls.stability_resamples)
+        stability = integer(data, "stability_resamples", cls.stability_resamples)
         if not 0 <= stability <= MAX_STABILITY_RESAMPLES:
             raise SpecError(f"'stability_resamples' must be between 0 and {MAX_STABILITY_RESAMPLES}")
 
@@ -251,19 +264,20 @@ class SegmentationSpec:
             k_max=k_max,
             random_state=random_state,
             input_kind=input_kind,
-            as_of=_iso_date(data, "as_of"),
+            as_of=iso_date(data, "as_of"),
             protected_as_features=protected_as_features,
-            features=_names(data, "features", FEATURE_GROUPS),
-            algorithms=_names(data, "algorithms", ALGORITHMS),
-            reduction=_choice(data, "reduction", REDUCTIONS, cls.reduction),
-            distance=_choice(data, "distance", DISTANCES, cls.distance),
-            selection=_choice(data, "selection", SELECTIONS, cls.selection),
+            features=registry_names(data, "features", FEATURE_GROUPS),
+            algorithms=registry_names(data, "algorithms", ALGORITHMS),
+            reduction=choice(data, "reduction", REDUCTIONS, cls.reduction),
+            distance=choice(data, "distance", DISTANCES, cls.distance),
+            selection=choice(data, "selection", SELECTIONS, cls.selection),
             stability_resamples=stability,
-            drop_duplicates=_boolean(data, "drop_duplicates", cls.drop_duplicates),
+            drop_duplicates=boolean(data, "drop_duplicates", cls.drop_duplicates),
             dp_epsilon=epsilon_option(data),
             dp_bounds=bounds_option(data, None if transactions else numeric),
-            industry=_choice(data, "industry", INDUSTRIES, cls.industry),
+            industry=choice(data, "industry", INDUSTRIES, cls.industry),
             transforms=_transforms(data),
+            excluded_features=_excluded(data, transactions, numeric, lists),
             **roles,
         )
 
@@ -303,67 +317,23 @@ def _check_roles(
                 )
 
 
-def _string(data: Mapping[str, Any], key: str) -> str:
-    value = data[key]
-    if not isinstance(value, str) or not value.strip():
-        raise SpecError(f"'{key}' must be a non-empty text value")
-    return value
-
-
-def _optional_string(data: Mapping[str, Any], key: str) -> str | None:
-    if data.get(key) is None:
-        return None
-    return _string(data, key)
-
-
-def _columns(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
-        raise SpecError(f"'{key}' must be a list of column names")
-    if len(set(value)) != len(value):
-        raise SpecError(f"'{key}' names a column twice")
-    return tuple(value)
-
-
-def _names(data: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
-    if data.get(key) is None:
-        return None
-    value = data[key]
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise SpecError(f"'{key}' must be a non-empty list of names from: {', '.join(allowed)}")
-    wrong = [v for v in value if v not in allowed]
-    if wrong:
-        raise SpecError(f"'{key}' has unknown name(s) {', '.join(wrong)}; choose from {', '.join(allowed)}")
-    if len(set(value)) != len(value):
-        raise SpecError(f"'{key}' names an entry twice")
-    return tuple(value)
-
-
-def _choice(data: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
-    value = data.get(key, default)
-    if value not in allowed:
-        raise SpecError(f"'{key}' must be one of {', '.join(allowed)}, got {value!r}")
-    return str(value)
-
-
-def _boolean(data: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = data.get(key, default)
-    if not isinstance(value, bool):
-        raise SpecError(f"'{key}' must be true or false, got {value!r}")
-    return value
-
-
-def _iso_date(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, str) and ISO_DATE.match(value):
-        try:
-            dt.date.fromisoformat(value)
-            return value
-        except ValueError:
-            pass
-    raise SpecError(f"'{key}' must be a date written YYYY-MM-DD, got {value!r}")
+def _excluded(
+    data: Mapping[str, Any], transactions: bool, numeric: tuple[str, ...], lists: dict[str, tuple[str, ...]]
+) -> tuple[str, ...]:
+    """The features to leave out; a customer table's must be features the spec names, and one must remain."""
+    excluded = column_names(data, "excluded_features")
+    if transactions or not excluded:
+        return excluded  # a log's feature names are known once engineered
+    features = (*numeric, *lists["categorical_columns"])
+    unknown = [c for c in excluded if c not in features]
+    if unknown:
+        raise SpecError(
+            f"'excluded_features' names {', '.join(unknown)}, which the spec does not cluster on; "
+            "name columns of 'numeric_columns' or 'categorical_columns'"
+        )
+    if set(features) <= set(excluded):
+        raise SpecError("'excluded_features' leaves no feature to cluster on: keep at least one")
+    return excluded
 
 
 def _transforms(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -379,12 +349,3 @@ def _transforms(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
                 f"choose from {', '.join(TRANSFORMS)}"
             )
     return tuple(sorted((str(c), str(t)) for c, t in value.items()))
-
-
-def _integer(data: Mapping[str, Any], key: str, default: int) -> int:
-    value = data.get(key, default)
-    # JSON has no separate integer type and bool is an int subclass in Python: refuse both
-    # 3.5 and true rather than truncating them.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(f"'{key}' must be a whole number, got {value!r}")
-    return value

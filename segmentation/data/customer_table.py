@@ -75,6 +75,8 @@ def _from_customers(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerTabl
     features = pd.DataFrame({FEATURE_ID: ids[has_id].to_numpy()})
     for column in spec.numeric_columns:
         features[column] = coerce_numeric(frame[column]).to_numpy()[has_id]
+    for column in spec.categorical_columns:
+        features[column] = frame[column].to_numpy()[has_id]
     carried = [*spec.protected_columns, *spec.outcome_columns]
     attributes = pd.DataFrame({FEATURE_ID: ids[has_id].to_numpy()})
     for column in dict.fromkeys(carried):
@@ -85,9 +87,15 @@ def _from_customers(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerTabl
         "rows_without_id": int((~has_id).sum()),
         "missing_id_words": missing_words(frame[spec.id_column][~has_id]) if not has_id.all() else {},
     }
+    excluded = set(spec.excluded_features)
+    clustering_spec = replace(
+        spec,
+        numeric_columns=tuple(c for c in spec.numeric_columns if c not in excluded),
+        categorical_columns=tuple(c for c in spec.categorical_columns if c not in excluded),
+    )
     return CustomerTable(
         frame=frame,
-        clustering_spec=spec,
+        clustering_spec=clustering_spec,
         features=features,
         attributes=attributes,
         quality=quality,
@@ -115,7 +123,9 @@ def _from_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerT
     for column in table.feature_columns:
         values = features[column].to_numpy(dtype=float)
         present = values[~np.isnan(values)]
-        if present.size == 0:
+        if column in spec.excluded_features:
+            left_out[column] = "left out by the spec's 'excluded_features'"
+        elif present.size == 0:
             left_out[column] = "undefined for every customer"
         elif np.all(present == present[0]):
             left_out[column] = "the same for every customer"
@@ -127,6 +137,14 @@ def _from_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerT
             left_out[column] = "flags fewer than 1% of customers: it would dominate the distances"
         else:
             usable.append(column)
+    unknown = [c for c in spec.excluded_features if c not in table.feature_columns]
+    if unknown:
+        raise SegmentationError(
+            f"'excluded_features' names {', '.join(unknown)}, which is not a feature engineered from this log; "
+            f"the features are {', '.join(table.feature_columns)}"
+        )
+    if not usable and spec.excluded_features:
+        raise SegmentationError("'excluded_features' leaves no feature to cluster on: keep at least one")
     if not usable:
         raise SegmentationError(
             "every engineered feature is the same for all customers, so there is nothing to segment on: "
