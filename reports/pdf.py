@@ -8,19 +8,14 @@ CSS (``@page`` counters, ``string-set``, ``target-counter``).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from string import Template
 
+from .blocks import bullets, document, figure, html_table, write_pdf
 from .content import TRAIT_THRESHOLD, ReportContent, SegmentContent
 from .formatting import DASH, format_count, format_number
 from .sections import Section
 from .svg import comparison_chart, segment_chart, segment_color, size_chart
-
-# Not under templates/: these are string.Template files, never rendered by Django.
-TEMPLATES = Path(__file__).resolve().parent / "document_templates"
 
 CHAPTERS = (
     ("summary", "Executive summary"),
@@ -39,14 +34,11 @@ CHAPTERS = (
 
 def build_report_pdf(content: ReportContent, path: Path) -> None:
     """Write the PDF report for ``content`` to ``path``."""
-    from weasyprint import HTML  # heavy import, needed only where PDFs are rendered
-
-    HTML(string=render_report_html(content), base_url=str(TEMPLATES)).write_pdf(str(path))
+    write_pdf(render_report_html(content), path)
 
 
 def render_report_html(content: ReportContent) -> str:
     """The report as one self-contained HTML document (CSS and charts inline)."""
-    template = Template((TEMPLATES / "report.html").read_text(encoding="utf-8"))
     body = [
         _chapter("summary", _summary(content)),
         _chapter("method", _method(content)),
@@ -60,11 +52,10 @@ def render_report_html(content: ReportContent) -> str:
         _chapter("status", _section(content.status_detail)),
         _chapter("appendix", _appendix(content)),
     ]
-    return template.substitute(
-        title=escape(content.title),
-        author=escape(content.client),
-        description=escape(content.footer),
-        css=(TEMPLATES / "report.css").read_text(encoding="utf-8"),
+    return document(
+        title=content.title,
+        author=content.client,
+        description=content.footer,
         cover=_cover(content),
         toc=_toc(content),
         body="\n".join(body),
@@ -82,89 +73,6 @@ def _chapter(key: str, inner: str) -> str:
     number = [k for k, _ in CHAPTERS].index(key) + 1
     heading = f'<h2 id="{key}">{number}&ensp;{escape(dict(CHAPTERS)[key])}</h2>'
     return f'<section class="chapter" id="chapter-{key}">{heading}\n{inner}</section>'
-
-
-# A name joined by an en dash (Calinski\u2013Harabasz, Davies\u2013Bouldin) is one term: a line may
-# break before or after it, never at its dash.
-_DASHED_TERM = re.compile(r"\S+\u2013\S+")
-
-
-def _prose(text: str) -> str:
-    return _DASHED_TERM.sub(lambda term: f'<span class="term">{term.group()}</span>', escape(text))
-
-
-def _bullets(lines: Sequence[str]) -> str:
-    return "<ul>" + "".join(f"<li>{_prose(line)}</li>" for line in lines) + "</ul>"
-
-
-# Beyond this many columns a table no longer fits a portrait A4 page at 9.5 pt: it is split
-# into column groups, each repeating the first (label) column.
-MAX_COLUMNS = 8
-
-
-def _table(
-    headers: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    *,
-    numeric: Sequence[int] = (),
-    row_classes: Sequence[str] = (),
-    strong: Sequence[tuple[int, int]] = (),
-    nowrap: Sequence[int] = (),
-    keep: int = 1,
-) -> str:
-    """An HTML table; a wide one becomes several, each with the first ``keep`` columns repeated."""
-    if len(headers) <= MAX_COLUMNS:
-        return _one_table(headers, rows, numeric, row_classes, strong, nowrap)
-    # Balanced groups: 12 segment columns read better as 6 + 6 than as 6 + 6 + 0 or 7 + 5.
-    groups = -(-(len(headers) - keep) // (MAX_COLUMNS - keep))
-    step = -(-(len(headers) - keep) // groups)
-    parts = []
-    for start in range(keep, len(headers), step):
-        columns = [*range(keep), *range(start, min(start + step, len(headers)))]
-        parts.append(
-            _one_table(
-                [headers[j] for j in columns],
-                [[row[j] for j in columns] for row in rows],
-                [i for i, j in enumerate(columns) if j in numeric],
-                row_classes,
-                [(r, columns.index(j)) for r, j in strong if j in columns],
-                [i for i, j in enumerate(columns) if j in nowrap],
-            )
-        )
-    return "".join(parts)
-
-
-def _header_words(text: str) -> str:
-    # Each word kept whole (a header never breaks inside a word); lines break between words.
-    return " ".join(f'<span class="word">{escape(word)}</span>' for word in text.split())
-
-
-def _one_table(
-    headers: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    numeric: Sequence[int],
-    row_classes: Sequence[str],
-    strong: Sequence[tuple[int, int]],
-    nowrap: Sequence[int],
-) -> str:
-    def cell(tag: str, i: int, j: int, text: str) -> str:
-        flags = ("num", j in numeric), ("strong", (i, j) in strong), ("nowrap", j in nowrap)
-        classes = " ".join(name for name, on in flags if on)
-        attr = f' class="{classes}"' if classes else ""
-        inner = _header_words(text) if tag == "th" else escape(text)
-        return f"<{tag}{attr}>{inner}</{tag}>"
-
-    head = "<tr>" + "".join(cell("th", -1, j, h) for j, h in enumerate(headers)) + "</tr>"
-    lines = []
-    for i, row in enumerate(rows):
-        css = row_classes[i] if i < len(row_classes) and row_classes[i] else ""
-        attr = f' class="{css}"' if css else ""
-        lines.append(f"<tr{attr}>" + "".join(cell("td", i, j, text) for j, text in enumerate(row)) + "</tr>")
-    return f'<table class="data"><thead>{head}</thead><tbody>{"".join(lines)}</tbody></table>'
-
-
-def _figure(svg: str, caption: str) -> str:
-    return f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>"
 
 
 # -- sections --------------------------------------------------------------------------------
@@ -213,7 +121,7 @@ def _summary(content: ReportContent) -> str:
     if content.recommendation:  # the structure verdict leads the report, above the figures
         lead = f'<p class="recommendation">{escape(content.recommendation)}</p>'
         findings = tuple(line for line in findings if line != content.recommendation)
-    return f"{lead}{tiles}<h3>Key findings</h3>{_bullets(findings)}"
+    return f"{lead}{tiles}<h3>Key findings</h3>{bullets(findings)}"
 
 
 def _method(content: ReportContent) -> str:
@@ -224,7 +132,7 @@ def _method(content: ReportContent) -> str:
         )
     ]
     rows.append(("All features", "", f"{content.missing_total:,}"))
-    table = _table(
+    table = html_table(
         ("Feature", "Average", "Missing values imputed"),
         rows,
         numeric=(1, 2),
@@ -232,8 +140,8 @@ def _method(content: ReportContent) -> str:
     )
     return (
         f"<h3>Features</h3>{table}"
-        f"<h3>How the segments were found</h3>{_bullets(content.method)}"
-        f"<h3>Why this solution</h3>{_bullets(content.selection)}" + _glossary(content)
+        f"<h3>How the segments were found</h3>{bullets(content.method)}"
+        f"<h3>Why this solution</h3>{bullets(content.selection)}" + _glossary(content)
     )
 
 
@@ -246,8 +154,8 @@ def _glossary(content: ReportContent) -> str:
 
 def _overview(content: ReportContent) -> str:
     rows = [(s.label, s.name, s.size_text, s.share_text) for s in content.segments]
-    table = _table(("ID", "Segment", "Customers", "Share"), rows, numeric=(2, 3), nowrap=(0,))
-    chart = _figure(size_chart(content), "Customers per segment, with their share of all customers.")
+    table = html_table(("ID", "Segment", "Customers", "Share"), rows, numeric=(2, 3), nowrap=(0,))
+    chart = figure(size_chart(content), "Customers per segment, with their share of all customers.")
     return chart + table
 
 
@@ -263,9 +171,9 @@ def _compare(content: ReportContent) -> str:
     headers = ("Feature", "Average", *(s.label for s in content.segments))
     numeric = tuple(range(1, len(headers)))
     return (
-        _figure(comparison_chart(content), caption)
+        figure(comparison_chart(content), caption)
         + "<h3>Means per segment</h3>"
-        + _table(headers, rows, numeric=numeric, keep=2)
+        + html_table(headers, rows, numeric=numeric, keep=2)
     )
 
 
@@ -279,7 +187,7 @@ def _segments(content: ReportContent) -> str:
             for i, f in enumerate(segment.figures)
             if f.difference is None or abs(f.difference) >= TRAIT_THRESHOLD
         ]
-        table = _table(
+        table = html_table(
             ("Feature", "Segment", "Average", "Difference"), rows, numeric=(1, 2, 3), strong=strong
         )
         first = " first" if index == 0 else ""
@@ -291,13 +199,13 @@ def _segments(content: ReportContent) -> str:
             f'<p class="kicker">{escape(segment.kicker)}</p>'
             f'<div class="share-bar"><span style="width:{min(segment.share, 1.0) * 100:.1f}%;'
             f'background:{color}"></span></div>'
-            f"<h3>What sets them apart</h3>{_bullets(segment.traits)}"
+            f"<h3>What sets them apart</h3>{bullets(segment.traits)}"
             "<h3>The rule that assigns it</h3>"
-            + _bullets(list(segment.rules) + ([segment.rule_note] if segment.rule_note else []))
+            + bullets(list(segment.rules) + ([segment.rule_note] if segment.rule_note else []))
             + f'<p class="note">{escape(content.rules_note)}</p>'
-            + f"<h3>Suggested actions and experiments</h3>{_bullets(segment.actions)}"
+            + f"<h3>Suggested actions and experiments</h3>{bullets(segment.actions)}"
             + f"<h3>Key figures against the average</h3>{table}"
-            + _figure(segment_chart(segment, color), "Difference from the customer average, per feature.")
+            + figure(segment_chart(segment, color), "Difference from the customer average, per feature.")
             + "</section>"
         )
     return "\n".join(parts)
@@ -306,14 +214,14 @@ def _segments(content: ReportContent) -> str:
 def _validation(content: ReportContent) -> str:
     table = content.validation
     if not table.rows:
-        return "<p>No candidate solutions were recorded.</p>" + _bullets(content.selection)
+        return "<p>No candidate solutions were recorded.</p>" + bullets(content.selection)
     numeric = tuple(j for j, h in enumerate(table.headers) if h not in ("Algorithm", "Choice"))
     classes = ["selected" if i == table.selected_row else "" for i in range(len(table.rows))]
     return (
-        _table(table.headers, table.rows, numeric=numeric, row_classes=classes)
+        html_table(table.headers, table.rows, numeric=numeric, row_classes=classes)
         + f'<p class="note">{escape(table.note)}</p>'
-        + f"<h3>Why this solution</h3>{_bullets(content.selection)}"
-        + f"<h3>Stability</h3>{_bullets(content.stability)}"
+        + f"<h3>Why this solution</h3>{bullets(content.selection)}"
+        + f"<h3>Stability</h3>{bullets(content.stability)}"
     )
 
 
@@ -326,8 +234,8 @@ def _outcomes(content: ReportContent) -> str:
         parts.append(f"<h3>{escape(section.title)}</h3>" if table is not None else "")
         if table is not None:
             parts.append(f'<p class="note">{escape(table.caption)}</p>')
-            parts.append(_table(table.headers, table.rows, numeric=table.numeric))
-        parts += [f"<h4>{escape(title)}</h4>{_bullets(lines)}" for title, lines in section.groups]
+            parts.append(html_table(table.headers, table.rows, numeric=table.numeric))
+        parts += [f"<h4>{escape(title)}</h4>{bullets(lines)}" for title, lines in section.groups]
     return "".join(parts)
 
 
@@ -337,11 +245,11 @@ def _section(section: Section | None, *, heading: str = "") -> str:
         return ""
     parts = [f"<h3>{escape(heading)}</h3>"] if heading else []
     for title, lines in section.groups:
-        parts.append(f"<h4>{escape(title)}</h4>{_bullets(lines)}")
+        parts.append(f"<h4>{escape(title)}</h4>{bullets(lines)}")
     if section.table is not None and section.table.rows:
         if section.table.caption:
             parts.append(f'<p class="note">{escape(section.table.caption)}</p>')
-        parts.append(_table(section.table.headers, section.table.rows, numeric=section.table.numeric))
+        parts.append(html_table(section.table.headers, section.table.rows, numeric=section.table.numeric))
     return "".join(parts)
 
 
@@ -350,7 +258,7 @@ def _appendix(content: ReportContent) -> str:
     numeric = tuple(j for j, h in enumerate(table.headers) if h not in ("Algorithm", "Choice"))
     classes = ["selected" if i == table.selected_row else "" for i in range(len(table.rows))]
     candidates = (
-        _table(table.headers, table.rows, numeric=numeric, row_classes=classes)
+        html_table(table.headers, table.rows, numeric=numeric, row_classes=classes)
         if table.rows
         else "<p>No candidate solutions were recorded.</p>"
     )
