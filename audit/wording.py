@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "version.reject": "rejected a version",
     "version.retire": "retired a version",
     "version.score": "scored customers with a version",
+    "version.monitor": "monitored a version against current data",
     "deliverable.download": "downloaded a deliverable",
     "deliverable.approved_edition": "built the approved edition of the deliverables",
     "deliverable.export": "exported deliverables",

@@ -90,6 +90,12 @@ class ProjectPolicy(models.Model):
     dp_budget_per_version = models.FloatField(
         default=1.0, help_text="Total epsilon that differentially private releases of one version may spend."
     )
+    monitoring_thresholds = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Thresholds of the monitoring levels that differ from the defaults "
+        '(segmentation.monitoring.levels.Thresholds), e.g. {"psi_drift": 0.2}.',
+    )
     # Fernet token (DATA_ENCRYPTION_KEY) of 32 random bytes: the HMAC key of pseudonyms.
     pseudonym_key_encrypted = models.TextField(editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

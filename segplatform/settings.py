@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "governance",
     "reports",
     "runs",
+    "monitoring",
 ]
 
 MIDDLEWARE = [

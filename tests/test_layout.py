@@ -26,6 +26,7 @@ LAYERS = [
     "governance",
     "reports",
     "runs",
+    "monitoring",
     "api",
 ]
 MAX_LINES = 400

@@ -125,6 +125,7 @@ class MonitoringResult:
             "migration": {
                 "customers_in_both": self.migration.customers,
                 "moved_share": _rounded(self.migration.moved_share),
+                "matrix": self.migration_frame().to_dict(orient="records"),
                 "level": self.migration.level,
             },
             "novelty": {
