@@ -19,6 +19,7 @@ tests and reported as shares.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,21 +49,34 @@ class FeatureTest:
     missing_current: float
 
 
-def kind_of(reference: pd.Series, *, text: bool) -> str:
-    values = reference.dropna().nunique()
-    if values <= 2:
+def _present(values: Any, *, text: bool) -> tuple[np.ndarray, float]:
+    """The values that are not missing (sorted numbers, or text) and the missing share."""
+    if text:
+        series = pd.Series(values, dtype="string")
+        missing = series.isna().to_numpy()
+        return series[~missing].to_numpy(dtype=object), float(missing.mean()) if len(series) else 0.0
+    numbers = np.asarray(values, dtype=float)
+    missing = np.isnan(numbers)
+    return np.sort(numbers[~missing]), float(missing.mean()) if len(numbers) else 0.0
+
+
+def kind_of(values: np.ndarray, *, text: bool) -> str:
+    """``binary`` (two values at most), ``categorical`` (text, or up to five numbers) or ``numeric``.
+    Numbers come sorted, so their distinct values are counted from neighbours."""
+    distinct = (
+        len(pd.unique(values)) if text else (int(np.count_nonzero(np.diff(values))) + 1 if len(values) else 0)
+    )
+    if distinct <= 2:
         return "binary"
-    return "categorical" if text or values <= DISCRETE_VALUES else "numeric"
+    return "categorical" if text or distinct <= DISCRETE_VALUES else "numeric"
 
 
-def _shares(
-    reference: pd.Series, current: pd.Series
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Counts and shares of each value seen in either sample, values in a stable order."""
-    levels = sorted(set(reference.astype(str)) | set(current.astype(str)))
-    ref = reference.astype(str).value_counts().reindex(levels, fill_value=0).to_numpy(dtype=float)
-    cur = current.astype(str).value_counts().reindex(levels, fill_value=0).to_numpy(dtype=float)
-    return ref, cur, ref / ref.sum(), cur / cur.sum()
+def _counts(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of each value seen in either sample, in one order for both."""
+    codes, levels = pd.factorize(np.concatenate([reference, current]), sort=True)
+    ref = np.bincount(codes[: len(reference)], minlength=len(levels)).astype(float)
+    cur = np.bincount(codes[len(reference) :], minlength=len(levels)).astype(float)
+    return ref, cur
 
 
 def psi_from_shares(reference: np.ndarray, current: np.ndarray) -> float:
@@ -72,36 +86,58 @@ def psi_from_shares(reference: np.ndarray, current: np.ndarray) -> float:
     return float(np.sum((cur - ref) * np.log(cur / ref)))
 
 
+def sorted_quantiles(values: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """numpy's default (linear) quantiles of already sorted values, without sorting again."""
+    h = (len(values) - 1) * np.asarray(q, dtype=float)
+    low = np.floor(h).astype(int)
+    high = np.minimum(low + 1, len(values) - 1)
+    return values[low] + (h - low) * (values[high] - values[low])
+
+
 def decile_shares(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Shares of both samples in bins cut at the reference's deciles (repeated edges merged)."""
-    inner = np.unique(np.quantile(reference, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
-    ref = np.bincount(np.searchsorted(inner, reference, side="right"), minlength=len(inner) + 1)
-    cur = np.bincount(np.searchsorted(inner, current, side="right"), minlength=len(inner) + 1)
-    return ref / ref.sum(), cur / cur.sum()
+    """Shares of both sorted samples in bins cut at the reference's deciles (repeated edges merged);
+    a value on an edge falls in the bin above it."""
+    inner = np.unique(sorted_quantiles(reference, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
+
+    def shares(values: np.ndarray) -> np.ndarray:
+        below = np.searchsorted(values, inner, side="left")  # values under each edge
+        return np.diff(np.concatenate([[0], below, [len(values)]])) / len(values)
+
+    return shares(reference), shares(current)
 
 
-def feature_test(
-    feature: str, reference: pd.Series, current: pd.Series, *, text: bool = False
-) -> FeatureTest:
+def wasserstein_sorted(a: np.ndarray, b: np.ndarray) -> float:
+    """The first Wasserstein distance of two sorted samples, ∫ |F_a − F_b|: scipy's
+    ``wasserstein_distance`` without its argsort of both samples together."""
+    both = np.sort(np.concatenate([a, b]), kind="stable")  # two sorted runs: merged, not sorted
+    steps = np.diff(both)
+    cdf_a = np.searchsorted(a, both[:-1], side="right") / len(a)
+    cdf_b = np.searchsorted(b, both[:-1], side="right") / len(b)
+    return float(np.sum(np.abs(cdf_a - cdf_b) * steps))
+
+
+def feature_test(feature: str, reference: Any, current: Any, *, text: bool = False) -> FeatureTest:
     """Compare one feature; ``text`` marks a categorical column whatever its values look like."""
-    missing = (float(reference.isna().mean()), float(current.isna().mean()) if len(current) else 0.0)
-    ref, cur = reference.dropna(), current.dropna()
+    ref, missing_ref = _present(reference, text=text)
+    cur, missing_cur = _present(current, text=text)
+    missing = (missing_ref, missing_cur)
     kind = kind_of(ref, text=text)
-    if ref.empty or cur.empty:
+    if len(ref) == 0 or len(cur) == 0:
         return FeatureTest(feature, kind, "none", None, None, None, *missing)
     small = len(ref) <= SMALL_REFERENCE
     if kind == "numeric":
-        a, b = ref.to_numpy(dtype=float), cur.to_numpy(dtype=float)
-        psi = psi_from_shares(*decile_shares(a, b))
+        psi = psi_from_shares(*decile_shares(ref, cur))
         if small:
-            result = stats.ks_2samp(a, b)
+            result = stats.ks_2samp(ref, cur)
             return FeatureTest(
                 feature, kind, "ks", float(result.statistic), float(result.pvalue), psi, *missing
             )
-        spread = max(float(np.std(a)), MIN_SPREAD)
-        distance = float(stats.wasserstein_distance(a, b)) / spread
-        return FeatureTest(feature, kind, "wasserstein_normed", distance, None, psi, *missing)
-    ref_counts, cur_counts, ref_shares, cur_shares = _shares(ref, cur)
+        spread = max(float(np.std(ref)), MIN_SPREAD)
+        return FeatureTest(
+            feature, kind, "wasserstein_normed", wasserstein_sorted(ref, cur) / spread, None, psi, *missing
+        )
+    ref_counts, cur_counts = _counts(ref, cur)
+    ref_shares, cur_shares = ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum()
     psi = psi_from_shares(ref_shares, cur_shares)
     if not small:
         distance = float(

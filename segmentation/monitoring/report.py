@@ -23,7 +23,7 @@ from ..spec import SegmentationSpec
 from .features import FeatureTest, feature_test
 from .levels import Thresholds, adjusted, at_least, p_level, worst
 from .refit import Refit, refit_check
-from .segments import Migration, Novelty, Shares, migration, novelty, outlyingness, segment_shares
+from .segments import Migration, Novelty, Shares, migration, novelty, scored, segment_shares
 
 DRIFT_FORMAT = "segplatform.drift/1"
 
@@ -166,13 +166,30 @@ def customer_table_for(frame: pd.DataFrame, spec: SegmentationSpec, *, current: 
     return build_customer_table(frame, spec).frame
 
 
-def _tests(model: SegmentationModel, reference: pd.DataFrame, current: pd.DataFrame) -> list[FeatureTest]:
+Columns = dict[str, tuple[np.ndarray, bool]]
+
+
+def _columns(model: SegmentationModel, frame: pd.DataFrame) -> Columns:
+    """Each column the model reads, read once as the model reads it: text or numbers (NaN missing)."""
     categorical = {c.name for c in model.preprocessor.categorical}
-    tests = []
+    out: Columns = {}
     for name in model.features:
         text = name in categorical
-        read = (lambda s: s.astype("string")) if text else coerce_numeric
-        tests.append(feature_test(name, read(reference[name]), read(current[name]), text=text))
+        values = frame[name].astype("string").to_numpy(dtype=object) if text else coerce_numeric(frame[name])
+        out[name] = (np.asarray(values, dtype=object if text else float), text)
+    return out
+
+
+def _tests(
+    reference: Columns, current: Columns, rows: tuple[np.ndarray, np.ndarray] | None = None
+) -> list[FeatureTest]:
+    """One test per column; ``rows`` keeps only those rows of each (a segment's customers)."""
+    tests = []
+    for name, (values, text) in reference.items():
+        before, now = values, current[name][0]
+        if rows is not None:
+            before, now = before[rows[0]], now[rows[1]]
+        tests.append(feature_test(name, before, now, text=text))
     return tests
 
 
@@ -218,15 +235,16 @@ def monitor(
         )
     if current.empty:
         raise SegmentationError("the current data has no customers to monitor")
-    reference_labels = model.predict(reference)
-    current_labels = model.predict(current)
-    features = _levelled(_tests(model, reference, current), thresholds)
+    reference_labels, reference_far = scored(model, reference)
+    current_labels, current_far = scored(model, current)
+    reference_columns, current_columns = _columns(model, reference), _columns(model, current)
+    features = _levelled(_tests(reference_columns, current_columns), thresholds)
 
     per_segment_tests: dict[int, list[FeatureTest]] = {}
     for segment in np.unique(reference_labels[reference_labels >= 0]):
-        before, now = reference[reference_labels == segment], current[current_labels == segment]
-        if len(now):
-            per_segment_tests[int(segment)] = _tests(model, before, now)
+        rows = (reference_labels == segment, current_labels == segment)
+        if rows[1].any():
+            per_segment_tests[int(segment)] = _tests(reference_columns, current_columns, rows)
     flat = [t for tests in per_segment_tests.values() for t in tests]
     levelled = iter(_levelled(flat, thresholds))
     per_segment = {s: tuple(next(levelled) for _ in tests) for s, tests in per_segment_tests.items()}
@@ -241,9 +259,9 @@ def monitor(
             reference[model.id_column], reference_labels, current[model.id_column], current_labels, thresholds
         ),
         novelty=novelty(
-            outlyingness(model, reference),
+            reference_far,
             reference_labels,
-            outlyingness(model, current),
+            current_far,
             current_labels,
             thresholds,
         ),

@@ -106,14 +106,18 @@ def migration(
     )
 
 
-def outlyingness(model: SegmentationModel, frame: pd.DataFrame) -> np.ndarray:
-    """Larger is farther from every segment: the squared distance to the nearest exemplar, or
-    minus the log-density of the mixture (its components' weighted densities summed)."""
+def scored(model: SegmentationModel, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's segment (as ``model.predict``) and its outlyingness, larger farther from every
+    segment: the squared distance to the nearest exemplar, or minus the log-density of the mixture
+    (its components' weighted densities summed). The rows are transformed once for both."""
     space = model.transform(frame)
+    labels = np.asarray(model.assigner.predict(space), dtype=np.int64)
     if isinstance(model.assigner, NearestExemplars):
-        return np.asarray(model.assigner.segment_distances(space).min(axis=1), dtype=float)
-    scores = np.asarray(model.assigner.scores(space), dtype=float)  # twice the weighted log-density
-    return -np.asarray(logsumexp(scores / 2.0, axis=1), dtype=float)
+        far = np.asarray(model.assigner.segment_distances(space).min(axis=1), dtype=float)
+    else:
+        scores = np.asarray(model.assigner.scores(space), dtype=float)  # twice the weighted log-density
+        far = -np.asarray(logsumexp(scores / 2.0, axis=1), dtype=float)
+    return labels, far
 
 
 @dataclass(frozen=True)
