@@ -128,8 +128,8 @@ class Consensus:
     """Consensus clustering (Monti et al. 2003) on a sample of rows.
 
     ``matrix[i, j]``: among resamples that drew both rows i and j, the share that put them in
-    one segment. ``pac``: proportion of ambiguous pairs (consensus strictly between 0.1 and
-    0.9); ``index = 1 - pac`` (1 = every pair always together or always apart).
+    one segment. ``pac``: proportion of ambiguous pairs, the consensus CDF at 0.9 minus its
+    value at 0.1 (consensus above 0.1 and at most 0.9); ``index = 1 - pac`` (1 = every pair always together or always apart).
     ``within``: per segment of the given labels, the mean consensus of its pairs (Monti's m(k)).
     """
 
@@ -168,7 +168,9 @@ def consensus(
         matrix = np.where(drawn_both > 0, together / np.maximum(drawn_both, 1), np.nan)
     upper = matrix[np.triu_indices(m, k=1)]
     upper = upper[~np.isnan(upper)]
-    pac = float(np.mean((upper > AMBIGUOUS[0]) & (upper < AMBIGUOUS[1]))) if len(upper) else float("nan")
+    # PAC = CDF(0.9) - CDF(0.1) of the consensus values (Şenbabaoğlu et al. 2014): a pair together
+    # in exactly 9 of 10 resamples is ambiguous, one together in exactly 1 of 10 is not.
+    pac = float(np.mean((upper > AMBIGUOUS[0]) & (upper <= AMBIGUOUS[1]))) if len(upper) else float("nan")
     within = {}
     for s in np.unique(base[base >= 0]):
         members = np.flatnonzero(base == s)
