@@ -199,13 +199,17 @@ def _agreement_words(ari: float | None) -> str:
 
 
 def _mixture_or_partition(
-    candidates: list[dict[str, Any]], mixture: Finalist, partition: Finalist, compare: Comparisons
+    candidates: list[dict[str, Any]],
+    mixture: Finalist,
+    partition: Finalist,
+    compare: Comparisons,
+    customers: int | None,
 ) -> tuple[Finalist, Finalist, str]:
     """Step 3: the winner, the loser, and why, in words with figures."""
     m, p = candidates[mixture.index], candidates[partition.index]
     if mixture.passed != partition.passed:
         won, lost = (mixture, partition) if mixture.passed else (partition, mixture)
-        failed = "; ".join(failed_checks(candidates[lost.index]))
+        failed = "; ".join(failed_checks(candidates[lost.index], customers))
         return won, lost, f"it passed its checks and {_label(candidates[lost.index])} did not ({failed})"
     ari = compare.agreement(mixture.index, partition.index)
     bic = compare.gaussian_bic(partition.index)
@@ -243,13 +247,17 @@ def _figure(value: Any) -> str:
 
 
 def _density_or_other(
-    candidates: list[dict[str, Any]], density: Finalist, other: Finalist, compare: Comparisons
+    candidates: list[dict[str, Any]],
+    density: Finalist,
+    other: Finalist,
+    compare: Comparisons,
+    customers: int | None,
 ) -> tuple[Finalist, Finalist, str]:
     """Step 4: the density finalist against the mixture-or-partition winner."""
     d, o = candidates[density.index], candidates[other.index]
     if density.passed != other.passed:
         won, lost = (density, other) if density.passed else (other, density)
-        failed = "; ".join(failed_checks(candidates[lost.index]))
+        failed = "; ".join(failed_checks(candidates[lost.index], customers))
         return won, lost, f"it passed its checks and {_label(candidates[lost.index])} did not ({failed})"
     ari = compare.agreement(density.index, other.index)
     own, theirs = d.get("dbcv"), compare.dbcv(other.index)
@@ -285,10 +293,10 @@ def select(
 ) -> tuple[int, str]:
     """Index of the winning candidate and a sentence saying why it won and why the runner-up lost.
 
-    Under the combined rule, writes ``family`` on every eligible candidate and keeps the
-    runner-up family's finalist in ``runner_up`` on the returned winner's reason (see
-    :func:`select_with_runner_up`). Raises :class:`SegmentationError` when no candidate has two
-    segments to compare.
+    Under the combined rule, writes ``family`` on every eligible candidate; ``compare`` answers
+    the across-family questions (without it, agreement, a non-density finalist's DBCV and a
+    partition's Gaussian BIC count as unknown). Raises :class:`SegmentationError` when no
+    candidate has two segments to compare.
     """
     winner, reason, _ = select_with_runner_up(candidates, rule, customers, compare)
     return winner, reason
@@ -328,14 +336,16 @@ def select_with_runner_up(
     why = ""
     if "mixture" in finalists and "partition" in finalists:
         winner, runner, why = _mixture_or_partition(
-            candidates, finalists["mixture"], finalists["partition"], compare
+            candidates, finalists["mixture"], finalists["partition"], compare, customers
         )
     if "density" in finalists:
         if winner is None:
             winner = finalists["density"]
         else:
             beaten = runner
-            winner, runner, why = _density_or_other(candidates, finalists["density"], winner, compare)
+            winner, runner, why = _density_or_other(
+                candidates, finalists["density"], winner, compare, customers
+            )
             if runner.family == "density" and beaten is not None:
                 why += f" (the {beaten.family} finalist, {_label(candidates[beaten.index])}, lost before)"
     assert winner is not None  # some family has an eligible candidate

@@ -30,7 +30,7 @@ class Candidate(r.Stored):
     score: float | None = None  # the combined rule's score; absent under the silhouette rule
     smallest_share: float | None = None
     noise_share: float | None = None  # density methods only
-    dbcv: float | None = None  # density methods only
+    dbcv: float | None = None  # density methods, and the finalists the family rule compared with one
     bic: float | None = None  # mixtures only
     icl: float | None = None  # mixtures only: BIC + 2 x entropy of the memberships
     pac: float | None = None  # proportion of ambiguous pairs in consensus; not for density methods
