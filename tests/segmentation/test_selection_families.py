@@ -233,3 +233,13 @@ def test_the_pipeline_delivers_the_density_segmentation_on_moons():
     assert set(selected.segment_jaccard_interval) == set(range(selected.k))
     assert result.metrics_view.runner_up() is not None
     assert result.metrics_view.runner_up().family == selected.runner_up.family
+
+
+def test_a_small_sample_is_segmented_with_an_interval_and_a_reason_for_every_check():
+    X, truth = make_blobs(40, centers=[[0, 0], [6, 6]], cluster_std=0.7, random_state=0)
+    result = sweep(standardised(X), k_min=2, k_max=4, stability_resamples=6)
+    assert adjusted_rand_score(truth, result.labels) > 0.9
+    low, high = result.selected["stability_interval"]
+    assert 0 <= low <= result.selected["stability"] <= high <= 1
+    assert result.selected["stability_rows"] == 40
+    assert result.selected["reason"].count(" family") >= 2
