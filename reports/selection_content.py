@@ -42,6 +42,9 @@ def selection(metrics: RunMetrics) -> tuple[str, ...]:
 def choice(selected: Selected) -> str:
     algorithm = algorithm_label(selected.algorithm or "clustering")
     head = f"Selected: {algorithm} with k = {selected.k}"
+    if selected.rule == "combined" and selected.family:
+        # the family rule's reason names the family, its criterion and why the runner-up lost
+        return f"{head}: {selected.reason}."
     if selected.rule == "combined":
         return (
             f"{head}, the best combined score (mean rank of silhouette, Davies\u2013Bouldin, "
@@ -50,14 +53,49 @@ def choice(selected: Selected) -> str:
     return f"{head}: {selected.reason or 'chosen by the engine selection rule'}."
 
 
+def stability_figure(selected: Selected) -> str:
+    """The delivered segmentation's stability with its bootstrap interval, e.g. "0.99 (95%
+    interval 0.98–0.99, 20 full-size resamples of 600 customers)"; versions before full-size
+    stability give the figure alone, and no figure gives a dash."""
+    if selected.stability is None:
+        return DASH
+    figure = format_metric(selected.stability, 2)
+    if selected.stability_interval is None:
+        return figure
+    low, high = (format_metric(v, 2) for v in selected.stability_interval)
+    resamples = selected.stability_resamples or 0
+    rows = f" of {selected.stability_rows:,} customers" if selected.stability_rows else ""
+    return (
+        f"{figure} (95% interval {low}–{high}, {resamples} full-size resample"
+        f"{'' if resamples == 1 else 's'}{rows})"
+    )
+
+
+def segment_stability(selected: Selected) -> tuple[tuple[int, str], ...]:
+    """Each delivered segment's Jaccard stability (Hennig) with its 95% interval, by number."""
+    rows = []
+    for segment, jaccard in selected.segment_jaccard.items():
+        interval = selected.segment_jaccard_interval.get(segment)
+        words = format_metric(jaccard, 2)
+        if interval is not None:
+            words += f" ({format_metric(interval[0], 2)}–{format_metric(interval[1], 2)})"
+        rows.append((segment, words))
+    return tuple(rows)
+
+
 def stability(metrics: RunMetrics) -> tuple[str, ...]:
     """What the stability figures mean and how stable the chosen solution is."""
     stability = metrics.selected_stability
     if stability is None:
         return ("Stability was not measured for this version (no bootstrap resamples).",)
     verdict = "stable" if stability >= 0.75 else "moderately stable" if stability >= 0.6 else "unstable"
+    figure = (
+        stability_figure(metrics.selected)
+        if metrics.selected.stability is not None
+        else format_metric(stability, 2)
+    )
     lines = [
-        f"Stability of the chosen solution: {format_metric(stability, 2)} ({verdict}), the mean adjusted "
+        f"Stability of the chosen solution: {figure} ({verdict}), the mean adjusted "
         "Rand index between the segments and those found again on bootstrap resamples (1 = identical; "
         "below 0.6 segments tend to dissolve)."
     ]

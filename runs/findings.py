@@ -1,6 +1,6 @@
 """The results page's bias and outcome sections, shaped from what the engine stored.
 
-The figures are the engine's: the bias audit's rows (fairlearn's selection rate by group per
+The figures are the engine's: the delivered segmentation's stability, the bias audit's rows (fairlearn's selection rate by group per
 segment, ``segmentation.protection.fairness``) and the outcome associations in the metrics
 (``segmentation.explain.outcomes``, and ``out_of_time`` for a log that runs past ``as_of``). This
 module only arranges them for reading: one table per protected attribute and per outcome, the
@@ -26,7 +26,8 @@ from reports.outcome_pages import (
     window_sentence,
 )
 from reports.plain import outcome_lines
-from segmentation.result import Outcome, OutOfTime
+from reports.selection_content import segment_stability, stability_figure
+from segmentation.result import Outcome, OutOfTime, Selected
 
 from .mitigation import mitigation_part
 
@@ -56,6 +57,19 @@ def version_findings(version: SegmentVersion) -> dict[str, Any]:
         "outcomes": outcome_tables(version.metrics_view.outcomes, names),
         "out_of_time": out_of_time_part(version.metrics_view.out_of_time, names),
         "mitigation": mitigation_part(version),
+        "stability": selection_stability(version.metrics_view.selected, names),
+    }
+
+
+def selection_stability(selected: Selected, names: Mapping[int, str]) -> dict[str, Any]:
+    """The delivered segmentation's stability, with its interval and per segment, for the page."""
+    return {
+        "figure": stability_figure(selected) if selected.stability is not None else "",
+        "full_size": selected.stability_interval is not None,
+        "segments": [
+            {"label": _segment_label(segment, names), "jaccard": words}
+            for segment, words in segment_stability(selected)
+        ],
     }
 
 

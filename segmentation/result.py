@@ -21,7 +21,15 @@ from .explain.rules import RuleSet
 from .metrics import reading as r
 from .metrics.explain import Outcome, OutcomeSegment, OutOfTime, Rule, RuleCondition, Rules
 from .metrics.quality import Affinity, DataQuality, TransactionDetails
-from .metrics.selection import Candidate, Dendrogram, Memberships, Selected, StabilityPoint, stability_points
+from .metrics.selection import (
+    Candidate,
+    Dendrogram,
+    Memberships,
+    RunnerUp,
+    Selected,
+    StabilityPoint,
+    stability_points,
+)
 from .metrics.space import Map2D, Maps, Space
 from .metrics.structure import KCap, Structure
 from .model.artefact import SegmentationModel
@@ -43,6 +51,7 @@ __all__ = [
     "RuleCondition",
     "Rules",
     "RunMetrics",
+    "RunnerUp",
     "SegmentationResult",
     "Selected",
     "Space",
@@ -150,8 +159,15 @@ class RunMetrics(r.Stored):
         return None if candidate is None else candidate.stability
 
     def runner_up(self) -> Candidate | None:
-        """The second choice: the best other candidate with a silhouette, by the combined score
-        when the sweep scored candidates, else by silhouette (ties: the first listed)."""
+        """The second choice: the one the selected entry names (the losing family's finalist),
+        else the best other candidate with a silhouette, by the combined score when the sweep
+        scored candidates, else by silhouette (ties: the first listed)."""
+        named = self.selected.runner_up
+        if named is not None:
+            as_selected = Selected(algorithm=named.algorithm, k=named.k)
+            match = next((c for c in self.candidates if c.is_selected_by(as_selected)), None)
+            if match is not None:
+                return match
         others = [
             c for c in self.candidates if not c.is_selected_by(self.selected) and c.silhouette is not None
         ]

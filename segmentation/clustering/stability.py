@@ -6,8 +6,8 @@ scratch (same settings, the given seed) and returns one label per row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
@@ -24,13 +24,47 @@ CONSENSUS_ROWS = 2_000
 AMBIGUOUS = (0.1, 0.9)
 
 
+# The bootstrap interval of a stability figure: the central 95% of its resamples' values.
+INTERVAL_LEVEL = 0.95
+
+
 @dataclass(frozen=True)
 class Stability:
-    """Bootstrap stability: mean adjusted Rand over resamples and Hennig's per-segment Jaccard."""
+    """Bootstrap stability: mean adjusted Rand over resamples and Hennig's per-segment Jaccard.
+
+    ``rows``: how many rows each resample drew; ``jaccards``: each segment's Jaccard per
+    resample, from which :func:`percentile_interval` gives its interval."""
 
     mean_ari: float
     aris: tuple[float, ...]
     jaccard: dict[int, float]  # original segment -> mean Jaccard of its best match per resample
+    rows: int = 0
+    jaccards: dict[int, tuple[float, ...]] = field(default_factory=dict)
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The 95% percentile interval of the resamples' adjusted Rand."""
+        return percentile_interval(self.aris)
+
+    @property
+    def jaccard_intervals(self) -> dict[int, tuple[float, float]]:
+        """Each segment's 95% percentile interval of its Jaccard over the resamples."""
+        out = {}
+        for segment, values in self.jaccards.items():
+            interval = percentile_interval(values)
+            if interval is not None:
+                out[segment] = interval
+        return out
+
+
+def percentile_interval(values: Sequence[float], level: float = INTERVAL_LEVEL) -> tuple[float, float] | None:
+    """The bootstrap percentile interval (Efron): the ``(1 - level) / 2`` and ``(1 + level) / 2``
+    quantiles of the resampled values; None without a value."""
+    finite = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    if not len(finite):
+        return None
+    low, high = np.quantile(finite, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
 
 
 def _seeds(random_state: int, count: int) -> np.ndarray:
@@ -84,6 +118,8 @@ def bootstrap_stability(
         mean_ari=mean_ari,
         aris=tuple(aris),
         jaccard={s: float(np.mean(v)) if v else float("nan") for s, v in jaccard.items()},
+        rows=size,
+        jaccards={s: tuple(v) for s, v in jaccard.items()},
     )
 
 
@@ -92,8 +128,8 @@ class Consensus:
     """Consensus clustering (Monti et al. 2003) on a sample of rows.
 
     ``matrix[i, j]``: among resamples that drew both rows i and j, the share that put them in
-    one segment. ``pac``: proportion of ambiguous pairs (consensus strictly between 0.1 and
-    0.9); ``index = 1 - pac`` (1 = every pair always together or always apart).
+    one segment. ``pac``: proportion of ambiguous pairs, the consensus CDF at 0.9 minus its
+    value at 0.1 (consensus above 0.1 and at most 0.9); ``index = 1 - pac`` (1 = every pair always together or always apart).
     ``within``: per segment of the given labels, the mean consensus of its pairs (Monti's m(k)).
     """
 
@@ -132,7 +168,9 @@ def consensus(
         matrix = np.where(drawn_both > 0, together / np.maximum(drawn_both, 1), np.nan)
     upper = matrix[np.triu_indices(m, k=1)]
     upper = upper[~np.isnan(upper)]
-    pac = float(np.mean((upper > AMBIGUOUS[0]) & (upper < AMBIGUOUS[1]))) if len(upper) else float("nan")
+    # PAC = CDF(0.9) - CDF(0.1) of the consensus values (Şenbabaoğlu et al. 2014): a pair together
+    # in exactly 9 of 10 resamples is ambiguous, one together in exactly 1 of 10 is not.
+    pac = float(np.mean((upper > AMBIGUOUS[0]) & (upper <= AMBIGUOUS[1]))) if len(upper) else float("nan")
     within = {}
     for s in np.unique(base[base >= 0]):
         members = np.flatnonzero(base == s)

@@ -4,17 +4,20 @@ All candidates are measured in one space so they can be compared: the standardis
 columns, plus for categorical columns a one-hot block scaled by 1/√2 (two customers with
 different levels then differ by 1 in squared distance, as a one-standard-deviation numeric gap
 does). Silhouette uses one shared 10,000-row sample for every candidate; Davies–Bouldin and
-Calinski–Harabasz use every row; stability refits on resamples of at most 2,000 rows. Above
-``SWEEP_ROWS`` customers all of this runs on a seeded sample and only the winner labels everyone.
+Calinski–Harabasz use every row; stability refits on resamples of at most 2,000 rows (screening),
+and the winner's reported stability refits on resamples of every sweep row, with a bootstrap
+interval (:mod:`segmentation.clustering.figures`). Above ``SWEEP_ROWS`` customers all of this
+runs on a seeded sample and only the winner labels everyone.
 
-Per-segment figures (``segment_jaccard``, ``consensus_within``) are keyed by segment number,
+Per-segment figures (``segment_jaccard``, its ``segment_jaccard_interval``, ``consensus_within``)
+are keyed by segment number,
 segments numbered by size, largest first, as the pipeline delivers them; the pipeline then
 re-keys the winner's by the numbers its model actually gives (:meth:`SweepResult.numbered`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,9 +27,11 @@ from threadpoolctl import threadpool_limits
 from ..errors import SegmentationError
 from .algorithms import ALGORITHMS, FINDS_K, MIXED, make_estimator
 from .dendrogram import dendrogram_summary
+from .figures import candidate_pac, comparisons, full_size_stability, mixture_icl
 from .gower import encode_categories
+from .numbering import intervals_by_number, json_safe, keyed_by_number, size_order
 from .sampling import sample_rows
-from .selection import select
+from .selection import family, select_with_runner_up
 from .stability import bootstrap_stability, consensus
 from .validation import (
     SILHOUETTE_SAMPLE,
@@ -69,7 +74,8 @@ class SweepResult:
     reason and figures; ``labels``: the winner's label per row (``-1`` = noise);
     ``estimator``: the fitted winner; ``space``: the matrix the metrics were computed in;
     ``winner_index``: the winner's place in ``candidates``; ``segment_figures``: the winner's
-    per-segment figures by metric name, keyed by the clustering's own labels."""
+    per-segment figures by metric name, keyed by the clustering's own labels, and
+    ``segment_intervals`` the 95% interval of its full-size Jaccard, keyed the same way."""
 
     candidates: list[dict[str, Any]]
     selected: dict[str, Any]
@@ -78,6 +84,7 @@ class SweepResult:
     space: np.ndarray = field(repr=False)
     winner_index: int = 0
     segment_figures: dict[str, dict[int, float]] = field(default_factory=dict, repr=False)
+    segment_intervals: dict[int, tuple[float, float]] = field(default_factory=dict, repr=False)
 
     @property
     def segments(self) -> np.ndarray:
@@ -91,27 +98,13 @@ class SweepResult:
         if "segment_jaccard" in self.segment_figures:
             jaccard = keyed_by_number(self.segment_figures["segment_jaccard"], segments)
             candidates[self.winner_index] = {**candidates[self.winner_index], "segment_jaccard": jaccard}
-        if "consensus_within" in self.segment_figures:
-            selected["consensus_within"] = keyed_by_number(self.segment_figures["consensus_within"], segments)
+        for name in ("consensus_within", "full_size_jaccard"):
+            if name in self.segment_figures:
+                key = "segment_jaccard" if name == "full_size_jaccard" else name
+                selected[key] = keyed_by_number(self.segment_figures[name], segments)
+        if self.segment_intervals:
+            selected["segment_jaccard_interval"] = intervals_by_number(self.segment_intervals, segments)
         return replace(self, candidates=candidates, selected=selected)
-
-
-def size_order(labels: np.ndarray) -> np.ndarray:
-    """The segments of ``labels``, largest first and ties by label: the order they are delivered in."""
-    segments, counts = np.unique(labels[labels >= 0], return_counts=True)
-    return segments[np.lexsort((segments, -counts))]
-
-
-def keyed_by_number(
-    figures: Mapping[int, float], segments: Sequence[int] | np.ndarray
-) -> dict[str, float | None]:
-    """Per-segment figures as metrics.json keeps them: number ``s`` gets the figure of the
-    clustering's segment ``segments[s]``."""
-    return {
-        str(number): _json_safe(round(figures[int(label)], 4))
-        for number, label in enumerate(segments)
-        if int(label) in figures
-    }
 
 
 def default_algorithms(has_categorical: bool) -> list[str]:
@@ -271,6 +264,7 @@ def _sweep(
         candidate["smallest_share"] = float(counts[counts > 0].min() / n) if len(segments) else 0.0
         if name == "gmm":
             candidate["bic"] = float(estimator.bic(space))
+            candidate["icl"] = mixture_icl(estimator, space, candidate["bic"])
         if name in FINDS_K:
             candidate["noise_share"] = noise_share(labels)
             candidate["dbcv"] = dbcv(space, labels, random_state=random_state)
@@ -288,6 +282,8 @@ def _sweep(
             jaccards[len(candidates)] = result.jaccard
         else:
             candidate["stability"] = None
+        if stability_resamples > 0 and len(segments) >= 2 and family(name) != "density":
+            candidate["pac"] = candidate_pac(data, labels, fitter.refit, stability_resamples, random_state)
         if note:
             candidate["note"] = note
         candidates.append(candidate)
@@ -297,10 +293,15 @@ def _sweep(
     scores = silhouettes(space, [labels for _, labels, _ in fitted], random_state=random_state)
     for candidate, score in zip(candidates, scores, strict=True):
         candidate["silhouette"] = score
-    winner_index, reason = select(
-        [c if c.get("eligible", True) else {**c, "silhouette": None} for c in candidates],
+    # Ineligible candidates compete without a silhouette; the others are the very dicts, so the
+    # figures the rule computes for its finalists (family, DBCV, Gaussian BIC) land on them.
+    judged = [c if c.get("eligible", True) else {**c, "silhouette": None} for c in candidates]
+    label_sets = [labels for _, labels, _ in fitted]
+    winner_index, reason, runner_index = select_with_runner_up(
+        judged,
         selection,
         customers=len(everyone_space),
+        compare=comparisons(judged, label_sets, space, random_state),
     )
     for c in candidates:
         c.pop("eligible", None)
@@ -315,9 +316,30 @@ def _sweep(
         "stability": winner["stability"],
         "silhouette_sample_size": min(n, SILHOUETTE_SAMPLE),
     }
+    if winner.get("family"):
+        selected["family"] = winner["family"]
+    if runner_index is not None:
+        runner = candidates[runner_index]
+        selected["runner_up"] = {"algorithm": runner["algorithm"], "k": runner["k"]}
+        if runner.get("family"):
+            selected["runner_up"]["family"] = runner["family"]
     if winner.get("note"):
         selected["note"] = winner["note"]
     segment_figures = {"segment_jaccard": jaccards[winner_index]} if winner_index in jaccards else {}
+    segment_intervals: dict[int, tuple[float, float]] = {}
+    if stability_resamples > 0 and winner["k"] >= 2:
+        progress("stability of the winner on full-size resamples", 0.96)
+        entries, full_jaccard, segment_intervals = full_size_stability(
+            mixed_matrix if winner["algorithm"] in MIXED else space,
+            labels,
+            fitter.refit,
+            stability_resamples,
+            random_state,
+        )
+        selected.update(entries)
+        selected["segment_jaccard"] = keyed_by_number(full_jaccard, size_order(labels))
+        selected["segment_jaccard_interval"] = intervals_by_number(segment_intervals, size_order(labels))
+        segment_figures["full_size_jaccard"] = full_jaccard
     if getattr(estimator, "children_", None) is not None:
         # A hierarchy: keep the top of its merge tree so the results page can draw it.
         selected["dendrogram"] = dendrogram_summary(
@@ -350,8 +372,8 @@ def _sweep(
         space = everyone_space
     progress("selected", 1.0)
     # Results are stored as JSON (PostgreSQL's jsonb refuses NaN): an undefined figure is None.
-    candidates = [_json_safe(c) for c in candidates]
-    selected = _json_safe(selected)
+    candidates = [json_safe(c) for c in candidates]
+    selected = json_safe(selected)
     return SweepResult(
         candidates=candidates,
         selected=selected,
@@ -360,15 +382,8 @@ def _sweep(
         space=space,
         winner_index=winner_index,
         segment_figures=segment_figures,
+        segment_intervals=segment_intervals,
     )
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    return value
 
 
 def _distinct_rows(matrix: np.ndarray) -> int:

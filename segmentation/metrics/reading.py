@@ -112,6 +112,27 @@ def per_segment(value: Any) -> dict[int, float]:
     return dict(sorted(out.items()))
 
 
+def interval(value: Any) -> tuple[float, float] | None:
+    """``[low, high]`` as a pair of finite numbers with low <= high, else None."""
+    pair = items(value)
+    if len(pair) != 2:
+        return None
+    low, high = number(pair[0]), number(pair[1])
+    if low is None or high is None or low > high:
+        return None
+    return low, high
+
+
+def per_segment_intervals(value: Any) -> dict[int, tuple[float, float]]:
+    """``{segment: (low, high)}`` from JSON's ``{"0": [0.9, 0.97]}``."""
+    out = {}
+    for key, raw in mapping(value).items():
+        segment, pair = optional_integer(key), interval(raw)
+        if segment is not None and pair is not None:
+            out[segment] = pair
+    return dict(sorted(out.items()))
+
+
 def frozen_copy(value: Any) -> Any:
     """A deep copy, so a view can never write through to the dict it was read from."""
     return copy.deepcopy(value)

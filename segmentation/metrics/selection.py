@@ -3,6 +3,9 @@
 Written by :mod:`segmentation.clustering.sweep` (``candidates``, ``selected``) and the pipeline
 (``selected.assignment``, ``selected.memberships``). The foundation's engine wrote K-Means
 candidates only, with ``inertia`` and without stability, and chose by the highest silhouette.
+Engines before the family rule wrote no ``family``, ``icl``, ``pac`` or ``gaussian_bic`` on
+candidates and no full-size stability (``stability_interval``, ``stability_rows``, per-segment
+``segment_jaccard``) on the selected entry; those read as None or empty.
 """
 
 from __future__ import annotations
@@ -27,8 +30,12 @@ class Candidate(r.Stored):
     score: float | None = None  # the combined rule's score; absent under the silhouette rule
     smallest_share: float | None = None
     noise_share: float | None = None  # density methods only
-    dbcv: float | None = None  # density methods only
+    dbcv: float | None = None  # density methods, and the finalists the family rule compared with one
     bic: float | None = None  # mixtures only
+    icl: float | None = None  # mixtures only: BIC + 2 x entropy of the memberships
+    pac: float | None = None  # proportion of ambiguous pairs in consensus; not for density methods
+    gaussian_bic: float | None = None  # the partition read as a hard Gaussian mixture (finalists)
+    family: str = ""  # "partition", "mixture" or "density": whose criterion judged it
     inertia: float | None = None  # the foundation's K-Means only
     segment_jaccard: dict[int, float] = field(default_factory=dict)
     note: str = ""
@@ -49,12 +56,16 @@ class Candidate(r.Stored):
                 "noise_share",
                 "dbcv",
                 "bic",
+                "icl",
+                "pac",
+                "gaussian_bic",
                 "inertia",
             )
         }
         return cls(
             algorithm=r.optional_text(d.get("algorithm")),
             k=r.optional_integer(d.get("k")),
+            family=r.text(d.get("family")),
             segment_jaccard=r.per_segment(d.get("segment_jaccard")),
             note=r.text(d.get("note")),
             raw=r.frozen_copy(dict(d)),
@@ -125,13 +136,38 @@ class Memberships(r.Stored):
 
 
 @dataclass(frozen=True)
+class RunnerUp(r.Stored):
+    """The candidate that came second: the losing family's finalist under the family rule."""
+
+    algorithm: str | None = None
+    k: int | None = None
+    family: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunnerUp | None:
+        d = r.mapping(data)
+        if not d:
+            return None
+        return cls(
+            algorithm=r.optional_text(d.get("algorithm")),
+            k=r.optional_integer(d.get("k")),
+            family=r.text(d.get("family")),
+            raw=r.frozen_copy(dict(d)),
+        )
+
+
+@dataclass(frozen=True)
 class Selected(r.Stored):
     """The selected candidate's entry: what won, why, and how customers are assigned.
 
     ``rule`` defaults to ``"silhouette"``: versions before the sweep wrote no rule and chose by
     the highest silhouette. ``silhouette`` and ``stability`` are as stored here; the run's
     figures, with the candidate's as fallback, are :attr:`RunMetrics.silhouette` and
-    :attr:`RunMetrics.selected_stability`.
+    :attr:`RunMetrics.selected_stability`. Since the family rule, ``stability`` is measured on
+    ``stability_resamples`` resamples of ``stability_rows`` rows each (the whole sweep), with its
+    95% percentile ``stability_interval``, and each segment's Jaccard with its interval, keyed by
+    the delivered segment number; the candidate's ``stability`` is the cheaper screening figure.
     """
 
     algorithm: str | None = None
@@ -140,6 +176,13 @@ class Selected(r.Stored):
     rule: str = "silhouette"
     silhouette: float | None = None
     stability: float | None = None
+    stability_interval: tuple[float, float] | None = None
+    stability_rows: int | None = None
+    stability_resamples: int | None = None
+    segment_jaccard: dict[int, float] = field(default_factory=dict)
+    segment_jaccard_interval: dict[int, tuple[float, float]] = field(default_factory=dict)
+    family: str = ""  # the winning family under the family rule
+    runner_up: RunnerUp | None = None
     silhouette_sample_size: int | None = None
     note: str = ""
     sweep_sample: str = ""  # set when the sweep ran on a sample of the customers
@@ -161,6 +204,13 @@ class Selected(r.Stored):
             rule=r.text(d.get("rule"), "silhouette"),
             silhouette=r.number(d.get("silhouette")),
             stability=r.number(d.get("stability")),
+            stability_interval=r.interval(d.get("stability_interval")),
+            stability_rows=r.optional_integer(d.get("stability_rows")),
+            stability_resamples=r.optional_integer(d.get("stability_resamples")),
+            segment_jaccard=r.per_segment(d.get("segment_jaccard")),
+            segment_jaccard_interval=r.per_segment_intervals(d.get("segment_jaccard_interval")),
+            family=r.text(d.get("family")),
+            runner_up=RunnerUp.from_dict(d.get("runner_up")),
             silhouette_sample_size=r.optional_integer(d.get("silhouette_sample_size")),
             note=r.text(d.get("note")),
             sweep_sample=r.text(d.get("sweep_sample")),

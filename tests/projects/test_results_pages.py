@@ -46,6 +46,17 @@ def test_the_results_page_shows_cards_and_the_data_of_every_chart(finished_run, 
     assert abs(sum(data["value"]["shares"]) - 1) < 1e-9
     for slot in ("map", "sizes", "heatmap", "silhouette"):
         assert f'data-chart="{slot}"' in html
+    # the delivered segmentation's stability on full-size resamples, with its interval, per segment
+    selected = version.metrics_view.selected
+    low, high = selected.stability_interval
+    stability = re.search(r'<p id="stability">(.*?)</p>', html, re.S)
+    assert stability, "no stability line"
+    line = re.sub(r"<[^>]+>", "", stability.group(1))
+    assert (
+        f"Stability {selected.stability:.2f} (95% interval {low:.2f}–{high:.2f}, "
+        f"{selected.stability_resamples} full-size resamples of {selected.stability_rows:,} customers)"
+    ) in line
+    assert stability.group(1).count('class="segment-stability"') == len(version.segment_names)
 
 
 def test_plotly_is_served_by_the_platform_not_a_cdn(finished_run, login, client):

@@ -46,11 +46,16 @@ def test_its_metrics_equal_scikit_learns_on_the_same_labels():
         assert candidate["calinski_harabasz"] == pytest.approx(
             calinski_harabasz_score(z, fit.labels_), rel=1e-9
         )
-    # The default rule is now the combined score (segmentation/selection.py), not silhouette alone.
+    # The default rule judges each family by its own criterion, then the finalists against each
+    # other (segmentation/clustering/selection.py), not by silhouette alone.
     selected = result.metrics["selected"]
-    best = max(result.metrics["candidates"], key=lambda c: c.get("score", -1))
-    assert (selected["algorithm"], selected["k"]) == (best["algorithm"], best["k"])
-    assert "best combined score" in selected["reason"]
+    winner = next(
+        c
+        for c in result.metrics["candidates"]
+        if (c["algorithm"], c["k"]) == (selected["algorithm"], selected["k"])
+    )
+    assert selected["rule"] == "combined" and selected["family"] == winner["family"]
+    assert f"won the {selected['family']} family" in selected["reason"]
 
 
 def test_labels_are_the_models_own_predictions_numbered_by_size():

@@ -270,6 +270,15 @@ def test_a_stability_curve_reads_in_either_shape_sorted_by_k(stored):
             "selected": {"dendrogram": {"merges": [[1, 2]]}},
         },
         {"as_of": 20240101, "affinity": {"components": [["a", 1.0]]}, "missing": {"spend": "two"}},
+        {
+            "candidates": [{"k": 2, "icl": "low", "pac": [0.1], "family": 3}],
+            "selected": {
+                "stability_interval": [0.9],
+                "segment_jaccard_interval": {"0": [1.0, 0.5], "x": [0.1, 0.2], "1": "wide"},
+                "runner_up": "kmeans",
+                "stability_rows": "all",
+            },
+        },
     ],
 )
 def test_odd_stored_values_read_as_defaults_and_never_raise(stored):
@@ -277,6 +286,40 @@ def test_odd_stored_values_read_as_defaults_and_never_raise(stored):
     assert isinstance(metrics.candidates, tuple) and isinstance(metrics.selected, Selected)
     assert metrics.silhouette is None and metrics.runner_up() is None
     assert metrics.transactions.as_of_date is None
+
+
+def test_the_family_rule_figures_read_typed_and_the_runner_up_is_the_one_named():
+    stored = {
+        "candidates": [
+            {"algorithm": "kmeans", "k": 8, "silhouette": 0.5, "pac": 0.04, "family": "partition"},
+            {"algorithm": "gmm", "k": 3, "silhouette": 0.2, "icl": 812.5, "family": "mixture"},
+            {"algorithm": "hdbscan", "k": 2, "silhouette": 0.39, "dbcv": 0.42, "family": "density"},
+        ],
+        "selected": {
+            "algorithm": "hdbscan",
+            "k": 2,
+            "rule": "combined",
+            "family": "density",
+            "runner_up": {"algorithm": "gmm", "k": 3, "family": "mixture"},
+            "stability": 0.99,
+            "stability_interval": [0.97, 1.0],
+            "stability_rows": 600,
+            "stability_resamples": 20,
+            "segment_jaccard": {"0": 0.99, "1": 0.98},
+            "segment_jaccard_interval": {"0": [0.97, 1.0], "1": [0.95, 1.0]},
+        },
+    }
+    metrics = RunMetrics.from_dict(stored)
+    selected = metrics.selected
+    assert (selected.family, selected.stability_interval, selected.stability_rows) == (
+        "density",
+        (0.97, 1.0),
+        600,
+    )
+    assert selected.segment_jaccard_interval == {0: (0.97, 1.0), 1: (0.95, 1.0)}
+    # named by the rule, not the best other silhouette (kmeans 0.5)
+    assert (metrics.runner_up().algorithm, metrics.runner_up().k) == ("gmm", 3)
+    assert metrics.candidates[1].icl == 812.5 and metrics.candidates[0].pac == 0.04
 
 
 def test_the_view_is_read_only_and_never_writes_through_to_the_stored_dict():

@@ -81,6 +81,22 @@ def test_the_figures_of_a_delivered_segment_are_computed_on_that_segment():
     }
     jaccard = candidate["segment_jaccard"]
     assert min(jaccard, key=jaccard.get) == str(DIFFUSE)
+    # The delivered segmentation's full-size stability, per segment with its interval, is keyed
+    # by the delivered numbers too: recomputed here on the delivered labels directly.
+    full = bootstrap_stability(
+        space, delivered, kmeans_refit(3), resamples=RESAMPLES, random_state=0, max_rows=len(space)
+    )
+    selected = result.metrics["selected"]
+    assert selected["stability_rows"] == len(space)
+    assert selected["segment_jaccard"] == {
+        str(s): pytest.approx(v, abs=1e-4) for s, v in full.jaccard.items()
+    }
+    assert selected["segment_jaccard_interval"] == {
+        str(s): [pytest.approx(low, abs=1e-4), pytest.approx(high, abs=1e-4)]
+        for s, (low, high) in full.jaccard_intervals.items()
+    }
+    full_jaccard = selected["segment_jaccard"]
+    assert min(full_jaccard, key=full_jaccard.get) == str(DIFFUSE)
 
 
 def test_every_candidate_of_a_sweep_numbers_its_segments_by_size():

@@ -83,9 +83,10 @@ def test_the_reason_names_the_winner_and_why_the_runner_up_lost():
     ]
     winner, reason = select(candidates)
     assert winner == 0
-    assert reason.startswith("kmeans with k = 3 has the best combined score")
-    assert "runner-up" in reason and "stability" in reason
-    assert candidates[1]["score"] < candidates[0]["score"]
+    assert reason.startswith("kmeans with k = 3 won the partition family by the highest silhouette (0.700)")
+    assert "over the mixture family's finalist, gmm with k = 3" in reason
+    assert "stability 0.40 below 0.6" in reason
+    assert [c["family"] for c in candidates] == ["partition", "mixture", "partition"]
 
 
 def test_an_unstable_or_tiny_segment_candidate_loses_despite_better_internal_figures():
