@@ -148,6 +148,9 @@ class VersionSerializer(serializers.ModelSerializer):
     label = serializers.CharField(read_only=True)
     segment_names = serializers.ListField(child=serializers.CharField(), read_only=True)
     status = serializers.SerializerMethodField(help_text="draft, in_review, approved, rejected or retired.")
+    deployed = serializers.SerializerMethodField(
+        help_text="When this is its lineage's deployed version: the lineage and since when; else null."
+    )
 
     class Meta:
         model = SegmentVersion
@@ -167,6 +170,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "profile",
             "segment_names",
             "status",
+            "deployed",
             "created_at",
         ]
 
@@ -174,6 +178,14 @@ class VersionSerializer(serializers.ModelSerializer):
         from governance.lifecycle import version_status
 
         return version_status(version)
+
+    def get_deployed(self, version: SegmentVersion) -> dict[str, str] | None:
+        from governance.deployment import version_deployment
+
+        deployment = version_deployment(version)
+        if deployment is None:
+            return None
+        return {"lineage": deployment.lineage, "since": deployment.deployed_at.isoformat()}
 
 
 class DeliverableSerializer(serializers.ModelSerializer):

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.models import AuditEvent
+from governance.deployment import version_deploy
 from governance.selectors import versions_for_user
 from projects import selectors, services
 from projects.models import Client, Membership, Project
@@ -195,6 +196,17 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
             against_id = version.parent_id
         against = get_object_or_404(self.get_queryset(), pk=against_id)
         return Response(version_diff(version=version, against=against))
+
+    @extend_schema(
+        summary="Deploy an approved version for its lineage, replacing the deployed one (reviewer)",
+        request=None,
+        responses={200: s.VersionSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    )
+    @action(detail=True, methods=["post"])
+    def deploy(self, request: Request, pk: str | None = None) -> Response:
+        version = self.get_object()
+        version_deploy(version=version, user=request.user, request=request._request)
+        return Response(self.get_serializer(version).data)
 
     @extend_schema(
         summary="Segment the version's data again without the proxies its bias audit flagged (consultant)",

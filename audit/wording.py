@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "version.retire": "retired a version",
     "version.score": "scored customers with a version",
     "version.monitor": "monitored a version against current data",
+    "version.deploy": "deployed a version for its lineage",
     "deliverable.download": "downloaded a deliverable",
     "deliverable.approved_edition": "built the approved edition of the deliverables",
     "deliverable.export": "exported deliverables",

@@ -191,6 +191,35 @@ class BiasAudit(models.Model):
         return f"bias audit of {self.version}"
 
 
+class Deployment(models.Model):
+    """The version a lineage is scored, monitored and refreshed with, from ``deployed_at`` until
+    ``ended_at`` (when another version of the lineage is deployed). One open deployment a lineage."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="deployments")
+    lineage = models.CharField(
+        max_length=255, help_text="governance.lineage.lineage_key of the version's data."
+    )
+    version = models.ForeignKey(SegmentVersion, on_delete=models.PROTECT, related_name="deployments")
+    deployed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deployed_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-deployed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "lineage"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_deployment_per_lineage",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} deployed for {self.lineage}"
+
+
 class Mitigation(models.Model):
     """A run started to segment a version's data again without the proxies its bias audit flagged.
 

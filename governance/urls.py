@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("versions/<int:pk>/", views.version_detail, name="version_detail"),
     path("versions/<int:pk>/status/", views.version_action, name="version_action"),
+    path("versions/<int:pk>/deploy/", views.version_deploy_view, name="version_deploy"),
     path("versions/<int:pk>/names/", views.version_names, name="version_names"),
     path("versions/<int:pk>/dp/", views.version_dp_release, name="version_dp_release"),
     path("dp-releases/<int:pk>/download/", views.dp_release_download, name="dp_release_download"),

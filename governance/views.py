@@ -17,6 +17,7 @@ from segmentation.protection.pii import ACTIONS, LABELS
 from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
+from .deployment import version_deploy, version_deployment
 from .diff import version_diff_context
 from .dp_policy import WITHHELD_UNDER_DP, dp_policy_applies
 from .dp_release import dp_budget, dp_budget_spent, dp_release_create, dp_release_fetch
@@ -139,7 +140,9 @@ def _version_page(
         "can": {
             **{action: action in actions for action in ("submit", "approve", "retire")},
             "export_records": access.allowed(role, "export_records"),
+            "deploy": access.allowed(role, "deploy") and status == VersionStatusChange.Status.APPROVED,
         },
+        "deployment": version_deployment(version),
         "is_author": is_author,
         "needs_override": version_needs_override(version),
         "dp_releases": version.dp_releases.all(),
@@ -218,6 +221,19 @@ def version_action(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{version.label}: {action} recorded.")
+    return redirect("governance:version_detail", pk=version.pk)
+
+
+@login_required
+@require_POST
+def version_deploy_view(request: HttpRequest, pk: int) -> HttpResponse:
+    version, _ = _version(request, pk)
+    try:
+        deployment = version_deploy(version=version, user=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{version.label} is now the deployed version of '{deployment.lineage}'.")
     return redirect("governance:version_detail", pk=version.pk)
 
 

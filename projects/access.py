@@ -28,6 +28,8 @@ CAN = {
     "label_columns": {CONSULTANT, ADMIN},
     "approve": {REVIEWER, ADMIN},
     "retire": {REVIEWER, ADMIN},
+    # Deploying decides which approved version scores, monitors and refreshes a lineage.
+    "deploy": {REVIEWER, ADMIN},
     "export_audit": {REVIEWER, ADMIN},
     "export_records": {CONSULTANT, ADMIN},
     "erase": {CONSULTANT, ADMIN},
