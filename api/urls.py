@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import members, monitoring, views
 
 app_name = "api"
 
@@ -20,17 +20,18 @@ router.register("runs", views.RunViewSet, basename="run")
 router.register("versions", views.VersionViewSet, basename="version")
 router.register("deliverables", views.DeliverableViewSet, basename="deliverable")
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
+router.register("checks", monitoring.MonitoringCheckViewSet, basename="check")
 
 urlpatterns = [
     path("v1/versions/<int:pk>/score", views.ScoreView.as_view({"post": "create"}), name="version-score"),
     path(
         "v1/projects/<int:project_pk>/members/",
-        views.MemberViewSet.as_view({"get": "list", "post": "create"}),
+        members.MemberViewSet.as_view({"get": "list", "post": "create"}),
         name="project-members",
     ),
     path(
         "v1/projects/<int:project_pk>/members/<int:user_id>/",
-        views.MemberViewSet.as_view({"patch": "partial_update", "delete": "destroy"}),
+        members.MemberViewSet.as_view({"patch": "partial_update", "delete": "destroy"}),
         name="project-member",
     ),
     path("v1/", include(router.urls)),

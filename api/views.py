@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -22,7 +22,7 @@ from audit.models import AuditEvent
 from governance.deployment import version_deploy
 from governance.selectors import versions_for_user
 from projects import selectors, services
-from projects.models import Client, Membership, Project
+from projects.models import Client
 from reports.selectors import deliverables_for_user
 from reports.services import deliverable_fetch
 from runs import services as run_services
@@ -33,38 +33,13 @@ from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
 from . import serializers as s
+from .base import ERROR, PROJECT_FILTER, ProjectScopedViewSet, int_param, valid
 
-PROJECT_FILTER = OpenApiParameter("project", int, description="Only this project's objects.")
 VERSION_FILTER = OpenApiParameter("version", int, description="Only this version's deliverables.")
-ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
 TRANSITION: dict[str, Any] = {
     "request": s.VersionTransitionSerializer,
     "responses": {200: s.VersionStatusChangeSerializer, 400: ERROR, 404: ERROR},
 }
-
-
-def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        from rest_framework.exceptions import ValidationError
-
-        raise ValidationError({name: [f"must be a whole number, not '{raw}'"]}) from None
-
-
-class ProjectScopedViewSet(viewsets.GenericViewSet):
-    """Lists filterable by ``?project=<id>``; the base queryset is the caller's own."""
-
-    project_lookup = "project"
-
-    def filter_queryset(self, queryset: Any) -> Any:
-        project = _int_param(self.request, "project")
-        if project is not None:
-            queryset = queryset.filter(**{self.project_lookup: project})
-        return queryset
 
 
 @extend_schema_view(list=extend_schema(summary="Clients of your projects"))
@@ -88,7 +63,7 @@ class ProjectViewSet(
         return selectors.projects_for_user(self.request.user)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _valid(s.ProjectCreateSerializer, request)
+        data = valid(s.ProjectCreateSerializer, request)
         project = services.project_create(
             client=services.client_get_or_create(name=data["client"]),
             name=data["name"],
@@ -118,7 +93,7 @@ class DatasetViewSet(
         return selectors.datasets_for_user(self.request.user)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _valid(s.DatasetUploadSerializer, request)
+        data = valid(s.DatasetUploadSerializer, request)
         upload = data["file"]
         dataset = run_services.dataset_upload(
             project=data["project"],
@@ -150,7 +125,7 @@ class RunViewSet(
         return selectors.runs_for_user(self.request.user)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _valid(s.RunStartSerializer, request)
+        data = valid(s.RunStartSerializer, request)
         run = run_services.run_start(
             project=data["project"],
             dataset=data["dataset"],
@@ -186,7 +161,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
     @action(detail=True, methods=["get"])
     def diff(self, request: Request, pk: str | None = None) -> Response:
         version = self.get_object()
-        against_id = _int_param(request, "against")
+        against_id = int_param(request, "against")
         if against_id is None:
             if version.parent_id is None:
                 raise ApplicationError(
@@ -228,7 +203,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
         from governance.presentation import segment_names_set
 
         version = self.get_object()
-        data = _valid(s.VersionNamesSerializer, request)
+        data = valid(s.VersionNamesSerializer, request)
         segments = segment_names_set(
             version=version, segments=data["segments"], user=request.user, request=request._request
         )
@@ -245,7 +220,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSc
         from governance.lifecycle import version_transition
 
         version = self.get_object()  # 404 for a version of a project the caller is not in
-        data = _valid(s.VersionTransitionSerializer, request)
+        data = valid(s.VersionTransitionSerializer, request)
         change = version_transition(
             version=version,
             action=step,
@@ -287,7 +262,7 @@ class DeliverableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Proje
 
     def filter_queryset(self, queryset: Any) -> Any:
         queryset = super().filter_queryset(queryset)
-        version = _int_param(self.request, "version")
+        version = int_param(self.request, "version")
         return queryset.filter(version=version) if version is not None else queryset
 
     @extend_schema(
@@ -316,71 +291,6 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Projec
         return AuditEvent.objects.filter(project__in=projects).order_by("-id")
 
 
-MEMBER_REFUSALS = {400: ERROR, 403: ERROR, 404: ERROR}
-
-
-@extend_schema_view(
-    list=extend_schema(summary="The members of a project, with their roles"),
-    create=extend_schema(
-        summary="Invite an existing user in a role (project administrators)",
-        request=s.MemberInviteSerializer,
-        responses={201: s.MemberSerializer, **MEMBER_REFUSALS},
-    ),
-    partial_update=extend_schema(
-        summary="Change a member's role (project administrators)",
-        request=s.MemberRoleSerializer,
-        responses={200: s.MemberSerializer, **MEMBER_REFUSALS},
-    ),
-    destroy=extend_schema(
-        summary="Remove a member (project administrators)", responses={204: None, **MEMBER_REFUSALS}
-    ),
-)
-class MemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """A project's members through the same services as the portal's members page."""
-
-    serializer_class = s.MemberSerializer
-    lookup_field = "user_id"
-
-    def project(self) -> Project:
-        return get_object_or_404(selectors.projects_for_user(self.request.user), pk=self.kwargs["project_pk"])
-
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):  # the schema generator has no project
-            return Membership.objects.none()
-        return selectors.project_members(self.project())
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        project = self.project()
-        data = _valid(s.MemberInviteSerializer, request)
-        membership = services.member_invite(
-            project=project,
-            actor=request.user,
-            username_or_email=data["user"],
-            role=data["role"],
-            request=request._request,
-        )
-        return Response(self.get_serializer(membership).data, status=status.HTTP_201_CREATED)
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        membership = self.get_object()
-        data = _valid(s.MemberRoleSerializer, request)
-        membership = services.member_role_set(
-            project=membership.project,
-            actor=request.user,
-            user=membership.user,
-            role=data["role"],
-            request=request._request,
-        )
-        return Response(self.get_serializer(membership).data)
-
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        membership = self.get_object()
-        services.member_remove(
-            project=membership.project, actor=request.user, user=membership.user, request=request._request
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
 @extend_schema(
     summary="Score customers with a segment version",
     request=s.ScoreRequestSerializer,
@@ -389,7 +299,7 @@ class MemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class ScoreView(viewsets.ViewSet):
     def create(self, request: Request, pk: int) -> Response:
         version = get_object_or_404(versions_for_user(request.user), pk=pk)
-        data = _valid(s.ScoreRequestSerializer, request)
+        data = valid(s.ScoreRequestSerializer, request)
         results = version_score(
             version=version, records=data["records"], user=request.user, request=request._request
         )
@@ -401,9 +311,3 @@ class ScoreView(viewsets.ViewSet):
                 "results": results,
             }
         )
-
-
-def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

@@ -145,3 +145,21 @@ def monitoring_files(check: MonitoringCheck) -> dict[str, bytes]:
         ),
         "monitoring.pdf": monitoring_pdf(check),
     }
+
+
+def monitoring_file(
+    *, check: MonitoringCheck, name: str, user: AbstractBaseUser, request: HttpRequest | None = None
+) -> bytes:
+    """One file of a check, for download, with an audit event."""
+    files = monitoring_files(check)
+    if name not in files:
+        raise ApplicationError(f"a monitoring check has no file '{name}': choose one of {', '.join(files)}")
+    audit_record(
+        action="version.monitoring_download",
+        actor=user,
+        project=check.version.project,
+        obj=check.version,
+        request=request,
+        details={"check": check.pk, "file": name},
+    )
+    return files[name]

@@ -25,11 +25,15 @@ class UploadForm(forms.Form):
     )
 
     def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        try:
-            upload_size_check(upload.name, upload.size)
-        except ApplicationError as error:
-            raise forms.ValidationError(error.message) from None
-        if upload.size == 0:
-            raise forms.ValidationError("The file is empty.")
-        return upload
+        return checked_upload(self.cleaned_data["file"])
+
+
+def checked_upload(upload: Any) -> Any:
+    """An uploaded file within the size limit and not empty, or the form error saying which."""
+    try:
+        upload_size_check(upload.name, upload.size)
+    except ApplicationError as error:
+        raise forms.ValidationError(error.message) from None
+    if upload.size == 0:
+        raise forms.ValidationError("The file is empty.")
+    return upload

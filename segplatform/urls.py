@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("governance/", include("governance.urls")),
     path("governance/", include("reports.urls")),
+    path("governance/", include("monitoring.urls")),
     path("api/", include("api.urls")),
     path("", include("projects.urls")),
     path("", include("runs.urls")),

@@ -31,9 +31,10 @@ OBJECTS = {
     "audit-events": "event",
     "members": "member",
     "dp-releases": "dp_release",
+    "checks": "check",
 }
 # Route parameters that are not object ids take a representative value.
-VALUES = {"fmt": "csv"}
+VALUES = {"fmt": "csv", "name": "drift.json"}
 
 
 def routes() -> Iterator[tuple[str, list[str]]]:
@@ -61,12 +62,17 @@ def _route_text(pattern) -> str:  # type: ignore[no-untyped-def]
 def targets(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     from audit.models import AuditEvent
     from governance.dp_release import dp_release_create
+    from monitoring.services import monitoring_check
 
     version = run.version
     release = version.dp_releases.first() or dp_release_create(
         version=version, epsilon=0.1, user=run.created_by
     )
+    check = version.checks.first() or monitoring_check(
+        version=version, dataset=run.dataset, user=run.created_by
+    )
     return {
+        "check": check.pk,
         "dp_release": release.pk,
         "project": run.project.pk,
         "client": run.project.client.pk,

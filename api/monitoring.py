@@ -1,0 +1,62 @@
+"""``/api/v1/checks/``: monitoring checks of versions: list, read, and start one on current data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from governance.selectors import versions_for_user
+from monitoring.models import MonitoringCheck
+from monitoring.services import current_dataset_upload, monitoring_check
+
+from . import serializers as s
+from .base import ERROR, PROJECT_FILTER, ProjectScopedViewSet, int_param, valid
+
+VERSION = OpenApiParameter("version", int, description="Only this version's checks.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Monitoring checks, newest first", parameters=[PROJECT_FILTER, VERSION]),
+    retrieve=extend_schema(summary="One check: drift.json as computed"),
+    create=extend_schema(
+        summary="Compare current data with a version (consultant): upload, score, monitor",
+        request=s.MonitoringCheckStartSerializer,
+        responses={201: s.MonitoringCheckSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    ),
+)
+class MonitoringCheckViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProjectScopedViewSet
+):
+    serializer_class = s.MonitoringCheckSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    project_lookup = "version__project"
+
+    def get_queryset(self) -> Any:
+        return MonitoringCheck.objects.filter(version__in=versions_for_user(self.request.user))
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)
+        version = int_param(self.request, "version")
+        return queryset if version is None else queryset.filter(version=version)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = valid(s.MonitoringCheckStartSerializer, request)
+        version = get_object_or_404(versions_for_user(request.user), pk=data["version"])
+        upload = data["file"]
+        dataset = current_dataset_upload(
+            version=version,
+            name=upload.name,
+            content=upload.read(),
+            user=request.user,
+            request=request._request,
+        )
+        check = monitoring_check(
+            version=version, dataset=dataset, user=request.user, request=request._request
+        )
+        return Response(self.get_serializer(check).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "monitoring"
+
+urlpatterns = [
+    path("versions/<int:pk>/monitoring/", views.version_monitoring, name="version_monitoring"),
+    path("versions/<int:pk>/monitoring/latest/<str:name>", views.latest_check_file, name="latest_check_file"),
+]

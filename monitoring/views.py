@@ -1,0 +1,81 @@
+"""The monitoring page of a version: upload current data, read each check, follow the trend."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from governance.deployment import version_deployment
+from governance.selectors import versions_for_user
+from projects import access
+from segplatform.downloads import attachment
+from segplatform.errors import ApplicationError
+
+from .forms import CurrentDataForm
+from .presentation import check_detail, check_trend
+from .services import current_dataset_upload, monitoring_check, monitoring_file
+
+CONTENT_TYPES = {
+    "drift.json": "application/json",
+    "segment_shares.csv": "text/csv",
+    "migration.csv": "text/csv",
+    "monitoring.pdf": "application/pdf",
+}
+
+
+@login_required
+def version_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(versions_for_user(request.user).select_related("run__dataset"), pk=pk)
+    role = access.role_on(request.user, version.project)
+    form = CurrentDataForm()
+    if request.method == "POST":
+        access.require(request.user, version.project, "upload")
+        form = CurrentDataForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                dataset = current_dataset_upload(
+                    version=version,
+                    name=upload.name,
+                    content=upload.read(),
+                    user=request.user,
+                    request=request,
+                )
+                check = monitoring_check(version=version, dataset=dataset, user=request.user, request=request)
+            except ApplicationError as exc:
+                form.add_error("file", exc.message)
+            else:
+                messages.success(
+                    request, f"Monitoring of {version.label}: {check.get_overall_level_display()}."
+                )
+                return redirect("monitoring:version_monitoring", pk=version.pk)
+    checks = list(version.checks.all()[:50])
+    context = {
+        "version": version,
+        "project": version.project,
+        "deployment": version_deployment(version),
+        "latest": check_detail(checks[0]) if checks else None,
+        "trend": check_trend(checks),
+        "form": form,
+        "can_upload": access.allowed(role, "upload"),
+    }
+    return render(request, "monitoring/version_monitoring.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def latest_check_file(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    version = get_object_or_404(versions_for_user(request.user), pk=pk)
+    check = version.checks.first()
+    if check is None:
+        messages.error(request, f"{version.label} has no monitoring check yet: upload current data first.")
+        return redirect("monitoring:version_monitoring", pk=version.pk)
+    try:
+        data = monitoring_file(check=check, name=name, user=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("monitoring:version_monitoring", pk=version.pk)
+    return attachment(data, f"{version.project.name}-{version.label}-{name}", CONTENT_TYPES[name])
