@@ -20,6 +20,7 @@ from segmentation import SegmentationError, SegmentationSpec, SpecError, check_b
 from segmentation.bounds import MAX_CLUSTERS, MIN_CLUSTERS
 from segmentation.clustering.algorithms import ALGORITHMS
 from segmentation.clustering.sweep import default_algorithms
+from segmentation.defaults import PCA_FEATURES
 from segmentation.explain.vocabulary import DEFAULT_INDUSTRY, INDUSTRY_LABELS
 from segmentation.spec import FEATURE_GROUPS, MAX_STABILITY_RESAMPLES, TRANSFORMS
 
@@ -117,11 +118,12 @@ class RunForm(forms.Form):
     transforms = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
     reduction = forms.ChoiceField(
         choices=[
+            ("auto", f"Automatic: PCA with more than {PCA_FEATURES} features, else none"),
             ("none", "None"),
             ("pca", "PCA: the fewest components explaining 90% of the variance"),
             ("umap", "UMAP map beside the PCA map (clusters as with none)"),
         ],
-        initial="none",
+        initial="auto",
     )
     distance = forms.ChoiceField(
         choices=[
@@ -194,7 +196,7 @@ class RunForm(forms.Form):
             for key in DEFAULTED:
                 if key not in self.data:
                     self.data[key] = self.fields[key].initial
-            if hasattr(self.data, "setlist"):  # a column left at z-score posts an empty choice
+            if hasattr(self.data, "setlist"):  # a column left at automatic posts an empty choice
                 self.data.setlist("transforms", [t for t in self.data.getlist("transforms") if t])
         self.dataset = dataset
         profile = dataset.table_profile
@@ -365,9 +367,14 @@ def spec_summary(spec: SegmentationSpec, dataset: Dataset) -> list[str]:
                 "segments on its own. Mark it categorical, protected or outcome if that is what it is."
             )
         changed = {c: t for c, t in spec.transforms if t != "zscore"}
+        rest = (
+            "z-scored"
+            if spec.default_transform == "zscore"
+            else "log-transformed if heavy-tailed, else z-scored"
+        )
         if changed:
             lines.append(
-                "Transforms: " + ", ".join(f"{c} {t}" for c, t in changed.items()) + "; the rest z-scored."
+                "Transforms: " + ", ".join(f"{c} {t}" for c, t in changed.items()) + f"; the rest {rest}."
             )
     if spec.protected_columns:
         lines.append(f"Bias audit on {', '.join(spec.protected_columns)}.")
@@ -375,7 +382,7 @@ def spec_summary(spec: SegmentationSpec, dataset: Dataset) -> list[str]:
         lines.append(f"Segments checked against {', '.join(spec.outcome_columns)}.")
     tried = ", ".join(spec.algorithms) if spec.algorithms else "the engine's choice of algorithms"
     lines.append(f"Tries {tried} with {spec.k_min} to {spec.k_max} segments (seed {spec.random_state}).")
-    if spec.reduction != "none" or spec.distance != "euclidean":
+    if spec.reduction not in ("none", "auto") or spec.distance != "euclidean":
         lines.append(f"Space: {spec.reduction} reduction, {spec.distance} distance.")
     lines.append(
         f"Winner by {spec.selection} rule; stability from {spec.stability_resamples} bootstrap resamples."
