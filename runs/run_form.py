@@ -52,7 +52,7 @@ ROLE_LABELS = {
 GROUPS = {
     "data": ("input_kind", "protected_as_features", "industry"),
     "log": LOG_KEYS,
-    "space": ("reduction", "distance"),
+    "space": ("default_transform", "reduction", "distance"),
     "algorithms": ("algorithms", "k_min", "k_max", "random_state"),
     "validation": ("selection", "stability_resamples"),
     "privacy": ("dp_epsilon", "dp_bounds"),
@@ -60,7 +60,15 @@ GROUPS = {
 QUOTED = re.compile(r"'([a-z_]+)'")
 # A post that leaves out one of these means its default (an API-like post, or an older page);
 # tick boxes are different: left out means unticked.
-DEFAULTED = ("input_kind", "reduction", "distance", "selection", "stability_resamples", "industry")
+DEFAULTED = (
+    "input_kind",
+    "default_transform",
+    "reduction",
+    "distance",
+    "selection",
+    "stability_resamples",
+    "industry",
+)
 
 
 def _names(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
@@ -116,6 +124,14 @@ class RunForm(forms.Form):
     drop_duplicates = forms.BooleanField(required=False, label="Drop exact duplicate rows")
 
     transforms = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
+    default_transform = forms.ChoiceField(
+        choices=[
+            ("auto", "Automatic: log for a heavy right tail (money, counts), else z-score"),
+            *[(t, t) for t in TRANSFORMS],
+        ],
+        initial="auto",
+        label="Numbers without a transform of their own",
+    )
     reduction = forms.ChoiceField(
         choices=[
             ("auto", f"Automatic: PCA with more than {PCA_FEATURES} features, else none"),
@@ -307,6 +323,7 @@ class RunForm(forms.Form):
             "k_min": data["k_min"],
             "k_max": data["k_max"],
             "random_state": data["random_state"],
+            "default_transform": data["default_transform"],
             "reduction": data["reduction"],
             "distance": data["distance"],
             "selection": data["selection"],
@@ -367,10 +384,8 @@ def spec_summary(spec: SegmentationSpec, dataset: Dataset) -> list[str]:
                 "segments on its own. Mark it categorical, protected or outcome if that is what it is."
             )
         changed = {c: t for c, t in spec.transforms if t != "zscore"}
-        rest = (
-            "z-scored"
-            if spec.default_transform == "zscore"
-            else "log-transformed if heavy-tailed, else z-scored"
+        rest = {"zscore": "z-scored", "auto": "log-transformed if heavy-tailed, else z-scored"}.get(
+            spec.default_transform, spec.default_transform
         )
         if changed:
             lines.append(
