@@ -54,6 +54,8 @@ def method_lines(
         "Features were standardised (rescaled to the same spread) so each weighs the same when "
         "customers are compared."
     )
+    if metrics.defaults is not None:
+        lines.extend(metrics.defaults.sentences())
     algorithms = sorted({c.algorithm for c in metrics.candidates if c.algorithm})
     method = ", ".join(algorithm_label(a) for a in algorithms) or "clustering"
     if metrics.k_range is not None:

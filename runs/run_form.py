@@ -5,6 +5,9 @@ repeated ``column:transform``), so a run started from the portal, the API and th
 one spec. The engine validates it (:meth:`segmentation.SegmentationSpec.from_dict`); its message
 is shown beside the field whose key it names. An expert may instead edit the spec as JSON
 (``spec``), checked by the same code with the same messages.
+
+Longer than 400 lines because every spec key is a field here, one per key, beside the summary
+that says the spec in words; splitting them would separate a key from its wording.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from segmentation import SegmentationError, SegmentationSpec, SpecError, check_b
 from segmentation.bounds import MAX_CLUSTERS, MIN_CLUSTERS
 from segmentation.clustering.algorithms import ALGORITHMS
 from segmentation.clustering.sweep import default_algorithms
+from segmentation.defaults import PCA_FEATURES
 from segmentation.explain.vocabulary import DEFAULT_INDUSTRY, INDUSTRY_LABELS
 from segmentation.spec import FEATURE_GROUPS, MAX_STABILITY_RESAMPLES, TRANSFORMS
 
@@ -51,7 +55,7 @@ ROLE_LABELS = {
 GROUPS = {
     "data": ("input_kind", "protected_as_features", "industry"),
     "log": LOG_KEYS,
-    "space": ("reduction", "distance"),
+    "space": ("default_transform", "reduction", "distance"),
     "algorithms": ("algorithms", "k_min", "k_max", "random_state"),
     "validation": ("selection", "stability_resamples"),
     "privacy": ("dp_epsilon", "dp_bounds"),
@@ -59,7 +63,7 @@ GROUPS = {
 QUOTED = re.compile(r"'([a-z_]+)'")
 # A post that leaves out one of these means its default (an API-like post, or an older page);
 # tick boxes are different: left out means unticked.
-DEFAULTED = ("input_kind", "reduction", "distance", "selection", "stability_resamples", "industry")
+DEFAULTED = ("input_kind", *GROUPS["space"], "selection", "stability_resamples", "industry")
 
 
 def _names(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
@@ -115,13 +119,22 @@ class RunForm(forms.Form):
     drop_duplicates = forms.BooleanField(required=False, label="Drop exact duplicate rows")
 
     transforms = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
+    default_transform = forms.ChoiceField(
+        choices=[
+            ("auto", "Automatic: log for a heavy right tail (money, counts), else z-score"),
+            *[(t, t) for t in TRANSFORMS],
+        ],
+        initial="auto",
+        label="Numbers without a transform of their own",
+    )
     reduction = forms.ChoiceField(
         choices=[
+            ("auto", f"Automatic: PCA with more than {PCA_FEATURES} features, else none"),
             ("none", "None"),
             ("pca", "PCA: the fewest components explaining 90% of the variance"),
             ("umap", "UMAP map beside the PCA map (clusters as with none)"),
         ],
-        initial="none",
+        initial="auto",
     )
     distance = forms.ChoiceField(
         choices=[
@@ -194,7 +207,7 @@ class RunForm(forms.Form):
             for key in DEFAULTED:
                 if key not in self.data:
                     self.data[key] = self.fields[key].initial
-            if hasattr(self.data, "setlist"):  # a column left at z-score posts an empty choice
+            if hasattr(self.data, "setlist"):  # a column left at automatic posts an empty choice
                 self.data.setlist("transforms", [t for t in self.data.getlist("transforms") if t])
         self.dataset = dataset
         profile = dataset.table_profile
@@ -305,6 +318,7 @@ class RunForm(forms.Form):
             "k_min": data["k_min"],
             "k_max": data["k_max"],
             "random_state": data["random_state"],
+            "default_transform": data["default_transform"],
             "reduction": data["reduction"],
             "distance": data["distance"],
             "selection": data["selection"],
@@ -365,9 +379,12 @@ def spec_summary(spec: SegmentationSpec, dataset: Dataset) -> list[str]:
                 "segments on its own. Mark it categorical, protected or outcome if that is what it is."
             )
         changed = {c: t for c, t in spec.transforms if t != "zscore"}
+        rest = {"zscore": "z-scored", "auto": "log-transformed if heavy-tailed, else z-scored"}.get(
+            spec.default_transform, spec.default_transform
+        )
         if changed:
             lines.append(
-                "Transforms: " + ", ".join(f"{c} {t}" for c, t in changed.items()) + "; the rest z-scored."
+                "Transforms: " + ", ".join(f"{c} {t}" for c, t in changed.items()) + f"; the rest {rest}."
             )
     if spec.protected_columns:
         lines.append(f"Bias audit on {', '.join(spec.protected_columns)}.")
@@ -375,7 +392,7 @@ def spec_summary(spec: SegmentationSpec, dataset: Dataset) -> list[str]:
         lines.append(f"Segments checked against {', '.join(spec.outcome_columns)}.")
     tried = ", ".join(spec.algorithms) if spec.algorithms else "the engine's choice of algorithms"
     lines.append(f"Tries {tried} with {spec.k_min} to {spec.k_max} segments (seed {spec.random_state}).")
-    if spec.reduction != "none" or spec.distance != "euclidean":
+    if spec.reduction not in ("none", "auto") or spec.distance != "euclidean":
         lines.append(f"Space: {spec.reduction} reduction, {spec.distance} distance.")
     lines.append(
         f"Winner by {spec.selection} rule; stability from {spec.stability_resamples} bootstrap resamples."

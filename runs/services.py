@@ -143,6 +143,9 @@ def _execute(run: SegmentationRun) -> None:
         spec = SegmentationSpec.from_dict(run.spec)
         frame = run.dataset.read_table()
         result = segment(frame, spec, progress=_progress_reporter(run.pk))
+        # The version keeps the resolved spec: which columns were logged and whether PCA ran,
+        # as the engine decided them for this data (the run keeps what the user asked).
+        spec = result.spec
         _report(run.pk, "writing deliverables", 0.9)
         with transaction.atomic():
             version = version_create(

@@ -19,6 +19,7 @@ from .clustering.sweep import SweepResult, sweep
 from .data.customer_table import build_customer_table
 from .data.io import id_text
 from .data.missing import missing_mask
+from .defaults import resolve_defaults, resolved_request
 from .errors import SegmentationError
 from .explain.out_of_time import out_of_time_check
 from .explain.outcomes import adjust_for_multiple_tests, outcome_associations
@@ -58,6 +59,11 @@ def segment(
     requested, frame, spec = spec, table.frame, table.clustering_spec
     progress("features ready", 0.08)
     ids, values, quality = _prepare(frame, spec)
+    # The spec's "auto" choices (log of heavy tails, PCA for many features) are made here, once,
+    # on the prepared numbers; the version stores the resolved spec, the reasons go to metrics.
+    asked_reduction = spec.reduction
+    spec, defaults = resolve_defaults(spec, values)
+    requested = resolved_request(requested, spec)
     n = len(values)
     spec.check_bounds(customers=n, distinct=len(values.drop_duplicates()))
 
@@ -148,16 +154,18 @@ def segment(
         },
         "silhouette_sample_size": min(n, SILHOUETTE_SAMPLE),
         "space": _space(projection, spec),
-        # t-SNE (~6 s of CPU) only when the spec asks for a reduction: the default run stays fast.
+        # t-SNE (~6 s of CPU) only when the user asks for a reduction: the default run stays fast.
         "maps": exploration_maps(
             z,
             labels,
             ids.to_numpy(),
             random_state=spec.random_state,
-            tsne=spec.reduction != "none",
+            tsne=asked_reduction not in ("none", "auto"),
             umap=spec.reduction == "umap",
         ),
     }
+    if defaults is not None:
+        metrics["defaults"] = defaults
     capped = k_cap_note(customers=n, k_min=spec.k_min, k_max=spec.k_max)
     if capped is not None:
         metrics["k_cap"] = {"requested_k_max": spec.k_max, "k_max": k_max, "note": capped}

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .explain.rules import RuleSet
 from .metrics import reading as r
+from .metrics.defaults import ColumnDefault, FieldDefaults, ReductionDefault
 from .metrics.explain import Outcome, OutcomeSegment, OutOfTime, Rule, RuleCondition, Rules
 from .metrics.quality import Affinity, DataQuality, TransactionDetails
 from .metrics.selection import (
@@ -38,8 +39,10 @@ from .spec import SegmentationSpec
 __all__ = [
     "Affinity",
     "Candidate",
+    "ColumnDefault",
     "DataQuality",
     "Dendrogram",
+    "FieldDefaults",
     "KCap",
     "Map2D",
     "Maps",
@@ -47,6 +50,7 @@ __all__ = [
     "OutOfTime",
     "Outcome",
     "OutcomeSegment",
+    "ReductionDefault",
     "Rule",
     "RuleCondition",
     "Rules",
@@ -73,7 +77,9 @@ class RunMetrics(r.Stored):
     ``rules`` (None when no tree was grown), ``outcomes`` per outcome column, the
     ``out_of_time`` check of a log's behaviour after ``as_of``, and the
     ``transactions`` details of a log (empty for a customer table), the ``structure`` test's
-    verdict (None before the test existed) and the ``k_cap`` a small table put on 'k_max'.
+    verdict (None before the test existed), the ``k_cap`` a small table put on 'k_max', and
+    the ``defaults`` the engine chose from the data (None before it chose any, or when the user
+    made every choice).
     """
 
     input_kind: str = "customers"
@@ -100,6 +106,7 @@ class RunMetrics(r.Stored):
     transactions: TransactionDetails = field(default_factory=TransactionDetails)
     structure: Structure = field(default_factory=Structure)
     k_cap: KCap = field(default_factory=KCap)
+    defaults: FieldDefaults | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -134,6 +141,7 @@ class RunMetrics(r.Stored):
             transactions=TransactionDetails.from_metrics(d),
             structure=Structure.from_dict(d.get("structure")),
             k_cap=KCap.from_dict(d.get("k_cap")),
+            defaults=FieldDefaults.from_dict(d.get("defaults")),
             raw=r.frozen_copy(dict(d)),
         )
 

@@ -41,10 +41,12 @@ MAX_STABILITY_RESAMPLES = 200
 
 INPUT_KINDS = ("customers", "transactions")
 FEATURE_GROUPS = ("rfm", "temporal", "windows", "diversity", "affinity", "seasonality")
-REDUCTIONS = ("none", "pca", "umap")
+# "auto": the field's defaults decide (segmentation.defaults); a version stores what they chose.
+REDUCTIONS = ("auto", "none", "pca", "umap")
 SELECTIONS = ("combined", "silhouette")
 TRANSFORMS = ("zscore", "robust", "log1p", "quantile")
 DEFAULT_TRANSFORM = "zscore"
+DEFAULT_TRANSFORMS = ("auto", *TRANSFORMS)
 
 # The keys of the foundation's spec: always written by to_dict, as they always were.
 FOUNDATION_KEYS = ("id_column", "numeric_columns", "k_min", "k_max", "random_state")
@@ -97,7 +99,9 @@ class SegmentationSpec:
         (None): every group the data supports. Ignored for customer tables.
     algorithms : algorithms to run side by side, from ``ALGORITHMS``. Default (None): the engine
         chooses from the data's types.
-    reduction : ``"none"`` (default) or ``"pca"`` (components explaining 90% of the variance,
+    reduction : ``"auto"`` (default: PCA when there are more than
+        :data:`~segmentation.defaults.PCA_FEATURES` numeric features and the distance is
+        Euclidean, else none), ``"none"`` or ``"pca"`` (components explaining 90% of the variance,
         carried by the model as a projection); ``"umap"`` clusters like ``"none"`` and adds a UMAP map to the exploration maps (UMAP is not
         linear, so no SQL scorer could reproduce an assignment made in its space).
     distance : ``"euclidean"`` (default), ``"mahalanobis"`` (whitening by the inverse Cholesky
@@ -110,11 +114,18 @@ class SegmentationSpec:
     drop_duplicates : remove exact duplicate rows of a transaction log (default false: they are
         counted and reported, since two identical purchases on one day can be real).
     transforms : per-column transform, pairs ``(column, transform)`` sorted by column; in JSON a
-        mapping ``{"column": "log1p"}``. Columns not named use ``"zscore"``.
+        mapping ``{"column": "log1p"}``. Columns not named use ``default_transform``.
     excluded_features : features left out of the clustering although the data has them, for
         example the proxies of a protected attribute a mitigation run drops. For a customer table
         they are named columns of the spec; for a log, engineered feature names. They stay in
         ``features.csv``.
+    default_transform : the transform of a numeric column ``transforms`` does not name:
+        ``"auto"`` (default: log1p for a heavy right tail, else zscore, by the rule of
+        :mod:`segmentation.data.heavy_tails`) or one of ``TRANSFORMS`` for every such column.
+        A version's stored spec is always resolved: ``"zscore"`` with the logged columns named
+        in ``transforms`` and ``reduction`` ``"none"`` or ``"pca"``, so it says exactly what ran
+        and a re-run with it does the same. A spec stored before this key read ``zscore``
+        wherever it reads ``auto`` now: its version's model and metrics keep what ran then.
     """
 
     id_column: str
@@ -137,12 +148,13 @@ class SegmentationSpec:
     protected_as_features: bool = False
     features: tuple[str, ...] | None = None
     algorithms: tuple[str, ...] | None = None
-    reduction: str = "none"
+    reduction: str = "auto"
     distance: str = "euclidean"
     selection: str = "combined"
     stability_resamples: int = 20
     drop_duplicates: bool = False
     transforms: tuple[tuple[str, str], ...] = ()
+    default_transform: str = "auto"
     dp_epsilon: float | None = None
     dp_bounds: tuple[tuple[str, float, float], ...] = ()
     industry: str = DEFAULT_INDUSTRY
@@ -157,8 +169,9 @@ class SegmentationSpec:
         return None if self.as_of is None else dt.date.fromisoformat(self.as_of)
 
     def transform_for(self, column: str) -> str:
-        """The transform of ``column``: the one the spec names, else ``"zscore"``."""
-        return dict(self.transforms).get(column, DEFAULT_TRANSFORM)
+        """The transform of ``column``: the one the spec names, else ``default_transform``
+        (``"auto"`` until :func:`segmentation.defaults.resolve_defaults` has decided)."""
+        return dict(self.transforms).get(column, self.default_transform)
 
     @property
     def dp_bounds_map(self) -> dict[str, tuple[float, float]]:
@@ -278,6 +291,7 @@ class SegmentationSpec:
             industry=choice(data, "industry", INDUSTRIES, cls.industry),
             transforms=_transforms(data),
             excluded_features=_excluded(data, transactions, numeric, lists),
+            default_transform=choice(data, "default_transform", DEFAULT_TRANSFORMS, cls.default_transform),
             **roles,
         )
 

@@ -240,3 +240,22 @@ def test_the_maps_customers_carry_their_own_figures_for_hovers_and_the_scatter(f
     spread = {f: max(abs(row[i]) for row in z) for i, f in enumerate(data["heatmap"]["features"])}
     assert points["key"] == sorted(spread, key=lambda f: -spread[f])[:4]
     assert 'id="scatter-x-charts-data"' in html and 'data-chart="scatter"' in html
+
+
+def test_the_version_stores_the_resolved_spec_and_the_page_says_what_was_logged(finished_run, login):
+    version = finished_run.version
+    assert "transforms" not in finished_run.spec  # the run keeps what the user asked
+    logged = sorted(c for c, t in version.spec["transforms"].items() if t == "log1p")
+    assert logged and version.spec["default_transform"] == "zscore"
+    assert version.spec["reduction"] == "none"
+    defaults = version.metrics_view.defaults
+    assert defaults is not None and sorted(defaults.logged) == logged
+    html = (
+        login(finished_run.created_by)
+        .get(reverse("runs:run_detail", args=[finished_run.pk]))
+        .content.decode()
+    )
+    assert 'id="field-defaults"' in html
+    assert "log-transformed before z-scoring" in html and "heavy right tail" in html
+    for column in logged:
+        assert column in html

@@ -148,6 +148,7 @@ def test_the_delivered_model_applies_the_specs_per_column_transforms():
                 "algorithms": ["kmeans"],
                 "stability_resamples": 0,
                 "transforms": {"avg_basket": "log1p"},
+                "default_transform": "zscore",  # the columns not named; "auto" is tested apart
             }
         ),
     )

@@ -50,6 +50,10 @@ def test_outcome_columns_give_rates_with_intervals_and_a_test_of_association():
             stability_resamples=3,
             outcome_columns=("churned",),
             categorical_columns=("region",),
+            # Churn is planted on the lapsing one-timers, the far tail of raw recency; this test is
+            # about the outcome figures, so it clusters on z-scores as it always did (with the
+            # field's logs, the combined rule picks k = 2 here over a k = 4 that is 0.007 less stable).
+            default_transform="zscore",
         ),
     )
     (outcome,) = result.metrics["outcomes"]

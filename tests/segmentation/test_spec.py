@@ -61,10 +61,11 @@ def test_the_new_keys_have_documented_defaults():
     spec = SegmentationSpec.from_dict({"id_column": "id", "numeric_columns": ["a"]})
     assert spec.input_kind == "customers"
     assert spec.as_of is None and spec.features is None and spec.algorithms is None
-    assert (spec.reduction, spec.selection, spec.stability_resamples) == ("none", "combined", 20)
+    # "auto": the field's defaults decide from the data (segmentation.defaults)
+    assert (spec.reduction, spec.selection, spec.stability_resamples) == ("auto", "combined", 20)
     assert spec.drop_duplicates is False and spec.protected_as_features is False
     assert spec.categorical_columns == () and spec.protected_columns == () and spec.outcome_columns == ()
-    assert spec.transform_for("a") == "zscore"
+    assert spec.transform_for("a") == "auto"
 
 
 def test_a_full_spec_round_trips_through_its_dict():

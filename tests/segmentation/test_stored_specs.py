@@ -61,6 +61,15 @@ STORED = [
     pytest.param(
         {**FOUNDATION, "reduction": "umap", "selection": "silhouette", "dp_epsilon": 0.5}, id="umap-dp"
     ),
+    pytest.param(
+        {
+            **FOUNDATION,
+            "reduction": "none",
+            "transforms": {"spend": "log1p"},
+            "default_transform": "zscore",
+        },
+        id="resolved-field-defaults",
+    ),
 ]
 
 
