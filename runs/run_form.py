@@ -53,7 +53,7 @@ ROLE_LABELS = {
 }
 # The groups of the form, in the order a consultant meets them (the template draws one box each).
 GROUPS = {
-    "data": ("input_kind", "protected_as_features", "industry"),
+    "data": ("input_kind", "protected_as_features", "excluded_features", "industry"),
     "log": LOG_KEYS,
     "space": ("default_transform", "reduction", "distance"),
     "algorithms": ("algorithms", "k_min", "k_max", "random_state"),
@@ -96,6 +96,13 @@ class RunForm(forms.Form):
     )
     protected_as_features = forms.BooleanField(
         required=False, label="Also cluster on the protected attributes"
+    )
+    excluded_features = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Features to leave out",
+        help_text="Comma-separated: columns ticked above, or a log's engineered features (monetary_total…), "
+        "that the clustering must not use, such as the proxies a bias audit flagged.",
     )
 
     timestamp_column = forms.ChoiceField(required=False, label="Event time")
@@ -345,6 +352,9 @@ class RunForm(forms.Form):
         # The engine's own choice stays implicit, so a default run's spec (and hash) is unchanged.
         if chosen and set(chosen) != set(default_algorithms(mixed)):
             spec["algorithms"] = chosen
+        excluded = [name.strip() for name in (data.get("excluded_features") or "").split(",") if name.strip()]
+        if excluded:
+            spec["excluded_features"] = list(dict.fromkeys(excluded))
         if data.get("dp_epsilon") is not None:
             spec["dp_epsilon"] = data["dp_epsilon"]
         if data.get("dp_bounds") not in (None, "", {}):
