@@ -45,7 +45,10 @@ def test_a_consultant_reruns_without_the_proxy_and_sees_both_audits_side_by_side
         "runs:run_detail", args=[mitigation.run_id]
     )
     assert mitigation.run.spec["excluded_features"] == ["tenure"]
-    assert {k: v for k, v in mitigation.run.spec.items() if k != "excluded_features"} == audited_run.spec
+    # what the version ran (its resolved spec), with the proxies left out and nothing else changed
+    assert {
+        k: v for k, v in mitigation.run.spec.items() if k != "excluded_features"
+    } == audited_run.version.spec
 
     finished = run_services.run_execute(run_id=mitigation.run_id)  # as the worker would
     assert finished.status == SegmentationRun.Status.SUCCEEDED, finished.error

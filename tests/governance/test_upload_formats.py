@@ -205,7 +205,10 @@ def assert_export_holds(client, version, frame, erased: set[str]) -> None:  # ty
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv", response.content.decode()[-2000:]
     export = read_csv_bytes(response.content)
-    assert list(export.columns) == ["customer_id", "segment", *QUASI]
+    # the delivered labels' columns (a mixture's winner adds its membership), then the quasi-identifiers
+    labels = read_csv_bytes(download(client, version, "labels.csv"))
+    assert list(export.columns) == [*labels.columns, *QUASI]
+    assert list(labels.columns[:2]) == ["customer_id", "segment"]
     remaining = {k: v for k, v in reference()[0].items() if k not in erased}
     assert labels_of(export) == remaining
     source = known(frame).set_index("customer_id").loc[list(remaining)]
