@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "version.monitor": "monitored a version against current data",
     "version.deploy": "deployed a version for its lineage",
     "version.monitoring_download": "downloaded a monitoring file",
+    "monitoring.alert": "alerted on a monitoring check",
     "deliverable.download": "downloaded a deliverable",
     "deliverable.approved_edition": "built the approved edition of the deliverables",
     "deliverable.export": "exported deliverables",

@@ -31,3 +31,63 @@ class MonitoringCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.overall_level} on {self.version} ({self.created_at:%Y-%m-%d})"
+
+
+class AlertSettings(models.Model):
+    """Who hears of a project's monitoring levels, and from which level on."""
+
+    project = models.OneToOneField(
+        "projects.Project", on_delete=models.CASCADE, related_name="alert_settings"
+    )
+    level = models.CharField(
+        max_length=10,
+        choices=[("warning", "Warning and drift"), ("drift", "Drift only")],
+        default="drift",
+        help_text="The overall level from which a check alerts.",
+    )
+    emails = models.JSONField(default=list, blank=True, help_text="Addresses an alert is e-mailed to.")
+    webhook_url = models.URLField(blank=True, help_text="An HTTPS endpoint an alert is POSTed to as JSON.")
+    # Fernet token (DATA_ENCRYPTION_KEY) of the webhook's HMAC key; the receiver checks the signature.
+    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return f"alerts of {self.project}"
+
+
+class Alert(models.Model):
+    """One alert of one check on one channel: sent, failed (with why) or suppressed by the rate limit."""
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", "Portal notification"
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Suppressed (rate limit)"
+
+    monitoring_check = models.ForeignKey(MonitoringCheck, on_delete=models.CASCADE, related_name="alerts")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    target = models.CharField(max_length=500, blank=True, help_text="The address, URL or member alerted.")
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class Notification(models.Model):
+    """A portal notification for one member: a check reached its project's alert level."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    monitoring_check = models.ForeignKey(
+        MonitoringCheck, on_delete=models.CASCADE, related_name="notifications"
+    )
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

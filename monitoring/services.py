@@ -26,6 +26,7 @@ from segmentation.monitoring.levels import Thresholds
 from segmentation.monitoring.report import customer_table_for, monitor
 from segplatform.errors import ApplicationError
 
+from .alerts import alerts_send
 from .models import MonitoringCheck
 
 
@@ -125,6 +126,7 @@ def monitoring_check(
             request=request,
             details={"check": check.pk, "dataset": dataset.pk, "overall_level": result.overall_level},
         )
+    alerts_send(check)  # after the check is stored: a failing channel never loses it
     return check
 
 

@@ -7,6 +7,7 @@ from . import views
 app_name = "monitoring"
 
 urlpatterns = [
+    path("notifications/", views.notifications, name="notifications"),
     path("versions/<int:pk>/monitoring/", views.version_monitoring, name="version_monitoring"),
     path("versions/<int:pk>/monitoring/latest/<str:name>", views.latest_check_file, name="latest_check_file"),
 ]

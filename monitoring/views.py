@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from governance.deployment import version_deployment
@@ -15,6 +16,7 @@ from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
 from .forms import CurrentDataForm
+from .models import Notification
 from .presentation import check_detail, check_trend
 from .services import current_dataset_upload, monitoring_check, monitoring_file
 
@@ -79,3 +81,13 @@ def latest_check_file(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("monitoring:version_monitoring", pk=version.pk)
     return attachment(data, f"{version.project.name}-{version.label}-{name}", CONTENT_TYPES[name])
+
+
+@login_required
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's monitoring notifications, newest first; opening the page marks them read."""
+    mine = Notification.objects.filter(user=request.user).select_related("monitoring_check__version__project")
+    page = render(request, "monitoring/notifications.html", {"notifications": list(mine[:100])})
+    mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return page

@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "monitoring.context.unread_notifications",
             ],
         },
     },
@@ -196,6 +197,24 @@ else:
         "store_processed": False,
         "polling_interval": 0.5,
     }
+# Mail (monitoring alerts). With no EMAIL_HOST, mails are written as files under var/mail: the
+# single-machine platform sends nothing anywhere.
+EMAIL_HOST = env_str("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "segplatform@localhost"
+# A lineage's alerts on one channel are sent at most once in this many seconds, unless the level rises.
+ALERT_MIN_INTERVAL_SECONDS = env_int("ALERT_MIN_INTERVAL_SECONDS", 6 * 3600)
+WEBHOOK_TIMEOUT_SECONDS = 5
+
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
