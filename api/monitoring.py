@@ -6,17 +6,48 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance.selectors import versions_for_user
 from monitoring.models import MonitoringCheck
+from monitoring.refresh import lineage_refresh
 from monitoring.services import current_dataset_upload, monitoring_check
+from projects.selectors import projects_for_user
+from runs.datasets import upload_size_check
+from segplatform.errors import ApplicationError
 
-from . import serializers as s
 from .base import ERROR, PROJECT_FILTER, ProjectScopedViewSet, int_param, valid
+
+
+class MonitoringCheckSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MonitoringCheck
+        fields = ["id", "version", "dataset", "overall_level", "result", "retraining_run", "created_at"]
+        read_only_fields = fields
+
+
+class MonitoringCheckStartSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="The version to compare the current data with.")
+    file = serializers.FileField(help_text="Current data with the version's columns: CSV, Parquet or XLSX.")
+
+    def validate_file(self, upload: Any) -> Any:
+        try:
+            upload_size_check(upload.name, upload.size)
+        except ApplicationError as error:
+            raise serializers.ValidationError(error.message) from None
+        return upload
+
+
+class RefreshSerializer(serializers.Serializer):
+    project = serializers.IntegerField()
+    lineage = serializers.CharField(
+        max_length=255, help_text="The lineage: its data's file name without extension."
+    )
+
 
 VERSION = OpenApiParameter("version", int, description="Only this version's checks.")
 
@@ -26,15 +57,15 @@ VERSION = OpenApiParameter("version", int, description="Only this version's chec
     retrieve=extend_schema(summary="One check: drift.json as computed"),
     create=extend_schema(
         summary="Compare current data with a version (consultant): upload, score, monitor",
-        request=s.MonitoringCheckStartSerializer,
-        responses={201: s.MonitoringCheckSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        request=MonitoringCheckStartSerializer,
+        responses={201: MonitoringCheckSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
     ),
 )
 class MonitoringCheckViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProjectScopedViewSet
 ):
-    serializer_class = s.MonitoringCheckSerializer
-    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = MonitoringCheckSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
     project_lookup = "version__project"
 
     def get_queryset(self) -> Any:
@@ -46,7 +77,7 @@ class MonitoringCheckViewSet(
         return queryset if version is None else queryset.filter(version=version)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = valid(s.MonitoringCheckStartSerializer, request)
+        data = valid(MonitoringCheckStartSerializer, request)
         version = get_object_or_404(versions_for_user(request.user), pk=data["version"])
         upload = data["file"]
         dataset = current_dataset_upload(
@@ -58,5 +89,19 @@ class MonitoringCheckViewSet(
         )
         check = monitoring_check(
             version=version, dataset=dataset, user=request.user, request=request._request
+        )
+        return Response(self.get_serializer(check).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Refresh a lineage now: pull its data source, monitor the deployed version (consultant)",
+        request=RefreshSerializer,
+        responses={201: MonitoringCheckSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    )
+    @action(detail=False, methods=["post"])
+    def refresh(self, request: Request) -> Response:
+        data = valid(RefreshSerializer, request)
+        project = get_object_or_404(projects_for_user(request.user), pk=data["project"])
+        check = lineage_refresh(
+            project=project, lineage=data["lineage"], user=request.user, request=request._request
         )
         return Response(self.get_serializer(check).data, status=status.HTTP_201_CREATED)

@@ -11,7 +11,6 @@ from rest_framework import serializers
 
 from audit.models import AuditEvent
 from governance.models import SegmentVersion
-from monitoring.models import MonitoringCheck
 from projects import selectors
 from projects.models import Client, Dataset, Membership, Project, SegmentationRun
 from reports.models import Deliverable
@@ -374,22 +373,3 @@ class MemberInviteSerializer(serializers.Serializer):
 
 class MemberRoleSerializer(serializers.Serializer):
     role = serializers.CharField(max_length=20, help_text="consultant, reviewer or admin.")
-
-
-class MonitoringCheckSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = MonitoringCheck
-        fields = ["id", "version", "dataset", "overall_level", "result", "created_at"]
-        read_only_fields = fields
-
-
-class MonitoringCheckStartSerializer(serializers.Serializer):
-    version = serializers.IntegerField(help_text="The version to compare the current data with.")
-    file = serializers.FileField(help_text="Current data with the version's columns: CSV, Parquet or XLSX.")
-
-    def validate_file(self, upload: Any) -> Any:
-        try:
-            upload_size_check(upload.name, upload.size)
-        except ApplicationError as error:
-            raise serializers.ValidationError(error.message) from None
-        return upload

@@ -44,6 +44,8 @@ ACTION_LABELS = {
     "version.deploy": "deployed a version for its lineage",
     "version.monitoring_download": "downloaded a monitoring file",
     "monitoring.alert": "alerted on a monitoring check",
+    "lineage.refresh": "refreshed a lineage from its data source",
+    "lineage.source_set": "set a lineage's data source",
     "deliverable.download": "downloaded a deliverable",
     "deliverable.approved_edition": "built the approved edition of the deliverables",
     "deliverable.export": "exported deliverables",

@@ -19,3 +19,18 @@ class CurrentDataForm(forms.Form):
 
     def clean_file(self) -> Any:
         return checked_upload(self.cleaned_data["file"])
+
+
+class DataSourceForm(forms.Form):
+    url = forms.CharField(
+        label="PostgreSQL URL",
+        max_length=2000,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="postgresql://user:password@host:5432/database; kept encrypted, never shown again.",
+    )
+    table = forms.CharField(
+        required=False, max_length=255, help_text="schema.table, or leave blank and give a query."
+    )
+    query = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="One SELECT, run read-only."
+    )

@@ -21,6 +21,10 @@ class MonitoringCheck(models.Model):
     )
     overall_level = models.CharField(max_length=10, choices=Level.choices)
     result = models.JSONField(help_text="The content of drift.json.")
+    # A refresh that found drift starts a retraining run on the same data: its version is a draft.
+    retraining_run = models.ForeignKey(
+        "projects.SegmentationRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -91,3 +95,26 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class DataSource(models.Model):
+    """Where a lineage's current data is read from on a refresh: a PostgreSQL table or a read-only
+    query giving the same columns as the version's data. The connection URL (with its credentials)
+    is stored encrypted, like uploads."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="data_sources")
+    lineage = models.CharField(max_length=255)
+    # Fernet token (DATA_ENCRYPTION_KEY) of postgres://user:password@host:port/database
+    url_encrypted = models.TextField(editable=False)
+    table = models.CharField(max_length=255, blank=True, help_text="schema.table or table; or give a query.")
+    query = models.TextField(blank=True, help_text="One SELECT, run in a read-only transaction.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "lineage"], name="one_source_per_lineage")]
+
+    def __str__(self) -> str:
+        return f"source of {self.lineage} ({self.project})"

@@ -7,17 +7,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from governance.deployment import version_deployment
+from governance.deployment import version_deployment, version_lineage
+from governance.models import SegmentVersion
 from governance.selectors import versions_for_user
 from projects import access
 from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
-from .forms import CurrentDataForm
-from .models import Notification
+from .forms import CurrentDataForm, DataSourceForm
+from .models import DataSource, Notification
 from .presentation import check_detail, check_trend
+from .refresh import lineage_refresh, lineage_source_set
 from .services import current_dataset_upload, monitoring_check, monitoring_file
 
 CONTENT_TYPES = {
@@ -63,6 +65,9 @@ def version_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
         "trend": check_trend(checks),
         "form": form,
         "can_upload": access.allowed(role, "upload"),
+        "can_set_source": access.allowed(role, "manage_sources") and version.run is not None,
+        "source": _source(version),
+        "source_form": DataSourceForm(),
     }
     return render(request, "monitoring/version_monitoring.html", context, status=400 if form.errors else 200)
 
@@ -91,3 +96,56 @@ def notifications(request: HttpRequest) -> HttpResponse:
     page = render(request, "monitoring/notifications.html", {"notifications": list(mine[:100])})
     mine.filter(read_at__isnull=True).update(read_at=timezone.now())
     return page
+
+
+@login_required
+@require_POST
+def lineage_refresh_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Refresh the version's lineage now from its data source (the deployed version is monitored)."""
+    version = get_object_or_404(versions_for_user(request.user).select_related("run__dataset"), pk=pk)
+    try:
+        check = lineage_refresh(
+            project=version.project, lineage=version_lineage(version), user=request.user, request=request
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("monitoring:version_monitoring", pk=version.pk)
+    retrain = (
+        " A retraining run was started: its version will wait as a draft for review."
+        if check.retraining_run_id
+        else ""
+    )
+    messages.success(request, f"Refreshed: {check.get_overall_level_display()}.{retrain}")
+    return redirect("monitoring:version_monitoring", pk=check.version_id)
+
+
+@login_required
+@require_POST
+def lineage_source_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set the version's lineage's data source (project administrators)."""
+    version = get_object_or_404(versions_for_user(request.user).select_related("run__dataset"), pk=pk)
+    form = DataSourceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("monitoring:version_monitoring", pk=version.pk)
+    try:
+        lineage_source_set(
+            project=version.project,
+            lineage=version_lineage(version),
+            user=request.user,
+            request=request,
+            **form.cleaned_data,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The data source is saved; its URL is kept encrypted and not shown again.")
+    return redirect("monitoring:version_monitoring", pk=version.pk)
+
+
+def _source(version: SegmentVersion) -> DataSource | None:
+    try:
+        lineage = version_lineage(version)
+    except ApplicationError:
+        return None
+    return DataSource.objects.filter(project=version.project, lineage=lineage).first()

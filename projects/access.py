@@ -35,6 +35,8 @@ CAN = {
     "erase": {CONSULTANT, ADMIN},
     "dp_release": {CONSULTANT, ADMIN},
     "manage_members": {ADMIN},
+    # A data source holds the client's database credentials.
+    "manage_sources": {ADMIN},
     "set_industry": {ADMIN},
 }
 
