@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "monitoring.alert": "alerted on a monitoring check",
     "lineage.refresh": "refreshed a lineage from its data source",
     "lineage.source_set": "set a lineage's data source",
+    "lineage.schedule_set": "set a lineage's refresh schedule",
     "deliverable.download": "downloaded a deliverable",
     "deliverable.approved_edition": "built the approved edition of the deliverables",
     "deliverable.export": "exported deliverables",

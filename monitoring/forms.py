@@ -34,3 +34,17 @@ class DataSourceForm(forms.Form):
     query = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="One SELECT, run read-only."
     )
+
+
+class ScheduleForm(forms.Form):
+    frequency = forms.ChoiceField(
+        choices=[
+            ("weekly", "Weekly (Monday 06:00 UTC)"),
+            ("monthly", "Monthly (the 1st, 06:00 UTC)"),
+            ("quarterly", "Quarterly (1 January, April, July, October)"),
+            ("cron", "Cron expression"),
+        ],
+    )
+    cron = forms.CharField(
+        required=False, max_length=100, help_text="With 'Cron expression': minute hour day month weekday."
+    )

@@ -108,6 +108,10 @@ class DataSource(models.Model):
     url_encrypted = models.TextField(editable=False)
     table = models.CharField(max_length=255, blank=True, help_text="schema.table or table; or give a query.")
     query = models.TextField(blank=True, help_text="One SELECT, run in a read-only transaction.")
+    # The refresh schedule (django-celery-beat), when the lineage is refreshed on one.
+    schedule = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

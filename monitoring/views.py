@@ -16,10 +16,11 @@ from projects import access
 from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
-from .forms import CurrentDataForm, DataSourceForm
+from .forms import CurrentDataForm, DataSourceForm, ScheduleForm
 from .models import DataSource, Notification
 from .presentation import check_detail, check_trend
 from .refresh import lineage_refresh, lineage_source_set
+from .schedules import lineage_schedule_set, schedule_words
 from .services import current_dataset_upload, monitoring_check, monitoring_file
 
 CONTENT_TYPES = {
@@ -68,6 +69,8 @@ def version_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
         "can_set_source": access.allowed(role, "manage_sources") and version.run is not None,
         "source": _source(version),
         "source_form": DataSourceForm(),
+        "schedule_form": ScheduleForm(),
+        "schedule": schedule_words(source) if (source := _source(version)) is not None else "",
     }
     return render(request, "monitoring/version_monitoring.html", context, status=400 if form.errors else 200)
 
@@ -149,3 +152,24 @@ def _source(version: SegmentVersion) -> DataSource | None:
     except ApplicationError:
         return None
     return DataSource.objects.filter(project=version.project, lineage=lineage).first()
+
+
+@login_required
+@require_POST
+def lineage_schedule_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Refresh the version's lineage on a schedule (project administrators)."""
+    version = get_object_or_404(versions_for_user(request.user).select_related("run__dataset"), pk=pk)
+    source = _source(version)
+    form = ScheduleForm(request.POST)
+    if source is None:
+        messages.error(request, "Set the lineage's data source first: a schedule refreshes from it.")
+    elif not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            lineage_schedule_set(source=source, user=request.user, request=request, **form.cleaned_data)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"The lineage is refreshed {schedule_words(source)}.")
+    return redirect("monitoring:version_monitoring", pk=version.pk)

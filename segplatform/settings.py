@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "reports",
     "runs",
     "monitoring",
+    "django_celery_beat",
 ]
 
 MIDDLEWARE = [
@@ -231,6 +232,9 @@ RUN_LOST_RETRIES = env_int("RUN_LOST_RETRIES", 1)
 # Used by `celery beat`: personal data past its retention period is purged daily; runs whose
 # enqueue failed while the broker was down are sent, and runs whose worker died are failed,
 # every minute.
+# Schedules live in the database (django-celery-beat), so a lineage's refresh schedule is edited in
+# the portal; the fixed entries below are written there by beat when it starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "retention-purge": {"task": "governance.retention_purge", "schedule": 24 * 60 * 60},
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": 60 * 60},

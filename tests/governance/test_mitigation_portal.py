@@ -11,7 +11,7 @@ from governance.models import BiasAudit, Mitigation
 from projects.models import SegmentationRun
 from runs import services as run_services
 from tests.conftest import PASSWORD
-from tests.segmentation.test_mitigation import SPEC, customers
+from tests.segmentation.mitigation_data import SPEC, customers
 
 pytestmark = pytest.mark.django_db
 

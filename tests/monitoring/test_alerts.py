@@ -24,7 +24,7 @@ from audit.models import AuditEvent
 from monitoring.alerts import SIGNATURE_HEADER, webhook_secret_set
 from monitoring.models import Alert, AlertSettings, Notification
 from monitoring.services import monitoring_check
-from tests.monitoring.test_monitoring_page import current_upload
+from tests.monitoring.helpers import current_upload
 
 pytestmark = pytest.mark.django_db
 

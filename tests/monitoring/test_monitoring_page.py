@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,20 +14,9 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from monitoring.models import MonitoringCheck
 from segmentation import read_csv_bytes
-from tests.projects.helpers import NUMERIC
+from tests.monitoring.helpers import current_upload
 
 pytestmark = pytest.mark.django_db
-
-
-def current_upload(finished_run, shift: float = 0.0, name: str = "customers.csv"):  # type: ignore[no-untyped-def]
-    """The run's own customers now: a little noise everywhere, ``shift`` added to avg_basket."""
-    frame = finished_run.dataset.read_table()
-    rng = np.random.default_rng(0)
-    for column in NUMERIC:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        frame[column] = (values * (1 + rng.normal(0, 0.001, len(frame)))).round(4)
-    frame["avg_basket"] = pd.to_numeric(frame["avg_basket"]) + shift
-    return SimpleUploadedFile(name, frame.to_csv(index=False).encode())
 
 
 def test_a_consultant_monitors_a_version_from_its_page(finished_run, consultant, login):

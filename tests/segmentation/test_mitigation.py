@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from functools import cache
 
-import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
@@ -19,33 +18,7 @@ from segmentation import SegmentationError, SegmentationSpec, SpecError, segment
 from segmentation.protection.fairness import PROXY_AUC_CONCERN, bias_audit
 from segmentation.protection.mitigation import flagged_proxies, side_by_side
 from tests.segmentation.later_log import planted_log
-
-SPEC = {
-    "id_column": "customer_id",
-    "numeric_columns": ["spend", "visits", "tenure"],
-    "k_min": 2,
-    "k_max": 6,
-    "protected_columns": ["gender"],
-    "transforms": {"spend": "log1p"},
-    "algorithms": ["kmeans"],
-    "stability_resamples": 5,
-}
-
-
-def customers(n: int = 600, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    gender = np.where(rng.random(n) < 0.5, "F", "M")
-    archetype = rng.integers(0, 3, n)
-    return pd.DataFrame(
-        {
-            "customer_id": np.arange(n),
-            "spend": np.exp(np.array([3.0, 4.5, 6.0])[archetype] + rng.normal(0, 0.3, n)).round(2),
-            "visits": rng.poisson(np.array([2, 8, 20])[archetype]),
-            "tenure": (np.where(gender == "F", 48, 12) + rng.normal(0, 4, n)).round(1),
-            "region": rng.choice(["north", "south", "east"], n),
-            "gender": gender,
-        }
-    )
+from tests.segmentation.mitigation_data import SPEC, customers
 
 
 def audit(result):  # type: ignore[no-untyped-def]
