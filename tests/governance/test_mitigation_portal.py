@@ -13,7 +13,8 @@ from runs import services as run_services
 from tests.conftest import PASSWORD
 from tests.segmentation.mitigation_data import SPEC, customers
 
-pytestmark = pytest.mark.django_db
+# slow: three segmentation runs each (PostgreSQL's whole suite runs them; the SQLite set does not)
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -34,6 +34,9 @@ from tests.governance.helpers import segment_folder
 from tests.projects.helpers import NUMERIC, labels_of
 from tests.reports.helpers import pdf_text, slide_texts
 
+# slow: a segmentation, a deck and a report per format (the whole suite runs them; the SQLite set does not)
+pytestmark = pytest.mark.slow
+
 # "parquet" is written by pandas (its metadata restores nullable integers); "arrow" by pyarrow
 # alone, without pandas' metadata, as Spark, DuckDB or a warehouse export writes it.
 FORMATS = ("csv", "parquet", "arrow", "xlsx")

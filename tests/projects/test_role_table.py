@@ -14,6 +14,9 @@ from projects.models import Dataset, Membership, SegmentationRun
 from tests.conftest import api_key
 from tests.projects.helpers import NUMERIC, upload_csv
 
+# slow: a finished segmentation run behind every cell; the whole suite checks each cell on PostgreSQL,
+# the single-machine set (SQLite) leaves the table to it
+pytestmark = pytest.mark.slow
 ROLES = ["consultant", "reviewer", "admin"]
 ALLOWED = {"consultant": True, "reviewer": False, "admin": True}
 
