@@ -17,10 +17,9 @@ from monitoring.models import MonitoringCheck
 from monitoring.refresh import lineage_refresh
 from monitoring.services import current_dataset_upload, monitoring_check
 from projects.selectors import projects_for_user
-from runs.datasets import upload_size_check
-from segplatform.errors import ApplicationError
 
 from .base import ERROR, PROJECT_FILTER, ProjectScopedViewSet, int_param, valid
+from .serializers import sized_upload
 
 
 class MonitoringCheckSerializer(serializers.ModelSerializer):
@@ -35,11 +34,7 @@ class MonitoringCheckStartSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="Current data with the version's columns: CSV, Parquet or XLSX.")
 
     def validate_file(self, upload: Any) -> Any:
-        try:
-            upload_size_check(upload.name, upload.size)
-        except ApplicationError as error:
-            raise serializers.ValidationError(error.message) from None
-        return upload
+        return sized_upload(upload)
 
 
 class RefreshSerializer(serializers.Serializer):

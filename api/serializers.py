@@ -87,11 +87,16 @@ class DatasetUploadSerializer(serializers.Serializer):
     )
 
     def validate_file(self, upload: Any) -> Any:
-        try:
-            upload_size_check(upload.name, upload.size)
-        except ApplicationError as error:
-            raise serializers.ValidationError(error.message) from None
-        return upload
+        return sized_upload(upload)
+
+
+def sized_upload(upload: Any) -> Any:
+    """An uploaded file within the size limit, or the field's error in the service's words."""
+    try:
+        upload_size_check(upload.name, upload.size)
+    except ApplicationError as error:
+        raise serializers.ValidationError(error.message) from None
+    return upload
 
 
 class RunSerializer(serializers.ModelSerializer):

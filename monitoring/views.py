@@ -58,6 +58,7 @@ def version_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("monitoring:version_monitoring", pk=version.pk)
     checks = list(version.checks.all()[:50])
+    source = _source(version)
     context = {
         "version": version,
         "project": version.project,
@@ -67,10 +68,10 @@ def version_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "can_upload": access.allowed(role, "upload"),
         "can_set_source": access.allowed(role, "manage_sources") and version.run is not None,
-        "source": _source(version),
+        "source": source,
         "source_form": DataSourceForm(),
         "schedule_form": ScheduleForm(),
-        "schedule": schedule_words(source) if (source := _source(version)) is not None else "",
+        "schedule": schedule_words(source) if source is not None else "",
     }
     return render(request, "monitoring/version_monitoring.html", context, status=400 if form.errors else 200)
 

@@ -198,6 +198,17 @@ def _agreement_words(ari: float | None) -> str:
     return "" if ari is None else f"adjusted Rand {ari:.2f}"
 
 
+def _by_checks(
+    candidates: list[dict[str, Any]], a: Finalist, b: Finalist, customers: int | None
+) -> tuple[Finalist, Finalist, str] | None:
+    """When only one of two finalists passed its checks, it wins, and why; else None."""
+    if a.passed == b.passed:
+        return None
+    won, lost = (a, b) if a.passed else (b, a)
+    failed = "; ".join(failed_checks(candidates[lost.index], customers))
+    return won, lost, f"it passed its checks and {_label(candidates[lost.index])} did not ({failed})"
+
+
 def _mixture_or_partition(
     candidates: list[dict[str, Any]],
     mixture: Finalist,
@@ -207,10 +218,9 @@ def _mixture_or_partition(
 ) -> tuple[Finalist, Finalist, str]:
     """Step 3: the winner, the loser, and why, in words with figures."""
     m, p = candidates[mixture.index], candidates[partition.index]
-    if mixture.passed != partition.passed:
-        won, lost = (mixture, partition) if mixture.passed else (partition, mixture)
-        failed = "; ".join(failed_checks(candidates[lost.index], customers))
-        return won, lost, f"it passed its checks and {_label(candidates[lost.index])} did not ({failed})"
+    decided = _by_checks(candidates, mixture, partition, customers)
+    if decided is not None:
+        return decided
     ari = compare.agreement(mixture.index, partition.index)
     bic = compare.gaussian_bic(partition.index)
     icl = m.get("icl") if m.get("icl") is not None else m.get("bic")
@@ -255,10 +265,9 @@ def _density_or_other(
 ) -> tuple[Finalist, Finalist, str]:
     """Step 4: the density finalist against the mixture-or-partition winner."""
     d, o = candidates[density.index], candidates[other.index]
-    if density.passed != other.passed:
-        won, lost = (density, other) if density.passed else (other, density)
-        failed = "; ".join(failed_checks(candidates[lost.index], customers))
-        return won, lost, f"it passed its checks and {_label(candidates[lost.index])} did not ({failed})"
+    decided = _by_checks(candidates, density, other, customers)
+    if decided is not None:
+        return decided
     ari = compare.agreement(density.index, other.index)
     own, theirs = d.get("dbcv"), compare.dbcv(other.index)
     noise = _number(d, "noise_share", 0.0)
