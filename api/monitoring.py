@@ -1,4 +1,5 @@
-"""``/api/v1/checks/``: monitoring checks of versions: list, read, and start one on current data."""
+"""``/api/v1/checks/``: monitoring checks of versions: list, read, and start one on current data;
+``/api/v1/refreshes/``: refreshes of lineages from their data sources, done by workers."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance.selectors import versions_for_user
-from monitoring.models import MonitoringCheck
-from monitoring.refresh import lineage_refresh
+from monitoring.models import MonitoringCheck, Refresh
+from monitoring.refresh_jobs import refresh_request
 from monitoring.services import current_dataset_upload, monitoring_check
 from projects.selectors import projects_for_user
 
@@ -37,7 +38,26 @@ class MonitoringCheckStartSerializer(serializers.Serializer):
         return sized_upload(upload)
 
 
-class RefreshSerializer(serializers.Serializer):
+class RefreshSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refresh
+        fields = [
+            "id",
+            "project",
+            "lineage",
+            "status",
+            "trigger",
+            "monitoring_check",
+            "error",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class RefreshStartSerializer(serializers.Serializer):
     project = serializers.IntegerField()
     lineage = serializers.CharField(
         max_length=255, help_text="The lineage: its data's file name without extension."
@@ -88,15 +108,47 @@ class MonitoringCheckViewSet(
         return Response(self.get_serializer(check).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Refresh a lineage now: pull its data source, monitor the deployed version (consultant)",
-        request=RefreshSerializer,
-        responses={201: MonitoringCheckSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        summary="Refresh a lineage now (consultant): a worker pulls its data source and monitors the "
+        "deployed version; one refresh of a lineage at a time",
+        description="202 with the refresh to follow at /api/v1/refreshes/<id>/; when one is already "
+        "under way, 200 with that one. On drift the refresh starts a retraining run.",
+        request=RefreshStartSerializer,
+        responses={200: RefreshSerializer, 202: RefreshSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
     )
     @action(detail=False, methods=["post"])
     def refresh(self, request: Request) -> Response:
-        data = valid(RefreshSerializer, request)
+        data = valid(RefreshStartSerializer, request)
         project = get_object_or_404(projects_for_user(request.user), pk=data["project"])
-        check = lineage_refresh(
-            project=project, lineage=data["lineage"], user=request.user, request=request._request
+        refresh, created = refresh_request(
+            project=project,
+            lineage=data["lineage"],
+            user=request.user,
+            trigger=Refresh.Trigger.API,
+            request=request._request,
         )
-        return Response(self.get_serializer(check).data, status=status.HTTP_201_CREATED)
+        return Response(
+            RefreshSerializer(refresh).data,
+            status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
+        )
+
+
+LINEAGE = OpenApiParameter("lineage", str, description="Only this lineage's refreshes.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Refreshes of lineages, newest first", parameters=[PROJECT_FILTER, LINEAGE]),
+    retrieve=extend_schema(
+        summary="One refresh: queued, running, done (with its check) or failed (with why)"
+    ),
+)
+class RefreshViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    serializer_class = RefreshSerializer
+    project_lookup = "project"
+
+    def get_queryset(self) -> Any:
+        return Refresh.objects.filter(project__in=projects_for_user(self.request.user))
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)
+        lineage = self.request.query_params.get("lineage")
+        return queryset if not lineage else queryset.filter(lineage=lineage)

@@ -21,6 +21,7 @@ router.register("versions", views.VersionViewSet, basename="version")
 router.register("deliverables", views.DeliverableViewSet, basename="deliverable")
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 router.register("checks", monitoring.MonitoringCheckViewSet, basename="check")
+router.register("refreshes", monitoring.RefreshViewSet, basename="refresh")
 
 urlpatterns = [
     path("v1/versions/<int:pk>/score", views.ScoreView.as_view({"post": "create"}), name="version-score"),

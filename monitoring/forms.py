@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import validate_email
 
 from runs.forms import checked_upload
 
@@ -48,3 +49,48 @@ class ScheduleForm(forms.Form):
     cron = forms.CharField(
         required=False, max_length=100, help_text="With 'Cron expression': minute hour day month weekday."
     )
+
+
+class AlertSettingsForm(forms.Form):
+    level = forms.ChoiceField(
+        label="Alert from",
+        choices=[("warning", "Warning and drift"), ("drift", "Drift only")],
+        help_text="Every member gets a portal notification; the addresses below an e-mail.",
+    )
+    emails = forms.CharField(
+        label="E-mail addresses",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One or more, separated by commas or new lines.",
+    )
+    webhook_url = forms.URLField(
+        label="Webhook",
+        required=False,
+        assume_scheme="https",
+        help_text="An HTTPS endpoint the check is POSTed to as JSON, signed with HMAC-SHA256.",
+    )
+    new_webhook_secret = forms.BooleanField(
+        label="Issue a new webhook secret", required=False, help_text="The old one stops working."
+    )
+
+    def clean_emails(self) -> list[str]:
+        addresses = [
+            a.strip() for a in self.cleaned_data["emails"].replace("\n", ",").split(",") if a.strip()
+        ]
+        bad = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                bad.append(address)
+        if bad:
+            raise forms.ValidationError(f"not an e-mail address: {', '.join(bad)}; fix or remove it")
+        return list(dict.fromkeys(addresses))
+
+    def clean_webhook_url(self) -> str:
+        url: str = self.cleaned_data["webhook_url"]
+        if url and not url.startswith("https://"):
+            raise forms.ValidationError(
+                "the webhook must be an https:// URL: alerts carry the project's figures"
+            )
+        return url

@@ -122,3 +122,57 @@ class DataSource(models.Model):
 
     def __str__(self) -> str:
         return f"source of {self.lineage} ({self.project})"
+
+
+class Refresh(models.Model):
+    """One refresh of a lineage, asked for in the portal, the API or by the scheduler and done by a
+    worker: pull the data source, monitor the deployed version, retrain on drift.
+
+    At most one refresh of a lineage is under way at a time, so two people pressing "Refresh now"
+    together share one refresh instead of monitoring the same data twice. It is committed with
+    ``awaiting_dispatch`` before it is sent, so a broker that is down loses nothing.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        PORTAL = "portal", "Portal"
+        API = "api", "API"
+        SCHEDULE = "schedule", "Schedule"
+
+    UNDER_WAY = (Status.QUEUED, Status.RUNNING)
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="refreshes")
+    lineage = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    monitoring_check = models.ForeignKey(
+        MonitoringCheck, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    error = models.TextField(blank=True, help_text="Why the refresh failed, in words the user can act on.")
+    awaiting_dispatch = models.BooleanField(default=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "lineage"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_refresh_under_way_per_lineage",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"refresh of {self.lineage} ({self.status})"

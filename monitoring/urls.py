@@ -13,4 +13,5 @@ urlpatterns = [
     path("versions/<int:pk>/monitoring/refresh/", views.lineage_refresh_view, name="lineage_refresh"),
     path("versions/<int:pk>/monitoring/source/", views.lineage_source_view, name="lineage_source"),
     path("versions/<int:pk>/monitoring/schedule/", views.lineage_schedule_view, name="lineage_schedule"),
+    path("versions/<int:pk>/monitoring/alerts/", views.alert_settings_view, name="alert_settings"),
 ]

@@ -16,10 +16,12 @@ from projects import access
 from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
-from .forms import CurrentDataForm, DataSourceForm, ScheduleForm
-from .models import DataSource, Notification
+from .alert_settings import alert_settings_for, alert_settings_save
+from .forms import AlertSettingsForm, CurrentDataForm, DataSourceForm, ScheduleForm
+from .models import DataSource, Notification, Refresh
 from .presentation import check_detail, check_trend
-from .refresh import lineage_refresh, lineage_source_set
+from .refresh import lineage_source_set
+from .refresh_jobs import refresh_request
 from .schedules import lineage_schedule_set, schedule_words
 from .services import current_dataset_upload, monitoring_check, monitoring_file
 
@@ -72,6 +74,9 @@ def version_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
         "source_form": DataSourceForm(),
         "schedule_form": ScheduleForm(),
         "schedule": schedule_words(source) if source is not None else "",
+        "refresh": _latest_refresh(version, source),
+        "can_set_alerts": access.allowed(role, "manage_alerts"),
+        "alert_form": _alert_form(version),
     }
     return render(request, "monitoring/version_monitoring.html", context, status=400 if form.errors else 200)
 
@@ -105,22 +110,32 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def lineage_refresh_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Refresh the version's lineage now from its data source (the deployed version is monitored)."""
+    """Ask a worker to refresh the version's lineage from its data source (the deployed version is monitored)."""
     version = get_object_or_404(versions_for_user(request.user).select_related("run__dataset"), pk=pk)
     try:
-        check = lineage_refresh(
-            project=version.project, lineage=version_lineage(version), user=request.user, request=request
+        refresh, created = refresh_request(
+            project=version.project,
+            lineage=version_lineage(version),
+            user=request.user,
+            trigger=Refresh.Trigger.PORTAL,
+            request=request,
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect("monitoring:version_monitoring", pk=version.pk)
-    retrain = (
-        " A retraining run was started: its version will wait as a draft for review."
-        if check.retraining_run_id
-        else ""
-    )
-    messages.success(request, f"Refreshed: {check.get_overall_level_display()}.{retrain}")
-    return redirect("monitoring:version_monitoring", pk=check.version_id)
+    else:
+        if created:
+            messages.success(
+                request,
+                "The refresh is queued: a worker pulls the data source and monitors the "
+                "deployed version; this page shows the check when it is done.",
+            )
+        else:
+            messages.info(
+                request,
+                f"A refresh of {refresh.lineage} is already {refresh.get_status_display().lower()} "
+                f"(asked for {refresh.created_at:%Y-%m-%d %H:%M} UTC): it was not started twice.",
+            )
+    return redirect("monitoring:version_monitoring", pk=version.pk)
 
 
 @login_required
@@ -155,6 +170,12 @@ def _source(version: SegmentVersion) -> DataSource | None:
     return DataSource.objects.filter(project=version.project, lineage=lineage).first()
 
 
+def _latest_refresh(version: SegmentVersion, source: DataSource | None) -> Refresh | None:
+    if source is None:
+        return None
+    return Refresh.objects.filter(project=version.project, lineage=source.lineage).first()
+
+
 @login_required
 @require_POST
 def lineage_schedule_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -173,4 +194,33 @@ def lineage_schedule_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             messages.success(request, f"The lineage is refreshed {schedule_words(source)}.")
+    return redirect("monitoring:version_monitoring", pk=version.pk)
+
+
+def _alert_form(version: SegmentVersion) -> AlertSettingsForm:
+    row = alert_settings_for(version.project)
+    return AlertSettingsForm(
+        initial={"level": row.level, "emails": ", ".join(row.emails), "webhook_url": row.webhook_url}
+    )
+
+
+@login_required
+@require_POST
+def alert_settings_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who hears of the project's monitoring levels (project administrators)."""
+    version = get_object_or_404(versions_for_user(request.user), pk=pk)
+    form = AlertSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("monitoring:version_monitoring", pk=version.pk)
+    _, secret = alert_settings_save(
+        project=version.project, user=request.user, request=request, **form.cleaned_data
+    )
+    messages.success(request, "Alert settings saved.")
+    if secret:
+        messages.warning(
+            request,
+            f"The webhook's secret, shown this once: {secret}. The receiver checks each alert's "
+            "X-Segplatform-Signature (sha256=HMAC of the body) with it.",
+        )
     return redirect("monitoring:version_monitoring", pk=version.pk)

@@ -37,6 +37,8 @@ CAN = {
     "manage_members": {ADMIN},
     # A data source holds the client's database credentials.
     "manage_sources": {ADMIN},
+    # Who hears of monitoring levels, and where a webhook posts the project's checks.
+    "manage_alerts": {ADMIN},
     "set_industry": {ADMIN},
 }
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.services import audit_record
 from projects.models import SegmentationRun
+from segplatform.heartbeat import beating
 
 from .outbox import enqueue
 
@@ -26,37 +26,19 @@ WORKER_LOST = "the worker stopped while running this job"
 
 @contextmanager
 def heartbeat(run_id: int) -> Iterator[None]:
-    """Beat for a run from a thread while the worker runs it, so that only a dead worker stops it.
+    """Beat for a run while the worker runs it, so that only a dead worker stops it.
 
     Progress reports beat too, but a long step (the deliverables of a large run) reports none.
-    The thread has its own database connection; a beat that fails (a lock held by the run's own
-    transaction) is skipped, the next one comes soon enough. Left after the run's transaction
-    ends, so the thread never waits on a lock its own run holds.
     """
     # A stalled worker that wakes after its run was requeued must not beat for the next attempt.
     attempt = SegmentationRun.objects.filter(pk=run_id).values_list("attempts", flat=True).first()
-    stop = threading.Event()
-    interval = max(1.0, settings.RUN_HEARTBEAT_TIMEOUT / 4)
-
-    def beat() -> None:
-        try:
-            while not stop.wait(interval):
-                try:
-                    SegmentationRun.objects.filter(
-                        pk=run_id, status=SegmentationRun.Status.RUNNING, attempts=attempt
-                    ).update(heartbeat_at=timezone.now())
-                except DatabaseError:
-                    logger.debug("heartbeat of run %s skipped", run_id, exc_info=True)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=beat, name=f"run-{run_id}-heartbeat", daemon=True)
-    thread.start()
-    try:
+    alive = SegmentationRun.objects.filter(pk=run_id, status=SegmentationRun.Status.RUNNING, attempts=attempt)
+    with beating(
+        lambda: alive.update(heartbeat_at=timezone.now()),
+        interval=max(1.0, settings.RUN_HEARTBEAT_TIMEOUT / 4),
+        name=f"run-{run_id}",
+    ):
         yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def runs_reap() -> int:

@@ -224,6 +224,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# The queue this process sends to and, as a worker started without -Q, consumes: deployments
+# sharing one broker (or test runs) keep their jobs apart by naming their own.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE") or "celery"
 # A running run whose worker has not written its heartbeat for this long is failed by the reaper.
 # The worker beats every quarter of it, so a busy step does not look like a dead worker.
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 120)
@@ -240,6 +243,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": 60 * 60},
     "runs-dispatch": {"task": "runs.dispatch", "schedule": 60},
     "runs-reap": {"task": "runs.reap", "schedule": 60},
+    "refreshes-tend": {"task": "monitoring.tend_refreshes", "schedule": 60},
 }
 
 REST_FRAMEWORK = {

@@ -146,7 +146,9 @@ def start_worker(*, env: dict[str, str], log: Path, queue: str | None = None) ->
         "--pool=solo",
         "--concurrency=1",
     ]
-    command += ["-Q", queue] if queue else []
+    if queue:  # what the worker itself sends (a retraining run, a requeue) stays on its queue too
+        command += ["-Q", queue]
+        env = {**env, "CELERY_QUEUE": queue}
     command += ["--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel=INFO"]
     with log.open("w") as out:
         worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

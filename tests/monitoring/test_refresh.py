@@ -14,8 +14,9 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from governance.deployment import deployed_version
 from governance.lifecycle import version_status
-from monitoring.models import DataSource, MonitoringCheck
+from monitoring.models import DataSource, MonitoringCheck, Refresh
 from monitoring.refresh import lineage_refresh, lineage_source_set
+from monitoring.refresh_jobs import refresh_execute
 from monitoring.sources import checked_query
 from monitoring.tasks import refresh_lineage
 from runs.services import run_execute
@@ -39,7 +40,19 @@ def test_a_refresh_from_postgresql_monitors_the_deployed_version_and_leaves_a_re
 
     client = login(consultant)
     client.post(reverse("monitoring:lineage_refresh", args=[deployed.pk]))
+    refresh = Refresh.objects.get()
+    assert (refresh.status, refresh.trigger, refresh.requested_by) == ("queued", "portal", consultant)
+    page = client.get(reverse("monitoring:version_monitoring", args=[deployed.pk])).content.decode()
+    assert 'data-status="queued"' in page and "A refresh is queued" in page
+    # A second press while it waits shares the same refresh.
+    again = client.post(reverse("monitoring:lineage_refresh", args=[deployed.pk]), follow=True)
+    assert "it was not started twice" in again.content.decode() and Refresh.objects.count() == 1
+
+    refresh = refresh_execute(refresh.pk)  # as the worker would
+    assert refresh is not None and refresh.status == "done"
+    assert refresh_execute(refresh.pk) is None  # a redelivered message does nothing twice
     check = MonitoringCheck.objects.get()
+    assert refresh.monitoring_check == check
     assert check.version == deployed and check.overall_level == "drift"
     assert {f["feature"]: f["level"] for f in check.result["features"]}["avg_basket"] == "drift"
     assert check.result["migration"]["customers_in_both"] > 0  # the same customers, pseudonyms matched
@@ -79,11 +92,22 @@ def test_a_consultant_cannot_set_a_source_and_the_api_and_the_scheduler_refresh(
     refreshed = api(consultant).post(
         "/api/v1/checks/refresh/", {"project": deployed.project.pk, "lineage": "customers"}, format="json"
     )
-    assert refreshed.status_code == 201, refreshed.content
-    assert refreshed.json()["overall_level"] == "drift" and refreshed.json()["retraining_run"] is not None
+    assert refreshed.status_code == 202, refreshed.content
+    assert (refreshed.json()["status"], refreshed.json()["trigger"]) == ("queued", "api")
+    again = api(consultant).post(
+        "/api/v1/checks/refresh/", {"project": deployed.project.pk, "lineage": "customers"}, format="json"
+    )
+    assert again.status_code == 200 and again.json()["id"] == refreshed.json()["id"]
+    refresh_execute(refreshed.json()["id"])  # as the worker would
+    shown = api(consultant).get(f"/api/v1/refreshes/{refreshed.json()['id']}/").json()
+    assert shown["status"] == "done" and shown["monitoring_check"] == MonitoringCheck.objects.get().pk
     assert (
-        refresh_lineage(source.pk) == MonitoringCheck.objects.latest("id").pk
-    )  # beat's task, run in-process
+        api(consultant).get(f"/api/v1/checks/{shown['monitoring_check']}/").json()["overall_level"] == "drift"
+    )
+
+    scheduled = refresh_lineage(source.pk)  # beat's task, run in-process
+    assert Refresh.objects.get(pk=scheduled).trigger == "schedule"
+    assert Refresh.objects.get(pk=scheduled).monitoring_check == MonitoringCheck.objects.latest("id")
 
 
 @pytest.mark.parametrize(

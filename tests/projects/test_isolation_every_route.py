@@ -32,6 +32,7 @@ OBJECTS = {
     "members": "member",
     "dp-releases": "dp_release",
     "checks": "check",
+    "refreshes": "refresh",
 }
 # Route parameters that are not object ids take a representative value.
 VALUES = {"fmt": "csv", "name": "drift.json"}
@@ -62,6 +63,7 @@ def _route_text(pattern) -> str:  # type: ignore[no-untyped-def]
 def targets(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     from audit.models import AuditEvent
     from governance.dp_release import dp_release_create
+    from monitoring.models import Refresh
     from monitoring.services import monitoring_check
 
     version = run.version
@@ -71,8 +73,12 @@ def targets(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     check = version.checks.first() or monitoring_check(
         version=version, dataset=run.dataset, user=run.created_by
     )
+    refresh = Refresh.objects.filter(project=run.project).first() or Refresh.objects.create(
+        project=run.project, lineage="customers", trigger="portal", status="done"
+    )
     return {
         "check": check.pk,
+        "refresh": refresh.pk,
         "dp_release": release.pk,
         "project": run.project.pk,
         "client": run.project.client.pk,
