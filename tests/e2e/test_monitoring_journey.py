@@ -118,7 +118,9 @@ def test_a_refresh_from_postgresql_alerts_by_portal_and_mail_and_leaves_a_retrai
         _until(MonitoringCheck.objects.exists, "the worker's check", log)
         me.page.goto(monitoring_page)
         assert me.page.locator("#overall-level").inner_text() == "Drift"
-        assert me.page.locator("#features tr[data-feature=avg_basket] td").last.inner_text().lower() == "drift"
+        assert (
+            me.page.locator("#features tr[data-feature=avg_basket] td").last.inner_text().lower() == "drift"
+        )
         assert me.page.locator("#retraining").count() == 1
         _shot(me, "03-drift")
 
