@@ -16,6 +16,7 @@ from scipy.optimize import linear_sum_assignment
 from governance.selectors import version_model
 from monitoring.document import TEST_NAMES
 from monitoring.models import MonitoringCheck
+from reports.services import version_content
 from runs.services import run_execute
 from segmentation.compare import scored_labels
 from tests.reports.helpers import assert_tables_fit, assert_text_fits, pdf_text, slide_texts
@@ -100,3 +101,14 @@ def test_a_retrained_version_says_what_changed_and_an_ordinary_one_does_not(
     ordinary_slides, ordinary_pdf = _documents(client, deployed, tmp_path)
     assert "What changed" not in [title for title, _ in ordinary_slides]
     assert "What changed" not in ordinary_pdf and "Why it was retrained" not in ordinary_pdf
+
+    # A deployed version gone from the platform: the section says the comparison cannot be made.
+    run = retrained.run
+    run.origin = {**run.origin, "deployed_version": 0}
+    run.save(update_fields=["origin"])
+    section = version_content(retrained).what_changed
+    assert section is not None and "Avg basket: drift" in section.text
+    assert (
+        f"The comparison with {deployed.label} could not be computed: {deployed.label} is no longer on the platform."
+        in section.text
+    )
