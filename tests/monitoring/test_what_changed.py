@@ -15,7 +15,8 @@ from scipy.optimize import linear_sum_assignment
 
 from governance.selectors import version_model
 from monitoring.document import TEST_NAMES
-from monitoring.models import MonitoringCheck
+from monitoring.models import MonitoringCheck, Refresh
+from monitoring.refresh_jobs import refresh_execute
 from reports.services import version_content
 from runs.services import run_execute
 from segmentation.compare import scored_labels
@@ -61,6 +62,7 @@ def test_a_retrained_version_says_what_changed_and_an_ordinary_one_does_not(
     )
     client = login(consultant)
     client.post(reverse("monitoring:lineage_refresh", args=[deployed.pk]))
+    refresh_execute(Refresh.objects.get().pk)  # as the worker would
     check = MonitoringCheck.objects.get()
     assert check.overall_level == "drift"
     origin = check.retraining_run.origin
