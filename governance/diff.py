@@ -42,7 +42,9 @@ def _migration_labels(old: SegmentVersion, new: SegmentVersion) -> tuple[str, La
     return f"both models scored {new.label}'s data", labels
 
 
-def _compared(old: SegmentVersion, new: SegmentVersion) -> tuple[str, Comparison]:
+def version_comparison(old: SegmentVersion, new: SegmentVersion) -> tuple[str, Comparison]:
+    """The comparison of ``new`` with ``old`` and where its migration labels come from; raises
+    :class:`SegmentationError` when labels cannot be joined (a customer named twice)."""
     note, labels = _migration_labels(old, new)
     old_labels, new_labels = (None, None) if labels is None else labels
     comparison = compare_segmentations(
@@ -53,7 +55,7 @@ def _compared(old: SegmentVersion, new: SegmentVersion) -> tuple[str, Comparison
 
 def version_diff_context(old: SegmentVersion, new: SegmentVersion) -> dict[str, Any]:
     """The version page's comparison of ``new`` with ``old``, as plain data for its template."""
-    note, comparison = _compared(old, new)
+    note, comparison = version_comparison(old, new)
     return {
         "old": old.label,
         "new": new.label,

@@ -41,7 +41,7 @@ def version_create(
         # build while this transaction then waits for the audit chain's lock: a deadlock.
         Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
         latest = SegmentVersion.objects.filter(project=project).order_by("-number").first()
-        parent = lineage_parent(project=project, dataset=run.dataset) if run is not None else None
+        parent = _parent(project, run)
         version = SegmentVersion.objects.create(
             project=project,
             run=run,
@@ -65,3 +65,16 @@ def version_create(
             details={"version": version.label, "version_hash": version_hash},
         )
     return version
+
+
+def _parent(project: Any, run: Any) -> SegmentVersion | None:
+    """A retraining's deployed version (its diff then speaks of what the refresh replaces), else the
+    latest version of the run's lineage."""
+    if run is None:
+        return None
+    origin = run.origin if isinstance(run.origin, dict) else {}
+    if origin.get("kind") == "retraining":
+        deployed = SegmentVersion.objects.filter(project=project, pk=origin.get("deployed_version")).first()
+        if deployed is not None:
+            return deployed
+    return lineage_parent(project=project, dataset=run.dataset)

@@ -13,6 +13,7 @@ from projects import access
 from runs.services import run_start
 from segplatform.errors import ApplicationError
 
+from .document import TEST_NAMES
 from .models import DataSource, MonitoringCheck
 from .services import current_dataset_upload, monitoring_check
 from .sources import source_read, source_save
@@ -63,7 +64,12 @@ def lineage_refresh(*, project: Any, lineage: str, user: Any = None, request: An
         # The spec the deployed version was asked with: the field's defaults are decided afresh on the new data.
         spec = version.run.spec if version.run is not None else version.spec
         check.retraining_run = run_start(
-            project=project, dataset=dataset, spec=spec, user=None, request=request
+            project=project,
+            dataset=dataset,
+            spec=spec,
+            user=None,
+            request=request,
+            origin=_retraining_origin(version, check),
         )
         check.save(update_fields=["retraining_run"])
     audit_record(
@@ -81,3 +87,36 @@ def lineage_refresh(*, project: Any, lineage: str, user: Any = None, request: An
         },
     )
     return check
+
+
+def _retraining_origin(version: Any, check: MonitoringCheck) -> dict[str, Any]:
+    """Why a retraining run exists, for its version's deck and report: the check's drift.json in brief."""
+    drift = check.result
+    return {
+        "kind": "retraining",
+        "deployed_version": version.pk,
+        "deployed_label": version.label,
+        "check": check.pk,
+        "checked_at": check.created_at.isoformat(),
+        "overall_level": check.overall_level,
+        "drifted_features": [
+            {
+                "feature": f["feature"],
+                "level": f["level"],
+                "test": f["test"],
+                "test_name": TEST_NAMES.get(f["test"], f["test"]),
+                "statistic": f["statistic"],
+            }
+            for f in drift["features"]
+            if f["level"] in ("drift", "warning")
+        ],
+        "segment_shares": [
+            {
+                "segment": r["segment"],
+                "name": r["name"],
+                "reference_share": r["reference_share"],
+                "current_share": r["current_share"],
+            }
+            for r in drift["segment_shares"]["segments"]
+        ],
+    }

@@ -192,6 +192,9 @@ class SegmentationRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Why the run was started, when not by hand: a retraining after a refresh found drift
+    # ({"kind": "retraining", "deployed_version": ..., "check": ..., the drift found}).
+    origin = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -157,6 +157,7 @@ class ReportContent:
     privacy: Section | None = None
     status_detail: Section | None = None
     features_detail: Section | None = None
+    what_changed: Section | None = None  # a retrained version's (reports.what_changed)
     # what every page and slide says of the document's standing: draft, or approved by whom
     edition: str = ""
     approved: bool = False

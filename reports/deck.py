@@ -1,6 +1,6 @@
 """The executive deck: a 16:9 PowerPoint built from a :class:`ReportContent`.
 
-Slides, in order: title, executive summary, data and method, glossary, segment overview,
+Slides, in order: title, executive summary, what changed (a retrained version), data and method, glossary, segment overview,
 segments compared, one slide per segment, validation, the outcome pages, the governance sections
 and the appendix.
 Every slide carries the edition footer (draft, or approved by whom and when) and speaker notes.
@@ -66,6 +66,7 @@ def build_deck(content: ReportContent, path: Path) -> None:
     pages: list[Page] = [
         (_title_slide, notes.title_notes(content)),
         (_summary_slide, notes.summary_notes(content)),
+        *(section_pages_of(content.what_changed) if content.what_changed is not None else []),
         (_method_slide, notes.method_notes(content)),
         *glossary_pages(content),
         (_overview_slide, notes.overview_notes(content)),

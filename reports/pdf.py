@@ -32,6 +32,16 @@ CHAPTERS = (
 )
 
 
+WHAT_CHANGED = ("what_changed", "What changed")
+
+
+def _chapters(content: ReportContent) -> tuple[tuple[str, str], ...]:
+    """The chapters of this report: a retrained version's "What changed" follows the summary."""
+    if content.what_changed is None:
+        return CHAPTERS
+    return (CHAPTERS[0], WHAT_CHANGED, *CHAPTERS[1:])
+
+
 def build_report_pdf(content: ReportContent, path: Path) -> None:
     """Write the PDF report for ``content`` to ``path``."""
     write_pdf(render_report_html(content), path)
@@ -39,19 +49,22 @@ def build_report_pdf(content: ReportContent, path: Path) -> None:
 
 def render_report_html(content: ReportContent) -> str:
     """The report as one self-contained HTML document (CSS and charts inline)."""
-    body = [
-        _chapter("summary", _summary(content)),
-        _chapter("method", _method(content)),
-        _chapter("overview", _overview(content)),
-        _chapter("compare", _compare(content)),
-        _chapter("segments", _segments(content)),
-        _chapter("validation", _validation(content)),
-        _chapter("outcomes", _outcomes(content)),
-        _chapter("bias", _section(content.bias)),
-        _chapter("privacy", _section(content.privacy)),
-        _chapter("status", _section(content.status_detail)),
-        _chapter("appendix", _appendix(content)),
-    ]
+    inner = {
+        "summary": _summary(content),
+        "what_changed": _section(content.what_changed),
+        "method": _method(content),
+        "overview": _overview(content),
+        "compare": _compare(content),
+        "segments": _segments(content),
+        "validation": _validation(content),
+        "outcomes": _outcomes(content),
+        "bias": _section(content.bias),
+        "privacy": _section(content.privacy),
+        "status": _section(content.status_detail),
+        "appendix": _appendix(content),
+    }
+    chapters = _chapters(content)
+    body = [_chapter(chapters, key, inner[key]) for key, _ in chapters]
     return document(
         title=content.title,
         author=content.client,
@@ -69,9 +82,9 @@ def _segment_anchor(segment: SegmentContent) -> str:
     return f"segment-{segment.segment}"
 
 
-def _chapter(key: str, inner: str) -> str:
-    number = [k for k, _ in CHAPTERS].index(key) + 1
-    heading = f'<h2 id="{key}">{number}&ensp;{escape(dict(CHAPTERS)[key])}</h2>'
+def _chapter(chapters: tuple[tuple[str, str], ...], key: str, inner: str) -> str:
+    number = [k for k, _ in chapters].index(key) + 1
+    heading = f'<h2 id="{key}">{number}&ensp;{escape(dict(chapters)[key])}</h2>'
     return f'<section class="chapter" id="chapter-{key}">{heading}\n{inner}</section>'
 
 
@@ -98,7 +111,7 @@ def _cover(content: ReportContent) -> str:
 
 def _toc(content: ReportContent) -> str:
     items = []
-    for number, (key, title) in enumerate(CHAPTERS, start=1):
+    for number, (key, title) in enumerate(_chapters(content), start=1):
         items.append(f'<li><a href="#{key}">{number}&ensp;{escape(title)}</a></li>')
         if key == "segments":
             items += [

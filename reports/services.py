@@ -6,6 +6,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from governance.bias import BiasResult
+from governance.diff import version_comparison
 from governance.dp_policy import dp_withheld_check
 from governance.dp_release import dp_budget
 from governance.lifecycle import version_status
@@ -31,12 +33,18 @@ from governance.models import (
 from governance.pii_review import manifest_identity
 from governance.presentation import column_labels, presented_profile
 from governance.selectors import version_model
+from segmentation import SegmentationError
+from segmentation.compare import Comparison
 from segmentation.explain.rules import RuleSet, rules_csv, rules_json, rules_text
 from segmentation.result import Rules
+from segplatform.errors import ApplicationError
 
 from .content import ReportContent, report_content
+from .formatting import column_labels_in_force
 from .models import Deliverable
+from .sections import Section
 from .tables import csv_bytes, excel_refusal, xlsx_bytes
+from .what_changed import RetrainingOrigin, what_changed_section
 
 SCORER_DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery")
 TRANSACTION_SCORER_TABLE = "customer_features"
@@ -50,7 +58,7 @@ def version_content(version: SegmentVersion, approval: dict[str, Any] | None = N
     """The report's content, with the governance records read here as plain values.
 
     ``approval`` (approver, at) makes it the approved edition."""
-    return report_content(
+    content = report_content(
         # The segments as the consultant presents them; the stored profile stays as the run made it.
         profile=pd.DataFrame(presented_profile(version)),
         labels=column_labels(version.project),
@@ -65,6 +73,27 @@ def version_content(version: SegmentVersion, approval: dict[str, Any] | None = N
         lifecycle=_lifecycle_values(version),
         approval=approval,
     )
+    return replace(content, what_changed=_what_changed(version))
+
+
+def _what_changed(version: SegmentVersion) -> Section | None:
+    """A retrained version's "What changed", against the deployed version its refresh monitored."""
+    origin = RetrainingOrigin.from_dict(version.run.origin if version.run is not None else None)
+    if origin is None:
+        return None
+    deployed = SegmentVersion.objects.filter(project=version.project, pk=origin.deployed_version).first()
+    comparison: Comparison | None = None
+    if deployed is None:
+        note = f"{origin.deployed_label} is no longer on the platform"
+    else:
+        try:
+            note, comparison = version_comparison(deployed, version)
+        except ApplicationError as exc:
+            note = exc.message
+        except SegmentationError as exc:
+            note = str(exc)
+    with column_labels_in_force(column_labels(version.project)):
+        return what_changed_section(origin, version=version.label, comparison=comparison, note=note)
 
 
 def _bias_values(version: SegmentVersion) -> dict[str, Any]:

@@ -64,8 +64,12 @@ def run_start(
     user: AbstractBaseUser | None,
     request: HttpRequest | None = None,
     enqueue: bool = True,
+    origin: dict[str, Any] | None = None,
 ) -> SegmentationRun:
-    """Check a spec against the dataset and queue the run on a worker (after commit)."""
+    """Check a spec against the dataset and queue the run on a worker (after commit).
+
+    ``origin`` says why the run was started when not by hand (a retraining after drift); the
+    deck and report of its version say so."""
     _require(user, project, "run")
     if dataset.project_id != project.pk:
         raise ApplicationError("that dataset belongs to another project")
@@ -89,6 +93,7 @@ def run_start(
             spec=parsed.to_dict(),
             created_by=user,
             awaiting_dispatch=enqueue,
+            origin=origin or {},
         )
         audit_record(
             action="run.start",
