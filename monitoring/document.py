@@ -7,8 +7,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from reports.blocks import bullets, document, html_table, write_pdf
+from django.template.loader import render_to_string
 
+from reports.blocks import bullets, document, figure, html_table, prose, write_pdf
+
+from .charts import feature_distributions
 from .models import MonitoringCheck
 
 LEVEL_WORDS = {"none": "no drift", "warning": "warning", "drift": "drift"}
@@ -79,6 +82,29 @@ def level_sentences(drift: dict[str, Any]) -> list[str]:
     return lines
 
 
+def distribution_figures(drift: dict[str, Any]) -> str:
+    """The distributions of the features at warning or drift, drawn as on the monitoring page."""
+    shown = feature_distributions(drift, levels=("drift", "warning"))
+    if shown["stored_before"]:
+        moved = any(f["level"] != "none" for f in drift["features"])
+        return (
+            f"<p>{prose('This check was stored before feature distributions were kept.')}</p>"
+            if moved
+            else ""
+        )
+    # Two a row: each chart is drawn for half the page's width.
+    return "".join(
+        '<div style="display: inline-block; width: 49%; vertical-align: top">'
+        + figure(
+            render_to_string("monitoring/_distribution_svg.html", {"d": d}),
+            f"{d['feature']} ({LEVEL_WORDS[d['level']]}): the share of the reference and current customers "
+            f"in each {'bin of the reference deciles' if d['kind'] == 'numeric' else 'value'}.",
+        )
+        + "</div>"
+        for d in shown["charts"]
+    )
+
+
 def monitoring_html(check: MonitoringCheck) -> str:
     drift = check.result
     version = check.version
@@ -126,7 +152,7 @@ def monitoring_html(check: MonitoringCheck) -> str:
     )
     body = [
         _chapter(1, "levels", "Levels", bullets(level_sentences(drift)) + levels),
-        _chapter(2, "features", "Features", features),
+        _chapter(2, "features", "Features", features + distribution_figures(drift)),
         _chapter(3, "segments", "Segments", shares + "<h3>Within segments</h3>" + per_segment),
         _chapter(4, "method", "Method", method),
     ]

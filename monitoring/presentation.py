@@ -1,9 +1,10 @@
-"""A version's monitoring checks shaped for its page: levels in words, tables, the trend."""
+"""A version's monitoring checks shaped for its page: levels in words, tables, the trend, charts."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .charts import feature_distributions, migration_heatmap, share_chart
 from .document import CHECK_NAMES, LEVEL_WORDS, TEST_NAMES, level_sentences
 from .models import MonitoringCheck
 
@@ -18,8 +19,9 @@ def _share(value: float | None) -> str:
 
 def check_detail(check: MonitoringCheck) -> dict[str, Any]:
     drift = check.result
-    matrix = drift["migration"]["matrix"]
-    columns = [c for c in (matrix[0] if matrix else {}) if c != "reference_segment"]
+    distributions = feature_distributions(drift)
+    for chart in distributions["charts"]:
+        chart["words"] = LEVEL_WORDS[chart["level"]]
     return {
         "check": check,
         "sentences": level_sentences(drift),
@@ -50,15 +52,13 @@ def check_detail(check: MonitoringCheck) -> dict[str, Any]:
             }
             for r in drift["segment_shares"]["segments"]
         ],
-        "migration_columns": [c.removeprefix("current_") for c in columns],
-        "migration_rows": [
-            {"segment": row["reference_segment"], "counts": [row[c] for c in columns]} for row in matrix
-        ],
+        "heatmap": migration_heatmap(drift),
+        "distributions": distributions,
     }
 
 
 def check_trend(checks: list[MonitoringCheck]) -> dict[str, Any]:
-    """Each check's levels, oldest first, one column per check kind."""
+    """Each check's levels, oldest first, one column per check kind; the segment shares' chart."""
     keys = list(CHECK_NAMES)
     return {
         "names": [CHECK_NAMES[k] for k in keys],
@@ -70,4 +70,5 @@ def check_trend(checks: list[MonitoringCheck]) -> dict[str, Any]:
             }
             for check in sorted(checks, key=lambda c: (c.created_at, c.pk))
         ],
+        "shares": share_chart(checks),
     }

@@ -14,6 +14,12 @@ Every feature also gets the population stability index (PSI): numeric features b
 reference's deciles (ten bins, the outer ones open), others by value; an empty bin counts as a
 share of ``EMPTY_SHARE`` so that the logarithm is defined. Missing values are left out of the
 tests and reported as shares.
+
+Each tested feature keeps the shares its PSI was computed from, for charts (:class:`Distribution`):
+the PSI bins of a numeric feature, closed at the lowest and highest value of either sample; the
+values of any other, the ``TOP_CATEGORIES`` most frequent in the reference and the rest as one
+``other``. A bin no customer of either sample is in (the lowest one, when the reference's first
+decile is its minimum) is left out: it adds nothing to the PSI.
 """
 
 from __future__ import annotations
@@ -33,6 +39,31 @@ DISCRETE_VALUES = 5
 PSI_BINS = 10
 EMPTY_SHARE = 1e-4
 MIN_SPREAD = 1e-3
+TOP_CATEGORIES = 20
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """The shares of present values of both samples, bin by bin: ``edges`` (one more than the
+    shares, numeric) or ``categories`` (as many, the others)."""
+
+    kind: str  # numeric | categorical
+    reference: tuple[float, ...]
+    current: tuple[float, ...]
+    edges: tuple[float, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        bins: dict[str, Any] = (
+            {"edges": list(self.edges)} if self.kind == "numeric" else {"categories": list(self.categories)}
+        )
+        return {
+            "kind": self.kind,
+            **bins,
+            "reference": [round(v, 6) for v in self.reference],
+            "current": [round(v, 6) for v in self.current],
+        }
 
 
 @dataclass(frozen=True)
@@ -48,6 +79,7 @@ class FeatureTest:
     psi: float | None
     missing_reference: float
     missing_current: float
+    distribution: Distribution | None = None
 
 
 def _present(values: Any, *, text: bool) -> tuple[np.ndarray, float]:
@@ -72,12 +104,12 @@ def kind_of(values: np.ndarray, *, text: bool) -> str:
     return "categorical" if text or distinct <= DISCRETE_VALUES else "numeric"
 
 
-def _counts(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Counts of each value seen in either sample, in one order for both."""
+def _counts(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values seen in either sample and the counts of each, in one order for both."""
     codes, levels = pd.factorize(np.concatenate([reference, current]), sort=True)
     ref = np.bincount(codes[: len(reference)], minlength=len(levels)).astype(float)
     cur = np.bincount(codes[len(reference) :], minlength=len(levels)).astype(float)
-    return ref, cur
+    return np.asarray(levels), ref, cur
 
 
 def psi_from_shares(reference: np.ndarray, current: np.ndarray) -> float:
@@ -98,13 +130,66 @@ def sorted_quantiles(values: np.ndarray, q: np.ndarray) -> np.ndarray:
 def decile_shares(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Shares of both sorted samples in bins cut at the reference's deciles (repeated edges merged);
     a value on an edge falls in the bin above it."""
+    _, ref, cur = _decile_bins(reference, current)
+    return ref, cur
+
+
+def _decile_bins(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The inner edges and both samples' shares of :func:`decile_shares`."""
     inner = np.unique(sorted_quantiles(reference, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
 
     def shares(values: np.ndarray) -> np.ndarray:
         below = np.searchsorted(values, inner, side="left")  # values under each edge
         return np.diff(np.concatenate([[0], below, [len(values)]])) / len(values)
 
-    return shares(reference), shares(current)
+    return inner, shares(reference), shares(current)
+
+
+def numeric_distribution(
+    inner: np.ndarray,
+    reference: np.ndarray,
+    current: np.ndarray,
+    ref_shares: np.ndarray,
+    cur_shares: np.ndarray,
+) -> Distribution:
+    """The PSI bins of two sorted samples with their outer edges closed at the lowest and highest
+    value of either; an empty first bin (edge at the minimum) is dropped. ``numpy.histogram`` on
+    these edges counts as the PSI does: each bin holds its lower edge, the last its upper one too."""
+    low, high = min(reference[0], current[0]), max(reference[-1], current[-1])
+    edges = np.concatenate([[low], inner, [high]])
+    if ref_shares[0] == 0 and cur_shares[0] == 0 and low == inner[0]:
+        edges, ref_shares, cur_shares = edges[1:], ref_shares[1:], cur_shares[1:]
+    return Distribution(
+        "numeric",
+        tuple(float(v) for v in ref_shares),
+        tuple(float(v) for v in cur_shares),
+        edges=tuple(float(v) for v in edges),
+    )
+
+
+def categorical_distribution(
+    levels: np.ndarray, ref_counts: np.ndarray, cur_counts: np.ndarray
+) -> Distribution:
+    """Shares by value, most frequent in the reference first (then in the current data); beyond
+    ``TOP_CATEGORIES`` values the rest are one ``other``."""
+    order = np.lexsort((-cur_counts, -ref_counts))  # last key first: reference, then current
+    ref_shares, cur_shares = ref_counts[order] / ref_counts.sum(), cur_counts[order] / cur_counts.sum()
+    names = [_category(v) for v in levels[order]]
+    if len(names) > TOP_CATEGORIES + 1:
+        other = OTHER if OTHER not in names[:TOP_CATEGORIES] else f"{OTHER} (the rest)"
+        names = [*names[:TOP_CATEGORIES], other]
+        ref_shares = np.append(ref_shares[:TOP_CATEGORIES], ref_shares[TOP_CATEGORIES:].sum())
+        cur_shares = np.append(cur_shares[:TOP_CATEGORIES], cur_shares[TOP_CATEGORIES:].sum())
+    return Distribution(
+        "categorical",
+        tuple(float(v) for v in ref_shares),
+        tuple(float(v) for v in cur_shares),
+        categories=tuple(names),
+    )
+
+
+def _category(value: Any) -> str:
+    return value if isinstance(value, str) else format(float(value), ".12g")
 
 
 def wasserstein_sorted(a: np.ndarray, b: np.ndarray) -> float:
@@ -127,31 +212,33 @@ def feature_test(feature: str, reference: Any, current: Any, *, text: bool = Fal
         return FeatureTest(feature, kind, "none", None, None, None, *missing)
     small = len(ref) <= SMALL_REFERENCE
     if kind == "numeric":
-        psi = psi_from_shares(*decile_shares(ref, cur))
+        inner, ref_bins, cur_bins = _decile_bins(ref, cur)
+        psi = psi_from_shares(ref_bins, cur_bins)
+        shown = numeric_distribution(inner, ref, cur, ref_bins, cur_bins)
         if small:
             with warnings.catch_warnings():  # ties make scipy fall back to the asymptotic p, and say so
                 warnings.simplefilter("ignore", RuntimeWarning)
                 result = stats.ks_2samp(ref, cur)
             return FeatureTest(
-                feature, kind, "ks", float(result.statistic), float(result.pvalue), psi, *missing
+                feature, kind, "ks", float(result.statistic), float(result.pvalue), psi, *missing, shown
             )
         spread = max(float(np.std(ref)), MIN_SPREAD)
-        return FeatureTest(
-            feature, kind, "wasserstein_normed", wasserstein_sorted(ref, cur) / spread, None, psi, *missing
-        )
-    ref_counts, cur_counts = _counts(ref, cur)
+        distance = wasserstein_sorted(ref, cur) / spread
+        return FeatureTest(feature, kind, "wasserstein_normed", distance, None, psi, *missing, shown)
+    levels, ref_counts, cur_counts = _counts(ref, cur)
     ref_shares, cur_shares = ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum()
     psi = psi_from_shares(ref_shares, cur_shares)
+    shown = categorical_distribution(levels, ref_counts, cur_counts)
     if not small:
         distance = float(
             jensenshannon(np.maximum(ref_shares, EMPTY_SHARE), np.maximum(cur_shares, EMPTY_SHARE))
         )
-        return FeatureTest(feature, kind, "jensen_shannon", distance, None, psi, *missing)
+        return FeatureTest(feature, kind, "jensen_shannon", distance, None, psi, *missing, shown)
     if kind == "binary" and len(ref_counts) == 2:
         z, p = proportions_ztest([cur_counts[0], ref_counts[0]], [cur_counts.sum(), ref_counts.sum()])
-        return FeatureTest(feature, kind, "z_test", float(z), float(p), psi, *missing)
+        return FeatureTest(feature, kind, "z_test", float(z), float(p), psi, *missing, shown)
     statistic, p = chi_square(ref_counts, cur_counts)
-    return FeatureTest(feature, kind, "chi_square", statistic, p, psi, *missing)
+    return FeatureTest(feature, kind, "chi_square", statistic, p, psi, *missing, shown)
 
 
 def chi_square(reference_counts: np.ndarray, current_counts: np.ndarray) -> tuple[float, float]:

@@ -5,7 +5,8 @@ columns it reads; :func:`customer_table_for` builds them from an upload or a log
 model. Feature p-values are adjusted by Benjamini–Hochberg across the features, and the
 per-segment ones across every segment and feature, before their levels are set. The overall level
 is the worst of: the features, the segment shares, the per-segment drift, migration, novelty and
-the refit. :meth:`MonitoringResult.to_dict` is ``drift.json``.
+the refit. :meth:`MonitoringResult.to_dict` is ``drift.json``; each of its features carries its
+``distribution``, the shares of both samples by the bins its PSI used (None when not tested).
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ class FeatureDrift:
     p_adjusted: float | None
     level: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, distribution: bool = False) -> dict[str, Any]:
+        """``distribution`` adds the shares of both samples by bin (features of the whole table;
+        those within segments leave them out, which would multiply drift.json by the segments)."""
         t = self.test
+        shown = {"distribution": t.distribution.to_dict() if t.distribution else None} if distribution else {}
         return {
             "feature": t.feature,
             "kind": t.kind,
@@ -47,6 +51,7 @@ class FeatureDrift:
             "missing_reference": round(t.missing_reference, 6),
             "missing_current": round(t.missing_current, 6),
             "level": self.level,
+            **shown,
         }
 
 
@@ -104,7 +109,7 @@ class MonitoringResult:
             "levels": self.levels,
             "reference_customers": self.reference_customers,
             "current_customers": self.current_customers,
-            "features": [f.to_dict() for f in self.features],
+            "features": [f.to_dict(distribution=True) for f in self.features],
             "segment_shares": {
                 "test": "chi_square",
                 "statistic": _rounded(shares.chi_square),
