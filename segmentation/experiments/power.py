@@ -100,7 +100,8 @@ def check_levels(alpha: float, power: float) -> None:
 
 
 def cuped_reduction(rho: float) -> float:
-    """The share of the metric's variance CUPED removes with a covariate of correlation ``rho``."""
+    """``1 - rho**2``: the factor CUPED multiplies the metric's variance by, with a covariate of
+    correlation ``rho`` (``design.json``'s ``variance_reduction``)."""
     if not -1 <= rho <= 1:
         raise SegmentationError(f"a correlation rho lies between -1 and 1, not {rho}", key="rho")
     return float(1 - rho**2)
@@ -116,7 +117,7 @@ def effect_size(metric: Metric, *, rho: float | None = None) -> float:
         assert metric.sd is not None
         size = metric.mde / metric.sd
     if rho is not None:
-        left = 1 - cuped_reduction(rho)
+        left = cuped_reduction(rho)
         size = size / math.sqrt(left) if left > 0 else math.inf
     return size
 
