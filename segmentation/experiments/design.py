@@ -192,7 +192,9 @@ def _metric(data: dict[str, Any]) -> Metric:
             sd=None if sd is None else float(sd),
             mde=float(data.get("mde", 0.0)),
         )
-    except (KeyError, TypeError, ValueError) as error:
+    except KeyError as error:
+        raise SegmentationError(f"design.json: metric {data.get('name')!r} has no {error.args[0]}") from None
+    except (AttributeError, TypeError, ValueError) as error:
         raise SegmentationError(f"design.json has a metric it cannot read: {error}") from None
 
 
@@ -215,10 +217,12 @@ def design_from_dict(data: dict[str, Any]) -> DesignSpec:
             covariate=data.get("covariate"),
             rho=None if cuped is None else float(cuped["rho"]),
         )
-    except (KeyError, TypeError, ValueError) as error:
-        if isinstance(error, SegmentationError):
-            raise
-        raise SegmentationError(f"design.json is missing or has a wrong value: {error}") from None
+    except SegmentationError:
+        raise
+    except KeyError as error:
+        raise SegmentationError(f"design.json has no {error.args[0]!r}") from None
+    except (AttributeError, TypeError, ValueError) as error:
+        raise SegmentationError(f"design.json has a value it cannot read: {error}") from None
     check_spec(spec)
     return spec
 
