@@ -72,15 +72,14 @@ def assign(labels: pd.DataFrame, arms: tuple[Arm, ...], *, salt: str) -> pd.Data
         segments = labels["segment"].astype(np.int64)
     except (TypeError, ValueError):
         raise SegmentationError("segment must be a whole number for every customer (-1 for noise)") from None
-    frame = pd.DataFrame(
-        {
-            "customer_id": ids.to_numpy(dtype=object),
-            "segment": segments.to_numpy(),
-            "_key": assignment_keys(ids, salt),
-        }
-    )
-    # Object columns sort by Python's string order, the code-point (UTF-8 byte) order.
-    frame = frame.sort_values(["segment", "_key", "customer_id"], kind="stable", ignore_index=True)
+    keys = np.array(assignment_keys(ids, salt), dtype="S32")  # ASCII hex: bytes order is str order
+    segment_values = segments.to_numpy()
+    order = np.lexsort((keys, segment_values))
+    tied = (np.diff(segment_values[order]) == 0) & (keys[order][1:] == keys[order][:-1])
+    if tied.any():  # an MD5 collision between two ids: the ids decide, in Python's string order
+        by_id = pd.DataFrame({"segment": segment_values, "key": keys, "id": ids.to_numpy(dtype=object)})
+        order = by_id.sort_values(["segment", "key", "id"], kind="stable").index.to_numpy()
+    frame = pd.DataFrame({"customer_id": ids.to_numpy(dtype=object)[order], "segment": segment_values[order]})
     position = frame.groupby("segment", sort=False).cumcount().to_numpy()
     deal = np.asarray(pattern, dtype=object)
     frame["arm"] = deal[position % len(pattern)]

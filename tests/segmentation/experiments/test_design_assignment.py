@@ -107,3 +107,14 @@ def test_labels_that_cannot_be_assigned_are_refused():
         assign(pd.DataFrame({"customer_id": ["a"]}), arms, salt="s")
     with pytest.raises(SegmentationError, match="no customer_id"):
         assign(pd.DataFrame({"customer_id": ["a", None], "segment": [0, 0]}), arms, salt="s")
+
+
+def test_equal_keys_fall_back_to_the_ids_in_string_order(monkeypatch):
+    # Only an MD5 collision could make two keys equal; the ids then decide, bytewise as in SQL.
+    from segmentation.experiments import assignment
+
+    monkeypatch.setattr(assignment, "assignment_keys", lambda ids, salt: ["0" * 32] * len(ids))
+    labels = pd.DataFrame({"customer_id": ["b", "a", "B", "é", "A", "😀"], "segment": [0, 0, 0, 0, 1, 1]})
+    result = assign(labels, parse_arms("control:1,treatment:1"), salt="s")
+    assert result.customer_id.tolist() == ["B", "a", "b", "é", "A", "😀"]
+    assert result.arm.tolist() == ["control", "treatment", "control", "treatment", "control", "treatment"]
