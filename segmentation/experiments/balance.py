@@ -9,7 +9,8 @@ difference worth a look.
 
 Numeric (and boolean) covariates are used as they are; any other column is one-hot encoded by
 level, a covariate ``"col=level"`` per level (levels in sorted order; a missing value is in
-no level).
+no level); a text column with more than :data:`MAX_LEVELS` levels is refused. Columns named
+``segment`` or ``arm`` are not covariates and are left out.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from ..errors import SegmentationError
 from .arms import Arm
 
 SMD_FLAG = 0.1
+MAX_LEVELS = 50  # a text column with more levels is an identifier or free text, not a covariate
+NOT_COVARIATES = ("customer_id", "segment", "arm")
 BALANCE_COLUMNS = ("segment", "covariate", "arm", "mean_control", "mean_arm", "smd", "flagged")
 
 
@@ -35,13 +38,19 @@ def covariate_matrix(covariates: pd.DataFrame) -> pd.DataFrame:
         )
     columns: dict[str, np.ndarray] = {}
     for name in covariates.columns:
-        if name == "customer_id":
+        if name in NOT_COVARIATES:
             continue
         values = covariates[name]
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
             columns[str(name)] = values.to_numpy(dtype=np.float64, na_value=np.nan)
             continue
         present = values.dropna().astype(str)
+        if present.nunique() > MAX_LEVELS:
+            raise SegmentationError(
+                f"covariate {name!r} has {present.nunique()} distinct values; balance is checked on "
+                f"numbers or on categories with at most {MAX_LEVELS} levels, so leave it out",
+                key="covariates",
+            )
         text = values.astype(str).where(values.notna())
         for level in sorted(present.unique()):
             columns[f"{name}={level}"] = (text == level).to_numpy(dtype=np.float64)

@@ -98,21 +98,21 @@ class Design:
         cuped = None
         if spec.rho is not None:
             cuped = {"rho": spec.rho, "variance_reduction": cuped_reduction(spec.rho)}
-        power_rows = [
-            {
-                **{k: row[k] for k in ("arm", "n_control", "n_treatment", "required_control")},
+        power_rows = []
+        for row in self.power.to_dict("records"):
+            entry = {
                 "segment": _segment(row["segment"]),
-                "required_treatment": int(row["required_treatment"]),
+                "arm": str(row["arm"]),
+                **{
+                    k: int(row[k])
+                    for k in ("n_control", "n_treatment", "required_control", "required_treatment")
+                },
                 "achieved_power": round(float(row["achieved_power"]), 6),
                 "readable": bool(row["readable"]),
-                **(
-                    {"achieved_power_cuped": round(float(row["achieved_power_cuped"]), 6)}
-                    if "achieved_power_cuped" in row
-                    else {}
-                ),
             }
-            for row in self.power.to_dict("records")
-        ]
+            if "achieved_power_cuped" in row:
+                entry["achieved_power_cuped"] = round(float(row["achieved_power_cuped"]), 6)
+            power_rows.append(entry)
         balance_rows = [
             {
                 "segment": _segment(row["segment"]),

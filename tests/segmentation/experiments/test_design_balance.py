@@ -102,3 +102,17 @@ def test_covariates_need_one_row_per_customer():
         balance_table(assignment, pd.DataFrame({"customer_id": ["a", "a"], "x": [1, 2]}))
     with pytest.raises(SegmentationError, match="customer_id column"):
         balance_table(assignment, pd.DataFrame({"id": ["a"], "x": [1]}))
+
+
+def test_an_identifier_is_not_a_covariate():
+    assignment = pd.DataFrame(
+        {"customer_id": [f"c{i}" for i in range(60)], "segment": 0, "arm": ["control", "t"] * 30}
+    )
+    covariates = pd.DataFrame(
+        {"customer_id": assignment.customer_id, "email": [f"{i}@x.org" for i in range(60)]}
+    )
+    with pytest.raises(SegmentationError, match=r"'email' has 60 distinct values.*at most 50 levels"):
+        balance_table(assignment, covariates)
+    # the labels' own columns are not covariates
+    with_segment = covariates.drop(columns="email").assign(segment=0, age=np.arange(60.0))
+    assert set(balance_table(assignment, with_segment).covariate) == {"age"}
