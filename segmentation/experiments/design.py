@@ -67,7 +67,7 @@ def _number(value: float) -> float | None:
 
 
 def _segment(value: object) -> int | str:
-    return "all" if str(value) == "all" else int(value)  # type: ignore[call-overload]
+    return "all" if str(value) == "all" else int(str(value))
 
 
 @dataclass(frozen=True)
@@ -107,11 +107,11 @@ class Design:
                     k: int(row[k])
                     for k in ("n_control", "n_treatment", "required_control", "required_treatment")
                 },
-                "achieved_power": round(float(row["achieved_power"]), 6),
+                "achieved_power": float(row["achieved_power"]),
                 "readable": bool(row["readable"]),
             }
             if "achieved_power_cuped" in row:
-                entry["achieved_power_cuped"] = round(float(row["achieved_power_cuped"]), 6)
+                entry["achieved_power_cuped"] = float(row["achieved_power_cuped"])
             power_rows.append(entry)
         balance_rows = [
             {

@@ -9,6 +9,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_effectsize
 
 from segmentation.errors import SegmentationError
 from segmentation.experiments import (
@@ -181,3 +183,13 @@ def test_bad_specs_are_refused_with_a_clear_message(inputs, change, message):
 def test_a_version_without_customers_is_refused():
     with pytest.raises(SegmentationError, match="no customers"):
         design(pd.DataFrame({"customer_id": [], "segment": []}), SPEC, version_hash="c0ffee")
+
+
+def test_design_json_power_is_statsmodels_to_the_last_digit(result):
+    effect = proportion_effectsize(0.28, 0.2)
+    for row in json.loads(json.dumps(result.to_dict()))["power_rows"]:
+        reference = NormalIndPower().power(
+            effect, nobs1=row["n_control"], alpha=0.05, ratio=row["n_treatment"] / row["n_control"]
+        )
+        np.testing.assert_allclose(row["achieved_power"], reference, rtol=1e-10)
+        assert row["readable"] == (reference >= 0.8)
