@@ -157,7 +157,11 @@ def _check_inputs(
         twice = frame["customer_id"].astype(str).duplicated()
         if twice.any():
             shown = ", ".join(map(repr, frame.loc[twice, "customer_id"].astype(str).unique()[:3]))
-            raise SegmentationError(f"The {name} has {int(twice.sum())} repeated customer ids, e.g. {shown}.")
+            extra = int(twice.sum())
+            raise SegmentationError(
+                f"Customer ids repeat in the {name} ({extra} extra row{'s' if extra > 1 else ''}, e.g. {shown}): "
+                "each customer needs one row."
+            )
     names = {a.name for a in arms}
     unknown = sorted(set(assignment["arm"].astype(str)) - names)
     if unknown:
