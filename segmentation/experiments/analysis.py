@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from ..errors import SegmentationError
@@ -45,6 +44,8 @@ from .estimates import (
     WELCH,
     Estimate,
     binary_values,
+    cochran_q,
+    post_stratified,
     relative_lift,
     two_proportions,
     welch,
@@ -162,6 +163,12 @@ def _check_inputs(
                 f"Customer ids repeat in the {name} ({extra} extra row{'s' if extra > 1 else ''}, e.g. {shown}): "
                 "each customer needs one row."
             )
+    clash = [c for c in columns if c in ("segment", "arm")]
+    if clash:
+        raise SegmentationError(
+            f"A metric or covariate cannot be called {clash[0]!r}: that is a column of the assignment.",
+            key="metrics",
+        )
     names = {a.name for a in arms}
     unknown = sorted(set(assignment["arm"].astype(str)) - names)
     if unknown:
@@ -194,12 +201,16 @@ def analyse(
         raise SegmentationError("Name at least one metric to analyse.", key="metrics")
     _check_inputs(assignment, outcomes, [*metrics, *([covariate] if covariate else [])], arms)
     declared = design_metrics(design)
-    registered = set(declared if registered_metrics is None else registered_metrics) or set(metrics)
+    # by default the design's metrics are registered; a design naming none leaves every metric as planned
+    registered = (set(declared) or set(metrics)) if registered_metrics is None else set(registered_metrics)
 
     assigned = assignment[["customer_id", "segment", "arm"]].assign(
-        customer_id=assignment["customer_id"].astype(str), arm=assignment["arm"].astype(str)
+        customer_id=assignment["customer_id"].astype(str),
+        arm=assignment["arm"].astype(str),
+        segment=_segments(assignment["segment"]),
     )
-    observed = outcomes.assign(customer_id=outcomes["customer_id"].astype(str))
+    columns = list(dict.fromkeys([*metrics, *([covariate] if covariate else [])]))
+    observed = outcomes[["customer_id", *columns]].assign(customer_id=outcomes["customer_id"].astype(str))
     both = assigned.merge(observed, on="customer_id", how="inner").sort_values(["segment", "customer_id"])
     coverage: dict[str, Any] = {
         "assigned": len(assigned),
@@ -277,43 +288,13 @@ def analyse(
     return Analysis(effects, srm, heterogeneity, mappings, coverage, tuple(missing), cuped, alpha, correction)
 
 
-def post_stratified(per_segment: list[tuple[int, Estimate, int]], alpha: float) -> tuple[Estimate, str]:
-    """Σ w_s θ_s with w_s = n_s / Σ n (segments with an estimate), variance Σ w_s² se_s²."""
-    usable = [(s, e, n) for s, e, n in per_segment if np.isfinite(e.estimate) and np.isfinite(e.se)]
-    left_out = [s for s, e, n in per_segment if (s, e, n) not in usable]
-    n_c = sum(e.n_control for _, e, _ in per_segment)
-    n_t = sum(e.n_treatment for _, e, _ in per_segment)
-    if not usable:
-        return Estimate.missing(
-            POST_STRATIFIED, n_c, n_t, "no segment has an estimate"
-        ), "no segment has an estimate"
-    sizes = np.array([n for _, _, n in usable], dtype=float)
-    w = sizes / sizes.sum()
-    theta = np.array([e.estimate for _, e, _ in usable])
-    se = float(np.sqrt(np.sum(w**2 * np.array([e.se for _, e, _ in usable]) ** 2)))
-    estimate = float(np.sum(w * theta))
-    z = stats.norm.isf(alpha / 2)
-    p = float(2 * stats.norm.sf(abs(estimate / se))) if se > 0 else float("nan")
-    note = ""
-    if left_out:
-        note = (
-            f"segments {', '.join(map(str, left_out))} have no estimate and are left out; "
-            "the weights are renormalised over the others"
-        )
-    return Estimate(POST_STRATIFIED, estimate, estimate - z * se, estimate + z * se, p, se, n_c, n_t), note
-
-
-def cochran_q(effects: np.ndarray, variances: np.ndarray) -> dict[str, float | int | None]:
-    """Cochran's Q over the segments with a finite effect and a positive variance, and I²."""
-    ok = np.isfinite(effects) & np.isfinite(variances) & (variances > 0)
-    theta, w = effects[ok], 1 / variances[ok]
-    df = int(ok.sum()) - 1
-    if df < 1:
-        return {"q": None, "df": max(df, 0), "p_value": None, "i2": None, "segments": int(ok.sum())}
-    mean = np.sum(w * theta) / np.sum(w)
-    q = float(np.sum(w * (theta - mean) ** 2))
-    i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
-    return {"q": q, "df": df, "p_value": float(stats.chi2.sf(q, df)), "i2": i2, "segments": int(ok.sum())}
+def _segments(values: pd.Series) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() | (numbers != numbers.round())
+    if bad.any():
+        shown = ", ".join(map(repr, values[bad].astype(str).unique()[:3]))
+        raise SegmentationError(f"The assignment's segments are whole numbers (-1 for noise), not {shown}.")
+    return numbers.astype(np.int64)
 
 
 def adjusted_p(effects: pd.DataFrame, correction: str) -> np.ndarray:
@@ -353,7 +334,7 @@ def _missing(segment: object, metric: str, arm: str, method: str, reason: str) -
 def _records(frame: pd.DataFrame) -> list[dict]:
     def clean(value: object) -> object:
         if isinstance(value, float | np.floating):
-            return round(float(value), 10) if np.isfinite(value) else None
+            return float(value) if np.isfinite(value) else None
         if isinstance(value, np.integer | np.bool_):
             return value.item()
         return value

@@ -73,4 +73,4 @@ def cuped_welch(
 
 
 def _finite(value: float) -> float | None:
-    return round(float(value), 10) if np.isfinite(value) else None
+    return float(value) if np.isfinite(value) else None

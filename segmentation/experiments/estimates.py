@@ -16,8 +16,9 @@ so a simulation of thousands of experiments runs the shipped formulas:
   the interval is r ± z_{1-α/2} se(r) and the p-value that of z = r / se(r). Undefined when the
   control mean is 0.
 
-Binary outcomes are 0/1, True/False or yes/no / true/false text (any case); :func:`binary_values`
-maps them and reports the mapping.
+:func:`post_stratified` and :func:`cochran_q` combine the segments' effects (their formulas are
+in :mod:`.analysis`). Binary outcomes are 0/1, True/False or yes/no / true/false text (any
+case); :func:`binary_values` maps them and reports the mapping.
 """
 
 from __future__ import annotations
@@ -177,6 +178,46 @@ def relative_lift(treatment: np.ndarray, control: np.ndarray, alpha: float, *, b
     return _estimate(LIFT, lift_arrays(m_t, v_t, m_c, v_c, alpha), len(control), len(treatment))
 
 
+def post_stratified(per_segment: list[tuple[int, Estimate, int]], alpha: float) -> tuple[Estimate, str]:
+    """Σ w_s θ_s with w_s = n_s / Σ n (segments with an estimate), variance Σ w_s² se_s²."""
+    finite = [bool(np.isfinite(e.estimate) and np.isfinite(e.se)) for _, e, _ in per_segment]
+    usable = [item for item, ok in zip(per_segment, finite, strict=True) if ok]
+    left_out = [s for (s, _, _), ok in zip(per_segment, finite, strict=True) if not ok]
+    n_c = sum(e.n_control for _, e, _ in per_segment)
+    n_t = sum(e.n_treatment for _, e, _ in per_segment)
+    if not usable:
+        return Estimate.missing(
+            POST_STRATIFIED, n_c, n_t, "no segment has an estimate"
+        ), "no segment has an estimate"
+    sizes = np.array([n for _, _, n in usable], dtype=float)
+    w = sizes / sizes.sum()
+    theta = np.array([e.estimate for _, e, _ in usable])
+    se = float(np.sqrt(np.sum(w**2 * np.array([e.se for _, e, _ in usable]) ** 2)))
+    estimate = float(np.sum(w * theta))
+    z = stats.norm.isf(alpha / 2)
+    p = float(2 * stats.norm.sf(abs(estimate / se))) if se > 0 else float("nan")
+    note = ""
+    if left_out:
+        note = (
+            f"segments {', '.join(map(str, left_out))} have no estimate and are left out; "
+            "the weights are renormalised over the others"
+        )
+    return Estimate(POST_STRATIFIED, estimate, estimate - z * se, estimate + z * se, p, se, n_c, n_t), note
+
+
+def cochran_q(effects: np.ndarray, variances: np.ndarray) -> dict[str, float | int | None]:
+    """Cochran's Q over the segments with a finite effect and a positive variance, and I²."""
+    ok = np.isfinite(effects) & np.isfinite(variances) & (variances > 0)
+    theta, w = effects[ok], 1 / variances[ok]
+    df = int(ok.sum()) - 1
+    if df < 1:
+        return {"q": None, "df": max(df, 0), "p_value": None, "i2": None, "segments": int(ok.sum())}
+    mean = np.sum(w * theta) / np.sum(w)
+    q = float(np.sum(w * (theta - mean) ** 2))
+    i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
+    return {"q": q, "df": df, "p_value": float(stats.chi2.sf(q, df)), "i2": i2, "segments": int(ok.sum())}
+
+
 def binary_values(
     metric: str, values: pd.Series, *, declared: str | None = None
 ) -> tuple[np.ndarray, dict | None]:
@@ -184,6 +225,10 @@ def binary_values(
     its values (as text) to 0 and 1. ``declared`` is the design's kind for the metric, when it
     has one: "binary" requires a mapping, "continuous" requires numbers."""
     present = values[values.notna() & (values.astype(str).str.strip() != "")]
+    if present.empty:
+        raise SegmentationError(
+            f"The metric {metric!r} has no values: every customer's outcome is missing.", key="metrics"
+        )
     flags = present.map(lambda v: isinstance(v, bool | np.bool_))
     if pd.api.types.is_bool_dtype(present) or (len(present) > 0 and bool(flags.all())):
         mapping = {str(v): int(bool(v)) for v in sorted(set(present))}

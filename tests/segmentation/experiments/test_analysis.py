@@ -320,3 +320,40 @@ def test_write_analysis_writes_the_tables_and_json_without_nans(tmp_path):
     missing_row = next(r for r in data["effects"] if r["segment"] == 7 and r["method"] == "welch_t")
     assert missing_row["estimate"] is None and missing_row["n_treatment"] == 0
     assert pd.read_csv(paths[1])["segment"].astype(str).tolist()[-2:] == ["all", "all"]
+
+
+def test_registered_metrics_given_explicitly_decide_what_is_exploratory():
+    assignment, outcomes = experiment()
+    effects = analyse(
+        DESIGN, assignment, outcomes, metrics=["spend", "clicks"], registered_metrics=["clicks"]
+    ).effects
+    assert effects.groupby("metric")["exploratory"].all().to_dict() == {"clicks": False, "spend": True}
+    effects = analyse({"arms": DESIGN["arms"]}, assignment, outcomes, metrics=["spend", "clicks"]).effects
+    assert not effects["exploratory"].any()
+
+
+def test_segments_read_as_text_are_numbers_and_other_text_is_an_error():
+    assignment, outcomes = experiment()
+    as_text = analyse(DESIGN, assignment.astype({"segment": str}), outcomes, metrics=["spend"]).effects
+    pd.testing.assert_frame_equal(as_text, analyse(DESIGN, assignment, outcomes, metrics=["spend"]).effects)
+    with pytest.raises(SegmentationError, match=r"segments are whole numbers \(-1 for noise\), not 'north'"):
+        analyse(DESIGN, assignment.assign(segment="north"), outcomes, metrics=["spend"])
+
+
+def test_a_metric_without_values_or_named_like_an_assignment_column_is_an_error():
+    assignment, outcomes = experiment()
+    with pytest.raises(SegmentationError, match="The metric 'spend' has no values"):
+        analyse(DESIGN, assignment, outcomes.assign(spend=np.nan), metrics=["spend"])
+    with pytest.raises(SegmentationError, match="cannot be called 'segment'"):
+        analyse(DESIGN, assignment, outcomes.assign(segment=1.0), metrics=["segment"])
+    # other columns of the outcomes, even one called arm, are not read
+    effects = analyse(DESIGN, assignment, outcomes.assign(arm="x"), metrics=["spend"]).effects
+    assert len(effects) == 7
+
+
+def test_small_p_values_keep_their_precision_in_the_json():
+    assignment, outcomes = experiment()
+    outcomes = outcomes.assign(spend=outcomes["spend"] + 4 * (assignment["arm"] == "treatment"))
+    data = analyse(DESIGN, assignment, outcomes, metrics=["spend"]).to_dict()
+    overall = next(r for r in data["effects"] if r["segment"] == "all")
+    assert 0 < overall["p_value"] < 1e-10  # rounded to 10 decimals it would be 0
