@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "reports",
     "runs",
     "monitoring",
+    "experiments",
     "django_celery_beat",
 ]
 

@@ -27,6 +27,7 @@ LAYERS = [
     "reports",
     "runs",
     "monitoring",
+    "experiments",
     "api",
 ]
 MAX_LINES = 400

@@ -23,7 +23,7 @@ from ..errors import SegmentationError
 from .arms import Arm, parse_arms
 from .assignment import ASSIGNMENT_COLUMNS, assign, block_pattern, default_salt
 from .balance import BALANCE_COLUMNS, balance_table
-from .power import Metric, check_levels, check_metric, cuped_reduction, power_table
+from .power import POWER_COLUMNS, Metric, check_levels, check_metric, cuped_reduction, power_table
 from .sql import compile_assignment
 
 DESIGN_FORMAT = "segplatform.design/1"
@@ -32,7 +32,8 @@ DESIGN_FORMAT = "segplatform.design/1"
 @dataclass(frozen=True)
 class DesignSpec:
     arms: tuple[Arm, ...]
-    primary: Metric
+    # None: no metric named yet (a command-line design): assignment and balance, no power rows.
+    primary: Metric | None
     guardrails: tuple[Metric, ...] = ()
     alpha: float = 0.05
     power: float = 0.8
@@ -48,8 +49,10 @@ def check_spec(spec: DesignSpec) -> None:
     """Raise a :class:`SegmentationError` for the first thing wrong with ``spec``."""
     block_pattern(spec.arms)
     check_levels(spec.alpha, spec.power)
-    check_metric(spec.primary)
-    names = [spec.primary.name]
+    names = []
+    if spec.primary is not None:
+        check_metric(spec.primary)
+        names.append(spec.primary.name)
     for guardrail in spec.guardrails:
         check_metric(guardrail, needs_mde=False)
         names.append(guardrail.name)
@@ -129,7 +132,7 @@ class Design:
             "format": DESIGN_FORMAT,
             "version_hash": self.version_hash,
             "arms": [{"name": a.name, "ratio": a.ratio} for a in spec.arms],
-            "primary": spec.primary.to_dict(),
+            "primary": None if spec.primary is None else spec.primary.to_dict(),
             "guardrails": [g.to_dict() for g in spec.guardrails],
             "alpha": spec.alpha,
             "power": spec.power,
@@ -176,9 +179,12 @@ def design(
         .rename_axis(columns=None)
         .reset_index()
     )
-    power = power_table(
-        spec.primary, counts, alpha=spec.alpha, power=spec.power, arms=spec.arms, rho=spec.rho
-    )
+    if spec.primary is None:
+        power = pd.DataFrame({c: [] for c in POWER_COLUMNS}).astype({"readable": bool})
+    else:
+        power = power_table(
+            spec.primary, counts, alpha=spec.alpha, power=spec.power, arms=spec.arms, rho=spec.rho
+        )
     return Design(spec, version_hash, salt, assignment, balance, power)
 
 
@@ -206,7 +212,7 @@ def design_from_dict(data: dict[str, Any]) -> DesignSpec:
         cuped = data.get("cuped")
         spec = DesignSpec(
             arms=parse_arms(text),
-            primary=_metric(data["primary"]),
+            primary=None if data.get("primary") is None else _metric(data["primary"]),
             guardrails=tuple(_metric(g) for g in data.get("guardrails", ())),
             alpha=float(data.get("alpha", 0.05)),
             power=float(data.get("power", 0.8)),

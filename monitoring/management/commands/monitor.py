@@ -9,38 +9,15 @@
 from __future__ import annotations
 
 import getpass
-import re
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from governance.models import SegmentVersion
-from projects import services as project_services
+from governance.command_line import version_for_command_line
 from segplatform.errors import ApplicationError
 
 from ...services import current_dataset_upload, monitoring_check, monitoring_files
-
-LABEL = re.compile(r"^v(\d+)$")
-
-
-def _version(identifier: str, project_name: str | None) -> SegmentVersion:
-    match = LABEL.match(identifier.strip())
-    if match is None:
-        version = SegmentVersion.objects.filter(version_hash=identifier.strip()).first()
-        if version is None:
-            raise CommandError(
-                f"no version has the id or hash '{identifier}': give the version_id of its manifest.json"
-            )
-        return version
-    project = project_services.command_line_project(project_name)
-    version = SegmentVersion.objects.filter(project=project, number=int(match.group(1))).first()
-    if version is None:
-        raise CommandError(
-            f"project '{project.name}' has no version {identifier}: name its project with --project, "
-            "or give the version_hash"
-        )
-    return version
 
 
 class Command(BaseCommand):
@@ -60,7 +37,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         source, out_dir = Path(options["current"]), Path(options["out"])
-        version = _version(str(options["version"]), options.get("project"))
+        try:
+            version = version_for_command_line(str(options["version"]), options.get("project"))
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
         try:
             content = source.read_bytes()
         except OSError as exc:
