@@ -33,16 +33,17 @@ PCA_FEATURES = 12
 
 
 def resolve_defaults(
-    spec: SegmentationSpec, values: pd.DataFrame
+    spec: SegmentationSpec, values: pd.DataFrame, *, ratio_scale: frozenset[str] = frozenset()
 ) -> tuple[SegmentationSpec, dict[str, Any] | None]:
     """The spec with its ``"auto"`` choices made on ``values`` (the numeric columns, as numbers),
-    and the record of what was decided and why (None when the user made every choice)."""
+    and the record of what was decided and why (None when the user made every choice).
+    ``ratio_scale``: the features engineered from a log that are amounts, counts or durations."""
     record: dict[str, Any] = {}
     transforms = dict(spec.transforms)
     default_transform = spec.default_transform
     if default_transform == "auto":
         unnamed = [c for c in spec.numeric_columns if c not in transforms]
-        decisions = field_transforms(values, unnamed, random_state=spec.random_state)
+        decisions = field_transforms(values, unnamed, random_state=spec.random_state, ratio_scale=ratio_scale)
         record["transforms"] = {c: d.to_dict() for c, d in decisions.items()}
         transforms.update({c: d.transform for c, d in decisions.items() if d.transform != DEFAULT_TRANSFORM})
         default_transform = DEFAULT_TRANSFORM

@@ -17,6 +17,7 @@ from .clustering.reduction import clustering_projection, exploration_maps, uncen
 from .clustering.structure import structure_test
 from .clustering.sweep import SweepResult, sweep
 from .data.customer_table import build_customer_table
+from .data.features import RATIO_SCALE
 from .data.io import id_text
 from .data.missing import missing_mask
 from .defaults import resolve_defaults, resolved_request
@@ -62,7 +63,9 @@ def segment(
     # The spec's "auto" choices (log of heavy tails, PCA for many features) are made here, once,
     # on the prepared numbers; the version stores the resolved spec, the reasons go to metrics.
     asked_reduction = spec.reduction
-    spec, defaults = resolve_defaults(spec, values)
+    spec, defaults = resolve_defaults(
+        spec, values, ratio_scale=RATIO_SCALE if requested.is_transactions else frozenset()
+    )
     requested = resolved_request(requested, spec)
     n = len(values)
     spec.check_bounds(customers=n, distinct=len(values.drop_duplicates()))

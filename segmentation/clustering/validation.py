@@ -157,7 +157,12 @@ def dbcv(
         degree = np.bincount(np.concatenate([tree.row, tree.col]), minlength=len(members))
         inner = degree > 1
         edges = inner[tree.row] & inner[tree.col]
-        sparseness[c] = float(tree.data[edges].max() if edges.any() else tree.data.max())
+        if tree.data.size == 0:
+            # Every member at one point (identical customers): the tree has only zero-length
+            # edges, which a sparse graph does not keep; the cluster is as dense as can be.
+            sparseness[c] = 0.0
+        else:
+            sparseness[c] = float(tree.data[edges].max() if edges.any() else tree.data.max())
         internal[c] = members[inner] if inner.any() else members
     validity = []
     for c in clusters:

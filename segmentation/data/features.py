@@ -51,6 +51,24 @@ AFFINITY_COMPONENTS = 3
 ENTROPY_BITS = 44  # category entropy is kept in multiples of 2**-44 bits (about 6e-14)
 LN2 = math.log(2.0)
 CORE = ("recency_days", "frequency", "monetary_total", "tenure_days")
+# Engineered amounts, counts and durations: ratio scales on which customers differ by factors (a
+# loyal customer buys ten times as often, spends ten times as much), so the field clusters their
+# logs (log-RFM) whatever their skewness in one log (see segmentation.data.heavy_tails).
+RATIO_SCALE = frozenset(
+    {
+        "recency_days",
+        "frequency",
+        "monetary_total",
+        "monetary_mean",
+        "tenure_days",
+        "active_months",
+        "interval_mean_days",
+        "interval_std_days",
+        "decayed_spend",
+        "category_count",
+        *(f"{kind}_{w}d" for w in WINDOWS for kind in ("spend", "count")),
+    }
+)
 GROUP_COLUMNS = {
     "rfm": ("recency_days", "frequency", "monetary_total", "monetary_mean", "refund_rate"),
     "temporal": ("tenure_days", "active_months", "interval_mean_days", "interval_std_days", "decayed_spend"),

@@ -15,6 +15,12 @@ The rule, in order (the first that applies decides):
    minimum would tie the model to the smallest refund ever seen, which a new customer can pass;
 3. every value between 0 and 1: a bounded share or rate (refund_rate, q4_share), z-scored; its
    tail cannot be heavy, and ``log1p`` on [0, 1] is nearly linear anyway;
+3a. an amount, count or duration the platform engineered from a transaction log (``ratio_scale``:
+   recency, frequency, monetary total and mean, tenure, windows' spend and counts…): ``log1p``,
+   as log-RFM does. These are ratio scales on which customers differ by factors; how skewed one
+   log's column happens to be (a mean basket that varies fourfold across groups has skewness 0.3)
+   does not change what a difference means. A column of an uploaded table has no known meaning,
+   so the rules below decide from its shape;
 4. sample skewness at most :data:`SKEWNESS_THRESHOLD` (1.0, the usual line between "moderately"
    and "highly" skewed, Bulmer 1979): roughly symmetric, z-scored;
 5. ``log1p`` must make the column clearly more symmetric: its absolute skewness at most
@@ -71,9 +77,12 @@ def skewness(values: np.ndarray) -> float:
     return float((squared * centred).mean() / spread**1.5)
 
 
-def decide_transform(column: str, values: np.ndarray, sample: np.ndarray | None = None) -> TailDecision:
+def decide_transform(
+    column: str, values: np.ndarray, sample: np.ndarray | None = None, *, ratio_scale: bool = False
+) -> TailDecision:
     """The rule of this module for one column's present values; ``sample`` (default: all of
-    them) is what the skewness is measured on."""
+    them) is what the skewness is measured on; ``ratio_scale``: an engineered amount, count or
+    duration (rule 3a)."""
     present = values[np.isfinite(values)]
     low, high = (float(present.min()), float(present.max())) if present.size else (0.0, 0.0)
     # a third value is any value strictly between the two ends (cheaper than counting them all)
@@ -85,6 +94,14 @@ def decide_transform(column: str, values: np.ndarray, sample: np.ndarray | None 
         return TailDecision(column, "zscore", "a share between 0 and 1")
     measured = present if sample is None else sample[np.isfinite(sample)]
     raw = skewness(measured)
+    if ratio_scale:
+        return TailDecision(
+            column,
+            "log1p",
+            "an amount, count or duration of the log: logged as in log-RFM (customers differ by factors)",
+            round(raw, 3),
+            round(skewness(np.log1p(measured)), 3),
+        )
     if raw <= SKEWNESS_THRESHOLD:
         return TailDecision(column, "zscore", f"roughly symmetric (skewness {raw:.1f})", round(raw, 3))
     logged = skewness(np.log1p(measured))
@@ -106,9 +123,14 @@ def decide_transform(column: str, values: np.ndarray, sample: np.ndarray | None 
 
 
 def field_transforms(
-    values: pd.DataFrame, columns: list[str] | tuple[str, ...], *, random_state: int = 0
+    values: pd.DataFrame,
+    columns: list[str] | tuple[str, ...],
+    *,
+    random_state: int = 0,
+    ratio_scale: frozenset[str] = frozenset(),
 ) -> dict[str, TailDecision]:
-    """The rule's decision for each of ``columns`` of ``values`` (numbers; NaN is missing).
+    """The rule's decision for each of ``columns`` of ``values`` (numbers; NaN is missing);
+    ``ratio_scale`` names the engineered amounts, counts and durations among them (rule 3a).
 
     The same seeded sample of at most :data:`SAMPLE_ROWS` rows measures every column's
     skewness, so the decision is reproducible for a given table and seed.
@@ -122,5 +144,5 @@ def field_transforms(
     for column in columns:
         numbers = values[column].to_numpy(dtype=float)
         sample = None if chosen is None else numbers[chosen]
-        decisions[column] = decide_transform(column, numbers, sample)
+        decisions[column] = decide_transform(column, numbers, sample, ratio_scale=column in ratio_scale)
     return decisions

@@ -83,3 +83,30 @@ def test_missing_cells_are_left_out_of_the_decision():
     money[::7] = np.nan
     assert decide_transform("m", money).transform == "log1p"
     assert decide_transform("empty", np.full(10, np.nan)).transform == "zscore"
+
+
+def test_amounts_counts_and_durations_of_a_log_are_logged_as_log_rfm_whatever_their_skew():
+    rng = np.random.default_rng(4)
+    n = 5_000
+    frame = pd.DataFrame(
+        {
+            "frequency": rng.poisson(12, n).astype(float) + 1,  # skewness about 0.3: z-scored in a table
+            "monetary_mean": rng.gamma(20, 3, n),
+            "refund_rate": rng.beta(1, 20, n),  # a share stays a share
+            "has_refund": (rng.random(n) < 0.1).astype(float),  # a flag stays a flag
+            "net_spend": rng.normal(100, 40, n),  # negatives rule a log out
+        }
+    )
+    named = frozenset(frame.columns)
+    decisions = field_transforms(frame, list(frame.columns), ratio_scale=named)
+    assert {c: d.transform for c, d in decisions.items()} == {
+        "frequency": "log1p",
+        "monetary_mean": "log1p",
+        "refund_rate": "zscore",
+        "has_refund": "zscore",
+        "net_spend": "zscore",
+    }
+    assert "log-RFM" in decisions["frequency"].why
+    assert decisions["frequency"].skewness == pytest.approx(skew(frame["frequency"]), abs=1e-3)
+    plain = field_transforms(frame, ["frequency", "monetary_mean"])  # the same columns of an upload
+    assert {d.transform for d in plain.values()} == {"zscore"}

@@ -212,3 +212,15 @@ def test_each_segment_is_tested_against_the_rest_and_every_p_value_is_adjusted_f
     expected[order] = np.minimum(1, np.minimum.accumulate(scaled[::-1])[::-1])
     assert [s["p_adjusted"] for s in tests] == pytest.approx(expected.tolist())
     assert churn["p_adjusted"] >= churn["p_value"] and revenue["p_adjusted"] >= revenue["p_value"]
+
+
+def test_dbcv_reads_a_cluster_of_identical_customers_as_perfectly_dense():
+    """One-purchase customers of a sparse log are often identical: their cluster's spanning tree has
+    only zero-length edges, which scipy's sparse tree does not keep. It must score, not crash."""
+    rng = np.random.default_rng(0)
+    spread = rng.normal(0, 0.3, (60, 3))
+    identical = np.tile([8.0, 8.0, 8.0], (40, 1))
+    X, labels = np.vstack([spread, identical]), np.repeat([0, 1], [60, 40])
+    value = dbcv(X, labels)
+    assert value is not None and -1 <= value <= 1
+    assert value > dbcv(X, np.random.default_rng(1).permutation(labels))
