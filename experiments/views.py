@@ -147,6 +147,14 @@ def experiment_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def experiment_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = get_object_or_404(experiments_for_user(request.user), pk=pk)
+    role = access.role_on(request.user, experiment.project)
+    if not access.allowed(role, "approve"):
+        messages.error(
+            request,
+            f"A {role} cannot register or reject a design: a reviewer or a project administrator "
+            "other than its author does (maker-checker).",
+        )
+        return redirect("experiments:experiment_detail", pk=experiment.pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose Register or Reject.")
