@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import subprocess
 
 import lxml.html
 import numpy as np
@@ -210,6 +211,27 @@ def test_a_design_is_registered_downloaded_and_its_outcomes_analysed_on_the_port
     assert AuditEvent.objects.filter(action="experiment.analysis_download", actor=consultant).count() == 1
     assert 'id="srm-ok"' in page and "Cochran's Q" in page
 
+    # and the other files say the same: analysis.json as stored, srm.csv as the page, the PDF registered
+    stored = json.loads(
+        client.get(reverse("experiments:analysis_file", args=[analysis.pk, "analysis.json"])).content
+    )
+    assert stored == analysis.result and len(stored["effects"]) == len(effects)
+    srm = pd.read_csv(
+        io.BytesIO(client.get(reverse("experiments:analysis_file", args=[analysis.pk, "srm.csv"])).content)
+    )
+    assert [
+        (str(s), a, f"{n:,}") for s, a, n in srm[["segment", "arm", "observed"]].itertuples(index=False)
+    ] == [(a["segment"], a["arm"], cells[3]) for a, cells in table_rows(page, "srm")]
+    pdf = client.get(reverse("experiments:analysis_file", args=[analysis.pk, "experiment.pdf"]))
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout
+    assert pdf.content.startswith(b"%PDF") and b"follows a registered design" in text
+    assert AuditEvent.objects.filter(action="experiment.analysis_download", actor=consultant).count() == 4
+
+    # and outcomes without the metric asked for are refused on the form, naming it
+    response = analyse(client, experiment, outcomes.drop(columns="visits"), "visits")
+    assert response.status_code == 400 and "visits" in response.content.decode().split('id="analyse-form"')[1]
+    assert ExperimentAnalysis.objects.count() == 1
+
     # and a metric the registration does not name is shown exploratory
     analyse(client, experiment, outcomes, "spend_after, visits")
     second = ExperimentAnalysis.objects.latest("id")
@@ -299,3 +321,15 @@ def test_the_design_form_shows_the_engines_refusals_and_who_may_design(
     assert "registered by someone other than its author (maker-checker)" in response.content.decode()
     experiment.refresh_from_db()
     assert experiment.status == "submitted"
+
+    # and a reviewer rejects it only saying why, after which it can be submitted again
+    client.force_login(reviewer)
+    decide = reverse("experiments:experiment_decide", args=[experiment.pk])
+    response = client.post(decide, {"action": "reject", "reason": " "}, follow=True)
+    assert "say why you reject this design" in response.content.decode()
+    client.post(decide, {"action": "reject", "reason": "the guardrail baseline is last year's"})
+    experiment.refresh_from_db()
+    assert experiment.status == "rejected"
+    client.force_login(admin)
+    page = client.get(reverse("experiments:experiment_detail", args=[experiment.pk])).content.decode()
+    assert "the guardrail baseline is last year&#x27;s" in page and 'id="submit-form"' in page
