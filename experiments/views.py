@@ -23,7 +23,13 @@ from .forms import AnalyseForm, DecisionForm, DesignForm
 from .models import Experiment
 from .presentation import analysis_view, design_view
 from .selectors import analyses_for_user, experiment_design_json, experiments_for_user, experiments_of_version
-from .services import experiment_create, experiment_decide, experiment_files, experiment_submit
+from .services import (
+    experiment_create,
+    experiment_decide,
+    experiment_files,
+    experiment_submit,
+    registration_intact,
+)
 
 EXPERIMENT_FILES = {
     "design.json": "application/json",
@@ -103,6 +109,7 @@ def _experiment_page(
         "design": design_view(design) if design is not None else None,
         "design_error": design_error,
         "frozen": experiment.registration is not None,
+        "intact": experiment.registration is None or registration_intact(experiment),
         "files": list(EXPERIMENT_FILES),
         "can_submit": access.allowed(role, "submit")
         and experiment.status in (Experiment.Status.DRAFT, Experiment.Status.REJECTED),

@@ -333,3 +333,17 @@ def test_the_design_form_shows_the_engines_refusals_and_who_may_design(
     client.force_login(admin)
     page = client.get(reverse("experiments:experiment_detail", args=[experiment.pk])).content.decode()
     assert "the guardrail baseline is last year&#x27;s" in page and 'id="submit-form"' in page
+
+    # and a registration changed behind the platform's back is shown broken and its files withheld
+    Experiment.objects.filter(pk=experiment.pk).update(registration={**experiment.registration, "alpha": 0.2})
+    page = client.get(reverse("experiments:experiment_detail", args=[experiment.pk])).content.decode()
+    assert 'id="registration-broken"' in page
+    response = client.get(
+        reverse("experiments:experiment_file", args=[experiment.pk, "design.json"]), follow=True
+    )
+    assert "does not match its hash" in response.content.decode()
+    assert "attachment" not in response.get("Content-Disposition", "")
+    assert (
+        client.get(reverse("experiments:experiment_file", args=[experiment.pk, "labels.csv"])).status_code
+        == 404
+    )
