@@ -17,7 +17,7 @@ from projects import access
 from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
-from .analysis import experiment_analyse
+from .analysis import experiment_analyse, registered_metrics
 from .downloads import ANALYSIS_FILES, analysis_file
 from .forms import AnalyseForm, DecisionForm, DesignForm
 from .models import Experiment
@@ -94,11 +94,7 @@ def _experiment_page(
     submitted = experiment.status == Experiment.Status.SUBMITTED
     form = analyse_form or AnalyseForm(
         initial={
-            "metrics": ", ".join(
-                m["name"]
-                for m in [(design or {}).get("primary") or {}, *((design or {}).get("guardrails") or [])]
-                if m.get("name")
-            ),
+            "metrics": ", ".join(registered_metrics(design)),
             "covariate": (design or {}).get("covariate") or "",
         }
     )
