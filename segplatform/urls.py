@@ -9,6 +9,7 @@ urlpatterns = [
     path("governance/", include("governance.urls")),
     path("governance/", include("reports.urls")),
     path("governance/", include("monitoring.urls")),
+    path("governance/", include("experiments.urls")),
     path("api/", include("api.urls")),
     path("", include("projects.urls")),
     path("", include("runs.urls")),
