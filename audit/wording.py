@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "experiment.download": "downloaded an experiment's assignment",
     "experiment.design": "designed an experiment from the command line",
     "experiment.analyse": "analysed an experiment's outcomes",
+    "experiment.analysis_download": "downloaded an experiment's analysis",
     "deliverable.download": "downloaded a deliverable",
     "deliverable.approved_edition": "built the approved edition of the deliverables",
     "deliverable.export": "exported deliverables",

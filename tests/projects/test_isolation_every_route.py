@@ -33,6 +33,8 @@ OBJECTS = {
     "dp-releases": "dp_release",
     "checks": "check",
     "refreshes": "refresh",
+    "experiments": "experiment",
+    "analyses": "analysis",
 }
 # Route parameters that are not object ids take a representative value.
 VALUES = {"fmt": "csv", "name": "drift.json"}
@@ -62,6 +64,7 @@ def _route_text(pattern) -> str:  # type: ignore[no-untyped-def]
 
 def targets(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     from audit.models import AuditEvent
+    from experiments.models import Experiment, ExperimentAnalysis
     from governance.dp_release import dp_release_create
     from monitoring.models import Refresh
     from monitoring.services import monitoring_check
@@ -76,7 +79,21 @@ def targets(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     refresh = Refresh.objects.filter(project=run.project).first() or Refresh.objects.create(
         project=run.project, lineage="customers", trigger="portal", status="done"
     )
+    experiment = Experiment.objects.filter(version=version).first() or Experiment.objects.create(
+        project=run.project,
+        version=version,
+        name="Isolation",
+        status=Experiment.Status.REGISTERED,
+        design={"arms": "control:1,treatment:1", "seed": 0},
+        registration={"arms": [{"name": "control", "ratio": 1}, {"name": "treatment", "ratio": 1}]},
+        registration_sha256="0" * 64,
+    )
+    analysis = experiment.analyses.first() or ExperimentAnalysis.objects.create(
+        experiment=experiment, metrics=["spend"], result={"effects": [], "srm": []}
+    )
     return {
+        "experiment": experiment.pk,
+        "analysis": analysis.pk,
         "check": check.pk,
         "refresh": refresh.pk,
         "dp_release": release.pk,
