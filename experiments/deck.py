@@ -11,6 +11,7 @@ figures), so the deck, experiment.pdf and the portal agree.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,7 +58,7 @@ TITLE_ONLY_LAYOUT = 5
 FOOTER_Y = 7.0
 MAIN_METHODS = ("welch_t", "two_proportion_z", "cuped_welch_t", "post_stratified")
 EXPLORATORY_FILL = RGBColor(0xB4, 0x53, 0x09)
-CHART_W = 5.6
+CHART_W = 5.0
 
 
 def number(value: Any, digits: int = 3) -> str:
@@ -230,12 +231,12 @@ def _metric_builder(metric: str, rows: list[dict[str, Any]]):
     return build
 
 
-def effect_rows(rows: Sequence[dict[str, Any]]) -> list[tuple[str, ...]]:
-    """The effects table's rows as the deck writes them."""
+def effect_rows(rows: Sequence[dict[str, Any]], *, with_arm: bool = True) -> list[tuple[str, ...]]:
+    """The effects table's rows as the deck writes them (the arm only when there are several)."""
     return [
         (
             segment_label(r["segment"]),
-            str(r["arm"]),
+            *((str(r["arm"]),) if with_arm else ()),
             str(r["method"]).replace("_", " "),
             number(r.get("estimate")),
             f"{number(r.get('ci_low'))} to {number(r.get('ci_high'))}",
@@ -252,15 +253,17 @@ def _metric_slide(slide: Slide, metric: str, rows: list[dict[str, Any]]) -> None
     note = "Difference from the control in each segment, with its 95% interval; the overall row weights the segments."
     add_text(slide, Box(LEFT, BODY_TOP - 0.1, INNER, 0.4), [note], max_pt=13, min_pt=10, color=MUTED)
     top = BODY_TOP + 0.4
+    several = len({str(r["arm"]) for r in rows}) > 1
     main = [r for r in rows if str(r["method"]) in MAIN_METHODS and r.get("estimate") is not None]
     if main:
-        add_forest_chart(slide, Box(LEFT, top, CHART_W, BODY_BOTTOM - top), main)
+        add_forest_chart(slide, Box(LEFT, top, CHART_W, BODY_BOTTOM - top), main, with_arm=several)
     else:
         add_text(slide, Box(LEFT, top, CHART_W, 0.5), ["No effect was estimated."], max_pt=14, min_pt=11)
-    headers = ["Segment", "Arm", "Method", "Estimate", "95% interval", "p", "p adj."]
-    table = effect_rows(rows)
+    headers = ["Segment", *(["Arm"] if several else []), "Method", "Estimate", "95% interval", "p", "p adj."]
+    table = effect_rows(rows, with_arm=several)
+    first_number = 3 if several else 2
     width = INNER - CHART_W - 0.3
-    columns = fitted_columns(headers, table, width, (3, 4, 5, 6))
+    columns = fitted_columns(headers, table, width, tuple(range(first_number, len(headers))))
     size = min(table_size(columns, table, BODY_BOTTOM - top), 12)
     x = LEFT + CHART_W + 0.3
     add_table(
@@ -273,10 +276,25 @@ def _metric_slide(slide: Slide, metric: str, rows: list[dict[str, Any]]) -> None
     )
 
 
-def add_forest_chart(slide: Slide, box: Box, rows: Sequence[dict[str, Any]]) -> None:
+def nice_scale(low: float, high: float, ticks: int = 6) -> tuple[float, float, float]:
+    """An axis from ``low`` to ``high`` widened to round ticks (1, 2 or 5 times a power of ten)."""
+    if high <= low:
+        high = low + 1.0
+    span = high - low
+    magnitude = 10 ** math.floor(math.log10(span / ticks))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if span / (m * magnitude) <= ticks)
+    return math.floor(low / step) * step, math.ceil(high / step) * step, step
+
+
+def add_forest_chart(
+    slide: Slide, box: Box, rows: Sequence[dict[str, Any]], *, with_arm: bool = True
+) -> None:
     """Horizontal bars of the estimates through zero, the intervals drawn as error bars."""
     data = CategoryChartData()
-    data.categories = [f"{segment_label(r['segment'])} · {r['arm']}" for r in rows]
+    data.categories = [
+        f"{segment_label(r['segment'])} · {r['arm']}" if with_arm else segment_label(r["segment"])
+        for r in rows
+    ]
     estimates = [float(r["estimate"]) for r in rows]
     data.add_series("Estimate", estimates, number_format="0.00")
     frame = slide.shapes.add_chart(
@@ -295,6 +313,14 @@ def add_forest_chart(slide: Slide, box: Box, rows: Sequence[dict[str, Any]]) -> 
     value_axis.has_major_gridlines = True
     value_axis.major_gridlines.format.line.color.rgb = RULE
     value_axis.tick_labels.font.color.rgb = MUTED
+    # Reversed, the categories would put the value axis on top: it crosses at the last one instead.
+    value_axis._element.find(qn("c:crosses")).set("val", "max")
+    # The scale spans the intervals, not only the bars, and always shows zero.
+    low = min(0.0, *(float(r["ci_low"]) for r in rows if r.get("ci_low") is not None))
+    high = max(0.0, *(float(r["ci_high"]) for r in rows if r.get("ci_high") is not None))
+    low, high, step = nice_scale(low, high)
+    value_axis.minimum_scale, value_axis.maximum_scale, value_axis.major_unit = low, high, step
+    value_axis.tick_labels.number_format, value_axis.tick_labels.number_format_is_linked = "General", False
     plot = chart.plots[0]
     plot.gap_width = 120
     series = plot.series[0]
@@ -349,7 +375,7 @@ def _checks_slide(slide: Slide, analysis: dict[str, Any]) -> None:
         )
         for r in analysis.get("srm") or []
     ]
-    columns = fitted_columns(headers, rows, 7.2, (2, 3, 4, 5), fill=False)
+    columns = fitted_columns(headers, rows, 7.2, (2, 3, 4, 5))
     size = min(table_size(columns, rows, BODY_BOTTOM - BODY_TOP), 12)
     add_table(slide, LEFT, BODY_TOP, columns, rows_or_note(columns, rows, size, what="rows"), size=size)
     flagged = analysis.get("srm_flagged") or []
