@@ -82,6 +82,18 @@ class ExperimentCreateSerializer(serializers.Serializer):
         '"analysis_plan", "covariate", "rho"}.'
     )
 
+    def validate_design(self, design: dict[str, Any]) -> dict[str, Any]:
+        """Arms as the portal writes them (text) or as design.json lists them; the services read the rest."""
+        arms = design.get("arms")
+        listed = isinstance(arms, list) and all(
+            isinstance(a, dict) and {"name", "ratio"} <= set(a) for a in arms
+        )
+        if arms is not None and not isinstance(arms, str) and not listed:
+            raise serializers.ValidationError(
+                'arms are written "name:ratio" separated by commas, e.g. "control:1,treatment:1"'
+            )
+        return design
+
 
 class DecisionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")

@@ -39,14 +39,17 @@ DESIGN = {
 }
 
 
-@pytest.fixture
-def approved(quick_run, consultant, reviewer):  # type: ignore[no-untyped-def]  # noqa: F811
-    version = quick_run.version
+def approve(version, consultant, reviewer):  # type: ignore[no-untyped-def]
     version_transition(version=version, action="submit", user=consultant, reason="")
     version_transition(
         version=version, action="approve", user=reviewer, reason="ok", override_reason="checked"
     )
     return version
+
+
+@pytest.fixture
+def approved(quick_run, consultant, reviewer):  # type: ignore[no-untyped-def]  # noqa: F811
+    return approve(quick_run.version, consultant, reviewer)
 
 
 def slide_texts(data: bytes) -> list[str]:
@@ -205,7 +208,7 @@ def test_design_register_assign_analyse_and_present(approved, admin, consultant,
     assert not AuditEvent.objects.filter(actor=outsider, project=approved.project).exists()
 
 
-def test_a_bad_design_is_refused_naming_the_problem(approved, consultant, api):  # noqa: F811
+def test_a_bad_design_is_refused_naming_the_problem(quick_run, consultant, reviewer, api):  # noqa: F811
     caller = api(consultant)
 
     def refused(body: dict) -> dict:  # type: ignore[type-arg]
@@ -213,9 +216,22 @@ def test_a_bad_design_is_refused_naming_the_problem(approved, consultant, api): 
         assert response.status_code == 400, response.content
         return response.json()["error"]
 
+    draft = refused({"version": quick_run.version.pk, "name": "Offer", "design": DESIGN})
+    assert "draft" in draft["message"] and "approved version" in draft["message"]
+    approved = approve(quick_run.version, consultant, reviewer)
     base = {"version": approved.pk, "name": "Offer"}
     assert "at least two arms" in refused({**base, "design": {**DESIGN, "arms": "control:1"}})["message"]
     assert "ratio" in refused({**base, "design": {**DESIGN, "arms": "control:1,treatment:x"}})["message"]
+    assert "cannot read" in refused({**base, "design": {**DESIGN, "seed": "x"}})["message"]
+    assert "alpha" in refused({**base, "design": {**DESIGN, "alpha": 2}})["message"]
+    assert (
+        "binary or continuous"
+        in refused({**base, "design": {**DESIGN, "primary": {**DESIGN["primary"], "kind": "weird"}}})[
+            "message"
+        ]
+    )
+    for arms in (5, [{"x": 1}]):
+        assert "name:ratio" in refused({**base, "design": {**DESIGN, "arms": arms}})["fields"]["design"][0]
     assert "name" in refused({**base, "name": " ", "design": DESIGN})["fields"]
     assert "design" in refused({"version": approved.pk, "name": "Offer"})["fields"]
     assert "version" in refused({**base, "version": "x", "design": DESIGN})["fields"]
