@@ -161,6 +161,12 @@ def test_design_register_assign_analyse_and_present(approved, admin, consultant,
     np.testing.assert_allclose(effects["estimate"], expected["estimate"].astype(float), rtol=1e-12)
     assert list(effects["method"]) == list(expected["method"])
 
+    stored = as_consultant.get(analysis_url + "files/analysis.json")
+    assert json.loads(stored.content) == analysis["result"]
+    pdf = as_reviewer.get(analysis_url + "files/experiment.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert as_consultant.get(analysis_url + "files/drift.json").status_code == 404
+
     deck = as_consultant.get(analysis_url + "files/experiment.pptx")
     assert deck.status_code == 200
     assert deck["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.presentationml")
@@ -179,7 +185,13 @@ def test_design_register_assign_analyse_and_present(approved, admin, consultant,
         if r["method"] in ("welch_t", "post_stratified") and r["estimate"] is not None
     ]
     np.testing.assert_allclose(list(chart.plots[0].series[0].values), [r["estimate"] for r in main])
-    assert AuditEvent.objects.filter(action="experiment.analysis_download", actor=consultant).count() == 2
+    downloads = AuditEvent.objects.filter(action="experiment.analysis_download")
+    assert [e.details["file"] for e in downloads.order_by("id")] == [
+        "effects.csv",
+        "analysis.json",
+        "experiment.pdf",
+        "experiment.pptx",
+    ]
 
     # A metric the registration did not name makes the analysis, and every slide, exploratory.
     more = as_consultant.post(
@@ -236,3 +248,14 @@ def test_a_bad_design_is_refused_naming_the_problem(quick_run, consultant, revie
     assert "design" in refused({"version": approved.pk, "name": "Offer"})["fields"]
     assert "version" in refused({**base, "version": "x", "design": DESIGN})["fields"]
     assert not AuditEvent.objects.filter(action="experiment.create").exists()
+
+    # A reviewer rejects a submitted design only saying why; the author may then submit it again.
+    made = caller.post("/api/v1/experiments/", {**base, "design": DESIGN}, format="json").json()
+    url = f"/api/v1/experiments/{made['id']}/"
+    assert caller.post(url + "submit/").json()["status"] == "submitted"
+    as_reviewer = api(reviewer)
+    silent = as_reviewer.post(url + "reject/", {"reason": " "}, format="json")
+    assert silent.status_code == 400 and "say why" in silent.json()["error"]["fields"]["reason"][0]
+    rejected = as_reviewer.post(url + "reject/", {"reason": "the MDE is too small"}, format="json").json()
+    assert rejected["status"] == "rejected" and rejected["decision_reason"] == "the MDE is too small"
+    assert caller.post(url + "submit/").json()["status"] == "submitted"
