@@ -11,10 +11,9 @@ figures), so the deck, experiment.pdf and the portal agree.
 
 from __future__ import annotations
 
+import io
 import math
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -32,6 +31,7 @@ from reports.deck_parts import (
     INK,
     MUTED,
     NAVY,
+    PALETTE,
     RULE,
     WHITE,
     Box,
@@ -58,6 +58,7 @@ TITLE_ONLY_LAYOUT = 5
 FOOTER_Y = 7.0
 MAIN_METHODS = ("welch_t", "two_proportion_z", "cuped_welch_t", "post_stratified")
 EXPLORATORY_FILL = RGBColor(0xB4, 0x53, 0x09)
+OVERALL = RGBColor.from_string(PALETTE[0])
 CHART_W = 5.0
 
 
@@ -102,10 +103,11 @@ def experiment_deck(
         if marked:
             _exploratory_mark(slide)
         _footer(slide, f"{footer} · {index} / {len(slides)}", dark=index == 1)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "experiment.pptx"
-        deck.save(str(path))
-        return path.read_bytes()
+        # The speaker notes say on every slide how far its figures can be trusted.
+        slide.notes_slide.notes_text_frame.text = _standing(registered, marked)
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
 
 
 # -- frame -----------------------------------------------------------------------------------
@@ -327,7 +329,8 @@ def add_forest_chart(
     series.invert_if_negative = False
     for point, r in zip(series.points, rows, strict=True):
         point.format.fill.solid()
-        point.format.fill.fore_color.rgb = NAVY if str(r["segment"]) == "all" else ACCENT
+        # The overall row in a lighter blue than the title's, so its interval's line stays visible.
+        point.format.fill.fore_color.rgb = OVERALL if str(r["segment"]) == "all" else ACCENT
     plus = [
         max(float(r["ci_high"]) - e, 0.0) if r.get("ci_high") is not None else 0.0
         for r, e in zip(rows, estimates, strict=True)
