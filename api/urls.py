@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import members, monitoring, views
+from . import experiments, members, monitoring, views
 
 app_name = "api"
 
@@ -22,9 +22,21 @@ router.register("deliverables", views.DeliverableViewSet, basename="deliverable"
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 router.register("checks", monitoring.MonitoringCheckViewSet, basename="check")
 router.register("refreshes", monitoring.RefreshViewSet, basename="refresh")
+router.register("experiments", experiments.ExperimentViewSet, basename="experiment")
+router.register("analyses", experiments.AnalysisViewSet, basename="analysis")
 
 urlpatterns = [
     path("v1/versions/<int:pk>/score", views.ScoreView.as_view({"post": "create"}), name="version-score"),
+    path(
+        "v1/experiments/<int:pk>/files/<str:name>",
+        experiments.ExperimentViewSet.as_view({"get": "file"}),
+        name="experiment-file",
+    ),
+    path(
+        "v1/analyses/<int:pk>/files/<str:name>",
+        experiments.AnalysisViewSet.as_view({"get": "file"}),
+        name="analysis-file",
+    ),
     path(
         "v1/projects/<int:project_pk>/members/",
         members.MemberViewSet.as_view({"get": "list", "post": "create"}),

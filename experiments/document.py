@@ -74,7 +74,12 @@ def forest_svg(rows: list[dict[str, Any]]) -> str:
 
 
 def experiment_html(
-    *, version: Any, design: dict[str, Any], analysis: dict[str, Any], registered: bool
+    *,
+    version: Any,
+    design: dict[str, Any],
+    analysis: dict[str, Any],
+    registered: bool,
+    exploratory: bool | None = None,
 ) -> str:
     effects = list(analysis.get("effects") or [])
     arms = ", ".join(f"{a['name']} ({a['ratio']})" for a in design.get("arms") or [])
@@ -91,11 +96,12 @@ def experiment_html(
         ],
         numeric=tuple(range(1, 2 + len(arm_names))),
     )
-    standing = (
-        "This analysis follows a registered design: its registered metrics are confirmatory."
-        if registered
-        else "The design was not registered (submitted and approved by someone else), so every result here is exploratory."
-    )
+    if not registered:
+        standing = "The design was not registered (submitted and approved by someone else), so every result here is exploratory."
+    elif exploratory:
+        standing = "The design is registered, but this analysis reads a metric or covariate it did not register: exploratory."
+    else:
+        standing = "This analysis follows a registered design: its registered metrics are confirmatory."
     design_part = (
         bullets(
             [
@@ -212,11 +218,17 @@ def experiment_html(
 
 
 def experiment_pdf(
-    *, version: Any, design: dict[str, Any], analysis: dict[str, Any], registered: bool
+    *,
+    version: Any,
+    design: dict[str, Any],
+    analysis: dict[str, Any],
+    registered: bool,
+    exploratory: bool | None = None,
 ) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "experiment.pdf"
-        write_pdf(
-            experiment_html(version=version, design=design, analysis=analysis, registered=registered), path
+        html = experiment_html(
+            version=version, design=design, analysis=analysis, registered=registered, exploratory=exploratory
         )
+        write_pdf(html, path)
         return path.read_bytes()

@@ -42,9 +42,3 @@ def experiment_design_json(experiment: Experiment) -> tuple[dict[str, Any] | Non
         return experiment_design(experiment).to_dict(), ""
     except ApplicationError as exc:
         return None, exc.message
-
-
-def analysis_design_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
-    """The design an analysis was made against (what experiment_analyse used)."""
-    design, _ = experiment_design_json(analysis.experiment)
-    return design or analysis.experiment.design

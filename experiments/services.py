@@ -43,11 +43,13 @@ def canonical_json(data: Any) -> bytes:
 def design_spec(asked: dict[str, Any]) -> DesignSpec:
     """The engine's spec of a design as the portal and the command line store it (arms as text)."""
     arms = asked.get("arms") or ""
-    parsed = (
-        parse_arms(arms)
-        if isinstance(arms, str)
-        else parse_arms(",".join(f"{a['name']}:{a['ratio']}" for a in arms))
-    )
+    try:
+        text = arms if isinstance(arms, str) else ",".join(f"{a['name']}:{a['ratio']}" for a in arms)
+    except (KeyError, TypeError):
+        raise SegmentationError(
+            "arms are written name:ratio,… (control:1,treatment:1) or as a list of {name, ratio}", key="arms"
+        ) from None
+    parsed = parse_arms(text)
     rho = asked.get("rho")
     return design_from_dict(
         {

@@ -18,7 +18,7 @@ from segplatform.downloads import attachment
 from segplatform.errors import ApplicationError
 
 from .analysis import experiment_analyse, registered_metrics
-from .downloads import ANALYSIS_FILES, analysis_file
+from .analysis_files import ANALYSIS_FILES, analysis_file
 from .forms import AnalyseForm, DecisionForm, DesignForm
 from .models import Experiment
 from .presentation import analysis_view, design_view
