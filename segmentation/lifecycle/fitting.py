@@ -1,6 +1,6 @@
 """Maximum likelihood for the lifecycle models: the parameters on a log scale (all positive), the
 customers with the same history counted once with a weight (logs repeat histories a lot, and a
-day-level summary more so), and a quasi-Newton search polished by Nelder–Mead.
+day-level summary more so), and a quasi-Newton search (Nelder–Mead when it stalls).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def maximise(
         if np.any(np.abs(log_params) > LOG_BOUND):
             return np.inf
         with np.errstate(all="ignore"):
-            value = -float(np.dot(weights, log_likelihood(np.exp(log_params)))) / total
+            value = -float((weights * log_likelihood(np.exp(log_params))).sum()) / total
         return value if np.isfinite(value) else np.inf
 
     start = np.zeros(len(names))
