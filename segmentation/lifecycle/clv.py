@@ -12,6 +12,8 @@ are weeks throughout; the features are ``p_alive``, ``expected_purchases_<H>`` a
 :func:`holdout_check` is the calibration/holdout test of the purchase model: fitted on the log
 before ``as_of``, its expected purchases over ``[as_of, holdout_end)`` against the purchase
 days the customers actually had then, in total and by calibration frequency (0, 1, … 6, 7+).
+:func:`clv_for_log` is the whole ``clv`` feature group of a log: features and ``metrics.json``
+entry, with the holdout check whenever the log runs past ``as_of``.
 """
 
 from __future__ import annotations
@@ -158,3 +160,23 @@ def clv_metrics(model: ClvModel, holdout: dict[str, Any] | None = None) -> dict[
     if holdout is not None:
         metrics["holdout"] = holdout
     return metrics
+
+
+def clv_for_log(
+    events: pd.DataFrame, as_of: dt.date, horizon_days: int, discount_rate: float
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The ``clv`` feature group of a log as of ``as_of`` and its ``metrics.json`` entry: both
+    models fitted on the purchases before ``as_of``; when the log has purchases on or after it,
+    the holdout check runs to the day after the last of them."""
+    horizon_days, discount_rate = check_horizon(horizon_days, discount_rate)
+    summary = summarise(events, as_of)
+    model = fit_clv(summary)
+    features = clv_features(summary, horizon_days, discount_rate, model)
+    stamps = pd.to_datetime(events["timestamp"], utc=True)
+    amounts = pd.to_numeric(events["amount"], errors="coerce")
+    later = stamps[(amounts >= 0).to_numpy() & (stamps >= pd.Timestamp(as_of, tz="UTC")).to_numpy()]
+    holdout = None
+    if not later.empty:
+        holdout_end = later.max().date() + dt.timedelta(days=1)
+        holdout = holdout_check(events, as_of, holdout_end, model.purchases)
+    return features, clv_metrics(model, holdout)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from segmentation.errors import SegmentationError
-from segmentation.lifecycle.clv import clv_features, clv_metrics, fit_clv, holdout_check
+from segmentation.lifecycle.clv import clv_features, clv_for_log, clv_metrics, fit_clv, holdout_check
 from segmentation.lifecycle.summary import summarise
 from tests.segmentation.lifecycle import cdnow
 
@@ -141,3 +141,15 @@ def test_metrics_follow_the_contract(model):
     }
     assert round(metrics["log_likelihood"], 1) == -9582.4
     assert "holdout" not in clv_metrics(model)
+
+
+def test_a_log_running_past_as_of_gets_features_metrics_and_the_holdout_to_its_last_day(model):
+    features, metrics = clv_for_log(cdnow.events(), cdnow.CALIBRATION_END, 182, 0.08)
+    summary = summarise(cdnow.events(), cdnow.CALIBRATION_END)
+    pd.testing.assert_frame_equal(features, clv_features(summary, 182, 0.08, model))
+    # The CDNOW log ends on 1998-06-30: the holdout is the published one, weeks 40–78.
+    assert metrics["holdout"] == holdout_check(
+        cdnow.events(), cdnow.CALIBRATION_END, cdnow.HOLDOUT_END, model.purchases
+    )
+    _, without = clv_for_log(cdnow.events(), cdnow.HOLDOUT_END, 182, 0.08)
+    assert "holdout" not in without and without["customers"] == 2357

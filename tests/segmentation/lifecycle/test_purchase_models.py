@@ -18,6 +18,8 @@ PUBLISHED_PARETO = {"r": 0.553, "alpha": 10.58, "s": 0.606, "beta": 11.67}
 # A few CDNOW customers (x, t_x, T) of the published summary: a typical repeat buyer, one who
 # bought again soon and then not, a one-time buyer, a frequent buyer and one seen recently.
 CUSTOMERS = [(2, 30.43, 38.86), (1, 1.71, 38.86), (0, 0.0, 38.86), (7, 29.43, 35.71), (26, 30.86, 31.0)]
+# And a frequent buyer of a two-year log, where ₂F₁'s parameters are large.
+FREQUENT = (50, 100.0, 104.0)
 
 
 def three_figures(value: float) -> float:
@@ -66,7 +68,7 @@ def test_the_log_likelihood_is_the_sum_over_customers_and_the_maximum(summary, b
             assert bgnbd.log_likelihood(moved, x, t_x, T).sum() < bg.log_likelihood
 
 
-@pytest.mark.parametrize(("x", "t_x", "T"), CUSTOMERS[:4])
+@pytest.mark.parametrize(("x", "t_x", "T"), [*CUSTOMERS[:4], FREQUENT])
 def test_bgnbd_p_alive_and_expected_purchases_equal_the_integrated_posterior(bg, x, t_x, T):
     alive, expected = cdnow.bgnbd_posterior(bg.params(), x, t_x, T, t=39.0)
     assert bg.p_alive([x], [t_x], [T])[0] == pytest.approx(alive, rel=1e-7)
