@@ -78,7 +78,7 @@ def forward_backward(
     for t in range(t_max - 2, -1, -1):
         pair = mask[:, t + 1]  # a transition t -> t+1 exists
         weighted = b[:, t + 1] * beta / scale[:, t + 1, None]
-        xi += np.einsum("ni,ij,nj->ij", alpha[:, t] * pair[:, None], model.transmat, weighted)
+        xi += model.transmat * ((alpha[:, t] * pair[:, None]).T @ weighted)
         beta = np.where(pair[:, None], weighted @ model.transmat.T, 1.0)
         g = alpha[:, t] * beta
         gamma[:, t] = np.where(mask[:, t, None], g / g.sum(-1, keepdims=True), 0.0)
@@ -99,8 +99,8 @@ def _m_step(X: np.ndarray, gamma: np.ndarray, xi: np.ndarray) -> GaussianHMM:
     start = gamma[:, 0].sum(0)
     weight = gamma.sum((0, 1))
     safe = np.where(weight > 0, weight, 1.0)
-    means = np.einsum("ntk,ntd->kd", gamma, X) / safe[:, None]
-    second = np.einsum("ntk,ntd->kd", gamma, X**2) / safe[:, None]
+    means = np.tensordot(gamma, X, axes=([0, 1], [0, 1])) / safe[:, None]
+    second = np.tensordot(gamma, X**2, axes=([0, 1], [0, 1])) / safe[:, None]
     variances = np.clip(second - means**2, 0, None) + MIN_COVAR
     rows = xi.sum(1, keepdims=True)
     transmat = np.where(rows > 0, xi / np.where(rows > 0, rows, 1.0), 1.0 / len(start))

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SegmentationError
-from . import hmm
+from .hmm import GaussianHMM, fit, forward_backward
 from .sequences import Sequences, pad
 
 N_STATES = (2, 3, 4, 5)
@@ -42,7 +42,7 @@ CHUNK = 50_000
 
 @dataclass(frozen=True)
 class Lifecycle:
-    model: hmm.GaussianHMM
+    model: GaussianHMM
     names: tuple[str, ...]  # one a state, in the model's order
     bic: dict[int, float]  # number of states -> BIC; the chosen one is the smallest
     log_likelihood: float
@@ -56,7 +56,7 @@ class Lifecycle:
         return "dormant" if "dormant" in self.names else None
 
 
-def name_states(model: hmm.GaussianHMM) -> tuple[str, ...]:
+def name_states(model: GaussianHMM) -> tuple[str, ...]:
     """Names from measured behaviour (see the module's docstring); unique."""
     k = model.n_states
     typical_purchases = np.expm1(model.means[:, 0])
@@ -83,7 +83,7 @@ def name_states(model: hmm.GaussianHMM) -> tuple[str, ...]:
     return tuple(str(n) for n in names)
 
 
-def bic(model: hmm.GaussianHMM, log_likelihood: float, observations: int) -> float:
+def bic(model: GaussianHMM, log_likelihood: float, observations: int) -> float:
     return -2.0 * log_likelihood + model.n_parameters() * np.log(observations)
 
 
@@ -103,7 +103,7 @@ def _sample(sequences: Sequences, max_customers: int, seed: int) -> Sequences:
     )
 
 
-def current_posteriors(model: hmm.GaussianHMM, sequences: Sequences) -> np.ndarray:
+def current_posteriors(model: GaussianHMM, sequences: Sequences) -> np.ndarray:
     """P(state in the last period | the customer's whole sequence), (customers, K), in chunks."""
     out = np.empty((len(sequences.lengths), model.n_states))
     starts = sequences.starts
@@ -112,7 +112,7 @@ def current_posteriors(model: hmm.GaussianHMM, sequences: Sequences) -> np.ndarr
         lengths = sequences.lengths[first:stop]
         rows = sequences.X[starts[first] : starts[first] + int(lengths.sum())]
         X, mask = pad(rows, lengths)
-        out[first:stop] = hmm.forward_backward(model, X, mask, backward=False)[1]
+        out[first:stop] = forward_backward(model, X, mask, backward=False)[1]
     return out
 
 
@@ -134,7 +134,7 @@ def fit_states(
         raise SegmentationError(
             f"{observations} customer-periods are too few to fit up to {max(n_states)} lifecycle states."
         )
-    fits = {k: hmm.fit(X, mask, k, seed=seed, n_init=n_init) for k in n_states}
+    fits = {k: fit(X, mask, k, seed=seed, n_init=n_init) for k in n_states}
     scores = {k: float(bic(model, ll, observations)) for k, (model, ll) in fits.items()}
     chosen = min(scores, key=lambda k: scores[k])
     model, log_likelihood = fits[chosen]
