@@ -1,19 +1,19 @@
 """Customer lifecycle: activity sequences, hidden-Markov lifecycle states and segment transitions.
 
 :func:`segmentation.lifecycle.sequences.activity` turns events into per-customer per-period
-activity; :func:`segmentation.lifecycle.states.fit_states` fits a Gaussian HMM on it (states
+activity; :func:`segmentation.lifecycle.states.fit_states` fits an HMM on it (states
 chosen by BIC, named by behaviour) with each customer's current state and churn probability;
 :mod:`segmentation.lifecycle.transitions` measures movement between two labelings. Plain Python:
 no Django.
 """
 
-from .hmm import GaussianHMM
+from .hmm import ActivityHMM
 from .sequences import Sequences, activity, from_arrays
 from .states import Lifecycle, fit_states, name_states, next_state_distribution
 from .transitions import SegmentTransitions, likely_movers, predicted_shares, segment_transitions
 
 __all__ = [
-    "GaussianHMM",
+    "ActivityHMM",
     "Lifecycle",
     "SegmentTransitions",
     "Sequences",

@@ -7,9 +7,11 @@ after ``as_of`` are left out. Periods are calendar periods of ``freq`` (``"M"``,
 default; any pandas period alias works).
 
 The hidden Markov model reads :class:`Sequences`: one row a customer-period, in customer order
-then time order, with two emissions — ``log1p(purchases)`` and ``log1p(spend)`` (spend clipped
-at 0 first, so a period of net refunds emits 0 like an idle one). Logs make the heavy-tailed
-spend and counts roughly Gaussian within a state and put an idle period at exactly (0, 0).
+then time order, with two emissions — the purchase count (a Poisson in each state) and
+``log1p(spend per purchase)`` in the period (a Gaussian in each state, read only when there are
+purchases; 0 otherwise). Spend per purchase rather than per period keeps the two emissions
+apart (a period's spend grows with its count), and its log makes it roughly Gaussian. Spend is
+clipped at 0 first, so a period of net refunds counts its purchases at no spend.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 
 from ..errors import SegmentationError
 
-EMISSIONS = ("log1p_purchases", "log1p_spend")
+EMISSIONS = ("purchases", "log1p_spend_per_purchase")
 ACTIVITY_COLUMNS = ["customer_id", "period", "period_index", "purchases", "spend"]
 
 
@@ -30,7 +32,7 @@ class Sequences:
     """The compact form: ``X[starts[i] : starts[i] + lengths[i]]`` is customer ``customer_ids[i]``."""
 
     customer_ids: np.ndarray
-    X: np.ndarray  # (rows, 2): log1p(purchases), log1p(max(spend, 0))
+    X: np.ndarray  # (rows, 2): purchases, log1p(max(spend, 0) / purchases) (0 without purchases)
     lengths: np.ndarray  # periods per customer, each >= 1
     first_period: pd.PeriodIndex  # the period of each customer's first purchase
     freq: str
@@ -111,7 +113,8 @@ def activity(events: pd.DataFrame, as_of: object, freq: str = "M") -> tuple[pd.D
         },
         columns=ACTIVITY_COLUMNS,
     )
-    X = np.column_stack([np.log1p(purchases), np.log1p(np.clip(spend, 0, None))])
+    per_purchase = np.divide(np.clip(spend, 0, None), purchases, out=np.zeros(rows), where=purchases > 0)
+    X = np.column_stack([purchases.astype(float), np.log1p(per_purchase)])
     sequences = Sequences(
         customer_ids=np.asarray(ids),
         X=X,

@@ -1,21 +1,21 @@
 """Lifecycle states: a hidden Markov model of each customer's activity, states named by behaviour.
 
-:func:`fit_states` fits a Gaussian HMM (:mod:`.hmm`) on the emissions of :mod:`.sequences` for
-each number of states in a small range and keeps the one with the lowest BIC,
-``-2 log L + p log(observations)`` with ``p`` the model's free parameters (``GaussianHMM.n_parameters``)
-and observations the customer-periods. The fit reads at most ``max_customers`` customers (a
-seeded sample); every customer's current state comes from the forward filter on their own whole
-sequence.
+:func:`fit_states` fits the HMM of :mod:`.hmm` (Poisson purchases, Gaussian log spend per
+purchase) on the emissions of :mod:`.sequences` for each number of states in a small range and
+keeps the one with the lowest BIC, ``-2 log L + p log(observations)`` with ``p`` the model's free
+parameters (:meth:`ActivityHMM.n_parameters`) and observations the customer-periods. The fit
+reads at most ``max_customers`` customers (a seeded sample); every customer's current state comes
+from the forward filter on their own whole sequence.
 
 States are named from what they measure, never from their number:
 
-- ``dormant``: the least active state, when its typical purchases per period are below
+- ``dormant``: the least active state, when its purchases per period (Poisson rate) are below
   ``DORMANT_PURCHASES`` (about none);
 - ``new``: the state most customers start in (start probability >= 0.5), when it is not the
   dormant state and another active state is left to compare it with;
-- the others by activity (mean log spend + log purchases), highest first: ``active``, then
-  ``steady`` and ``occasional`` for middle states, and ``declining`` for the least active one
-  above dormant.
+- the others by activity (expected spend per period, :func:`expected_spend`), highest first:
+  ``active``, then ``steady`` and ``occasional`` for middle states, and ``declining`` for the
+  least active one above dormant.
 
 Churn probability is the next-period probability of the dormant state: the customer's current
 (filtered) posterior times the transition matrix's dormant column. Without a dormant state it
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SegmentationError
-from .hmm import GaussianHMM, fit, forward_backward
+from .hmm import ActivityHMM, fit, forward_backward
 from .sequences import Sequences, pad
 
 N_STATES = (2, 3, 4, 5)
@@ -42,7 +42,7 @@ CHUNK = 50_000
 
 @dataclass(frozen=True)
 class Lifecycle:
-    model: GaussianHMM
+    model: ActivityHMM
     names: tuple[str, ...]  # one a state, in the model's order
     bic: dict[int, float]  # number of states -> BIC; the chosen one is the smallest
     log_likelihood: float
@@ -56,14 +56,14 @@ class Lifecycle:
         return "dormant" if "dormant" in self.names else None
 
 
-def name_states(model: GaussianHMM) -> tuple[str, ...]:
+def name_states(model: ActivityHMM) -> tuple[str, ...]:
     """Names from measured behaviour (see the module's docstring); unique."""
     k = model.n_states
-    typical_purchases = np.expm1(model.means[:, 0])
-    activity = model.means.sum(1)
+    rates = model.rates
+    activity = expected_spend(model)
     names: list[str | None] = [None] * k
     order = [int(i) for i in np.argsort(-activity, kind="stable")]
-    if typical_purchases[order[-1]] < DORMANT_PURCHASES:
+    if rates[order[-1]] < DORMANT_PURCHASES:
         names[order[-1]] = "dormant"
         order = order[:-1]
     if len(order) >= 2:
@@ -83,7 +83,12 @@ def name_states(model: GaussianHMM) -> tuple[str, ...]:
     return tuple(str(n) for n in names)
 
 
-def bic(model: GaussianHMM, log_likelihood: float, observations: int) -> float:
+def expected_spend(model: ActivityHMM) -> np.ndarray:
+    """Spend per period a state expects: its purchase rate times its typical spend per purchase."""
+    return model.rates * np.expm1(model.means)
+
+
+def bic(model: ActivityHMM, log_likelihood: float, observations: int) -> float:
     return -2.0 * log_likelihood + model.n_parameters() * np.log(observations)
 
 
@@ -103,7 +108,7 @@ def _sample(sequences: Sequences, max_customers: int, seed: int) -> Sequences:
     )
 
 
-def current_posteriors(model: GaussianHMM, sequences: Sequences) -> np.ndarray:
+def current_posteriors(model: ActivityHMM, sequences: Sequences) -> np.ndarray:
     """P(state in the last period | the customer's whole sequence), (customers, K), in chunks."""
     out = np.empty((len(sequences.lengths), model.n_states))
     starts = sequences.starts
@@ -159,8 +164,9 @@ def fit_states(
     states = pd.DataFrame(
         {
             "state": list(names),
-            "typical_purchases": np.expm1(model.means[:, 0]),
-            "typical_spend": np.expm1(model.means[:, 1]),
+            "purchases_per_period": model.rates,
+            "spend_per_purchase": np.expm1(model.means),
+            "expected_spend": expected_spend(model),
             "start_share": model.startprob,
             "stay_probability": np.diag(model.transmat),
             "to_dormant": model.transmat[:, dormant] if dormant is not None else np.nan,
