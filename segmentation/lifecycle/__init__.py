@@ -9,7 +9,7 @@ no Django.
 
 from .hmm import ActivityHMM
 from .sequences import Sequences, activity, from_arrays
-from .states import Lifecycle, fit_states, name_states, next_state_distribution
+from .states import Lifecycle, fit_states, name_states, next_probabilities, next_state_distribution
 from .transitions import SegmentTransitions, likely_movers, predicted_shares, segment_transitions
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "from_arrays",
     "likely_movers",
     "name_states",
+    "next_probabilities",
     "next_state_distribution",
     "predicted_shares",
     "segment_transitions",

@@ -9,8 +9,8 @@ from the forward filter on their own whole sequence.
 
 States are named from what they measure, never from their number:
 
-- ``dormant``: the least active state, when its purchases per period (Poisson rate) are below
-  ``DORMANT_PURCHASES`` (about none);
+- ``dormant``: the state buying least often, when its purchases per period (Poisson rate) are
+  below ``DORMANT_PURCHASES`` (about none);
 - ``new``: the state most customers start in (start probability >= 0.5), when it is not the
   dormant state and another active state is left to compare it with;
 - the others by activity (expected spend per period, :func:`expected_spend`), highest first:
@@ -59,13 +59,12 @@ class Lifecycle:
 def name_states(model: ActivityHMM) -> tuple[str, ...]:
     """Names from measured behaviour (see the module's docstring); unique."""
     k = model.n_states
-    rates = model.rates
-    activity = expected_spend(model)
     names: list[str | None] = [None] * k
-    order = [int(i) for i in np.argsort(-activity, kind="stable")]
-    if rates[order[-1]] < DORMANT_PURCHASES:
-        names[order[-1]] = "dormant"
-        order = order[:-1]
+    order = [int(i) for i in np.argsort(-expected_spend(model), kind="stable")]
+    idle = int(np.argmin(model.rates))
+    if model.rates[idle] < DORMANT_PURCHASES:
+        names[idle] = "dormant"
+        order.remove(idle)
     if len(order) >= 2:
         start = max(order, key=lambda i: model.startprob[i])
         if model.startprob[start] >= NEW_START:
@@ -183,6 +182,13 @@ def fit_states(
         transitions=transitions,
         customers=customers,
     )
+
+
+def next_probabilities(lifecycle: Lifecycle) -> pd.DataFrame:
+    """``customer_id`` and one column a state: each customer's probabilities next period, the
+    per-customer form :func:`segmentation.lifecycle.transitions.likely_movers` reads."""
+    columns = {f"next_{n}": n for n in lifecycle.names}
+    return lifecycle.customers[["customer_id", *columns]].rename(columns=columns)
 
 
 def next_state_distribution(lifecycle: Lifecycle) -> pd.Series:

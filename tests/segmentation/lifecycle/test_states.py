@@ -13,7 +13,14 @@ from scipy import stats
 from segmentation.errors import SegmentationError
 from segmentation.lifecycle import hmm
 from segmentation.lifecycle.sequences import Sequences, activity, from_arrays
-from segmentation.lifecycle.states import Lifecycle, fit_states, name_states, next_state_distribution
+from segmentation.lifecycle.states import (
+    Lifecycle,
+    fit_states,
+    name_states,
+    next_probabilities,
+    next_state_distribution,
+)
+from segmentation.lifecycle.transitions import likely_movers
 
 TRUE_NAMES = ("new", "active", "dormant")
 TRUE_START = np.array([0.9, 0.1, 0.0])
@@ -157,6 +164,24 @@ def test_from_a_purchase_log_the_lifecycle_is_new_active_dormant():
     idle = table.groupby("customer_id").tail(2).groupby("customer_id")["purchases"].sum() == 0
     churn = lifecycle.customers.set_index("customer_id")["churn_probability"]
     assert churn[idle].mean() > 0.8 > 0.3 > churn[~idle].mean()
+
+
+def test_likely_to_go_dormant_lists_the_customers_whose_churn_passes_the_threshold(lifecycle: Lifecycle):
+    customers = lifecycle.customers
+    movers = likely_movers(
+        customers[["customer_id", "state"]].rename(columns={"state": "segment"}),
+        next_probabilities(lifecycle),
+        "dormant",
+        threshold=0.3,
+    )
+    expected = customers[(customers["state"] != "dormant") & (customers["churn_probability"] >= 0.3)]
+    assert len(expected) > 0
+    assert set(movers["customer_id"]) == set(expected["customer_id"])
+    np.testing.assert_allclose(
+        movers["probability"],
+        expected.set_index("customer_id").loc[movers["customer_id"], "churn_probability"],
+    )
+    assert movers["probability"].is_monotonic_decreasing
 
 
 def test_a_seeded_fit_repeats_and_a_sample_fits_the_model():
