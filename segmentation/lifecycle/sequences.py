@@ -73,9 +73,16 @@ def activity(events: pd.DataFrame, as_of: object, freq: str = "M") -> tuple[pd.D
     amounts = pd.to_numeric(events["amount"], errors="coerce")
     if amounts.isna().any():
         raise SegmentationError(f"{int(amounts.isna().sum())} events have no numeric amount.")
+    if events["customer_id"].isna().any():
+        raise SegmentationError(f"{int(events['customer_id'].isna().sum())} events have no customer_id.")
     cutoff = pd.Timestamp(as_of)
-    if stamps.dt.tz is not None and cutoff.tzinfo is None:
-        cutoff = cutoff.tz_localize(stamps.dt.tz)
+    if stamps.dt.tz is not None:
+        # periods are calendar periods of the events' own time zone
+        zone = stamps.dt.tz
+        cutoff = cutoff.tz_localize(zone) if cutoff.tzinfo is None else cutoff.tz_convert(zone)
+        stamps, cutoff = stamps.dt.tz_localize(None), cutoff.tz_localize(None)
+    elif cutoff.tzinfo is not None:
+        cutoff = cutoff.tz_localize(None)
     keep = (stamps <= cutoff).to_numpy()
     if not keep.any():
         raise SegmentationError(f"No events on or before {cutoff.date()}.")
@@ -86,7 +93,7 @@ def activity(events: pd.DataFrame, as_of: object, freq: str = "M") -> tuple[pd.D
             "amount": amounts.to_numpy(dtype=float)[keep],
         }
     )
-    last = int(pd.Period(cutoff.tz_localize(None) if cutoff.tzinfo else cutoff, freq=freq).ordinal)
+    last = int(pd.Period(cutoff, freq=freq).ordinal)
     cells = frame.groupby(["customer_id", "ordinal"], sort=True)["amount"].agg(["size", "sum"])
     codes, ids = pd.factorize(cells.index.get_level_values("customer_id"), sort=True)
     ordinal = cells.index.get_level_values("ordinal").to_numpy()

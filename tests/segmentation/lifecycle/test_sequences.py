@@ -66,10 +66,34 @@ def test_events_after_as_of_are_left_out_and_refunds_emit_zero():
     assert padded.shape == (1, 4, 2) and mask.all()
 
 
+def test_periods_are_the_events_own_calendar_months_and_weeks_work_too():
+    frame = pd.DataFrame(
+        {
+            "customer_id": [7, 7],
+            "timestamp": pd.to_datetime(["2026-01-31T23:30:00Z", "2026-03-01T10:00:00Z"]).tz_convert(
+                "Asia/Tokyo"
+            ),
+            "amount": [10.0, 20.0],
+        }
+    )
+    table, _ = activity(frame, pd.Timestamp("2026-03-01T12:00:00Z"))
+    # 23:30 UTC on 31 January is already February in Tokyo
+    assert table["period"].astype(str).tolist() == ["2026-02", "2026-03"]
+    assert table["purchases"].tolist() == [1, 1]
+    weekly, sequences = activity(events(), "2026-06-15", freq="W")
+    assert (
+        sequences.freq == "W" and (weekly.groupby("customer_id")["period_index"].diff().dropna() == 1).all()
+    )
+
+
 def test_unusable_events_get_a_clear_message():
     with pytest.raises(SegmentationError, match="columns amount"):
         activity(pd.DataFrame({"customer_id": [1], "timestamp": ["2026-01-01"]}), "2026-02-01")
     with pytest.raises(SegmentationError, match="No events on or before 2020-01-01"):
         activity(events(), "2020-01-01")
+    with pytest.raises(SegmentationError, match="1 events have no customer_id"):
+        activity(
+            pd.DataFrame({"customer_id": [None], "timestamp": ["2026-01-01"], "amount": [1]}), "2026-02-01"
+        )
     with pytest.raises(SegmentationError, match="at least one period"):
         from_arrays(np.array([1, 2]), np.zeros((3, 2)), np.array([3, 0]))
