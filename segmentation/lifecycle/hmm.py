@@ -47,10 +47,15 @@ class ActivityHMM:
 
 def log_emissions(model: ActivityHMM, X: np.ndarray) -> np.ndarray:
     """log P(count, log spend per purchase | state) for X of shape (..., 2) -> (..., K)."""
-    count, spend = X[..., 0, None], X[..., 1, None]
-    poisson = count * np.log(model.rates) - model.rates - gammaln(count + 1)
-    normal = -0.5 * (np.log(2 * np.pi * model.variances) + (spend - model.means) ** 2 / model.variances)
-    return poisson + np.where(count > 0, normal, 0.0)
+    # Linear in (count, buying, buying·spend, buying·spend², 1): one matrix product.
+    count, spend = X[..., 0], X[..., 1]
+    buying = (count > 0).astype(float)
+    features = np.stack([count, buying, buying * spend, buying * spend**2, np.ones_like(count)], axis=-1)
+    v, m = model.variances, model.means
+    weights = np.stack(
+        [np.log(model.rates), -0.5 * (np.log(2 * np.pi * v) + m**2 / v), m / v, -0.5 / v, -model.rates]
+    )
+    return features @ weights - gammaln(count + 1)[..., None]
 
 
 def forward_backward(
