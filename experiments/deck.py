@@ -54,6 +54,8 @@ from reports.deck_sections import (
     table_size,
 )
 
+from .document import analysis_standing
+
 TITLE_ONLY_LAYOUT = 5
 FOOTER_Y = 7.0
 MAIN_METHODS = ("welch_t", "two_proportion_z", "cuped_welch_t", "post_stratified")
@@ -104,7 +106,7 @@ def experiment_deck(
             _exploratory_mark(slide)
         _footer(slide, f"{footer} · {index} / {len(slides)}", dark=index == 1)
         # The speaker notes say on every slide how far its figures can be trusted.
-        slide.notes_slide.notes_text_frame.text = _standing(registered, marked)
+        slide.notes_slide.notes_text_frame.text = analysis_standing(registered, marked)
     buffer = io.BytesIO()
     deck.save(buffer)
     return buffer.getvalue()
@@ -144,17 +146,6 @@ def _exploratory_mark(slide: Slide) -> None:
     )
 
 
-def _standing(registered: bool, marked: bool) -> str:
-    if not registered:
-        return (
-            "The design was not registered (submitted and approved by someone else), "
-            "so every result here is exploratory."
-        )
-    if marked:
-        return "The design was registered, but this analysis reads a metric or covariate it did not register: exploratory."
-    return "This analysis follows a registered design: its registered metrics are confirmatory."
-
-
 # -- slides ----------------------------------------------------------------------------------
 
 
@@ -178,7 +169,7 @@ def _title_slide(slide: Slide, version: Any, design: dict[str, Any], registered:
         min_pt=14,
         color=WHITE,
     )
-    details = [_standing(registered, marked), f"Version hash: {version.version_hash}"]
+    details = [analysis_standing(registered, marked), f"Version hash: {version.version_hash}"]
     add_text(slide, Box(LEFT, 4.95, INNER, 1.3), details, max_pt=16, min_pt=11, color=RULE)
 
 

@@ -8,7 +8,17 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from reports.blocks import bullets, document, figure, html_table, prose, write_pdf
+from reports.blocks import (
+    bullets,
+    chapter,
+    contents,
+    cover_band,
+    document,
+    figure,
+    html_table,
+    prose,
+    write_pdf,
+)
 
 CHAPTERS = (
     ("design", "Design"),
@@ -23,8 +33,13 @@ def _number(value: Any, digits: int = 3) -> str:
     return "—" if value is None else f"{float(value):.{digits}g}"
 
 
-def _chapter(number: int, key: str, title: str, inner: str) -> str:
-    return f'<section class="chapter" id="chapter-{key}"><h2 id="{key}">{number}&ensp;{escape(title)}</h2>{inner}</section>'
+def analysis_standing(registered: bool, exploratory: bool) -> str:
+    """What an analysis can claim, for the PDF's cover and the deck's notes."""
+    if not registered:
+        return "The design was not registered (submitted and approved by someone else), so every result here is exploratory."
+    if exploratory:
+        return "The design is registered, but this analysis reads a metric or covariate it did not register: exploratory."
+    return "This analysis follows a registered design: its registered metrics are confirmatory."
 
 
 def forest_svg(rows: list[dict[str, Any]]) -> str:
@@ -96,12 +111,7 @@ def experiment_html(
         ],
         numeric=tuple(range(1, 2 + len(arm_names))),
     )
-    if not registered:
-        standing = "The design was not registered (submitted and approved by someone else), so every result here is exploratory."
-    elif exploratory:
-        standing = "The design is registered, but this analysis reads a metric or covariate it did not register: exploratory."
-    else:
-        standing = "This analysis follows a registered design: its registered metrics are confirmatory."
+    standing = analysis_standing(registered, bool(exploratory))
     design_part = (
         bullets(
             [
@@ -185,34 +195,28 @@ def experiment_html(
         ]
     )
     body = [
-        _chapter(1, "design", "Design", design_part),
-        _chapter(
+        chapter(1, "design", "Design", design_part),
+        chapter(
             2,
             "effects",
             "Effects by segment",
             "".join(metric_parts) or f"<p>{prose('No effect was estimated.')}</p>",
         ),
-        _chapter(3, "checks", "Checks", checks),
-        _chapter(4, "method", "Method", method),
+        chapter(3, "checks", "Checks", checks),
+        chapter(4, "method", "Method", method),
     ]
-    cover = (
-        '<div class="band">'
-        f"<h1>Experiment on {escape(version.label)}</h1>"
-        '<div class="rule"></div>'
-        f'<p class="client">{escape(version.project.client.name)} · {escape(version.project.name)}</p>'
-        "</div>"
-        f'<div class="meta"><p>{escape(standing)}</p><p>Version hash: {escape(version.version_hash)}</p></div>'
-    )
-    toc = "\n".join(
-        f'<li><a href="#{key}">{n}&ensp;{escape(title)}</a></li>'
-        for n, (key, title) in enumerate(CHAPTERS, 1)
+    cover = cover_band(
+        title=f"Experiment on {version.label}",
+        client=version.project.client.name,
+        project=version.project.name,
+        meta=[standing, f"Version hash: {version.version_hash}"],
     )
     return document(
         title=f"Experiment on {version.label}",
         author=version.project.client.name,
         description=f"{version.project.name} · {version.label} · experiment",
         cover=cover,
-        toc=toc,
+        toc=contents(CHAPTERS),
         body="\n".join(body),
     )
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import tempfile
-from html import escape
 from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
 
-from reports.blocks import bullets, document, figure, html_table, prose, write_pdf
+from reports.blocks import (
+    bullets,
+    chapter,
+    contents,
+    cover_band,
+    document,
+    figure,
+    html_table,
+    prose,
+    write_pdf,
+)
 
 from .charts import feature_distributions
 from .models import MonitoringCheck
@@ -40,10 +49,6 @@ def _number(value: float | None, digits: int = 3) -> str:
 
 def _share(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
-
-
-def _chapter(number: int, key: str, title: str, inner: str) -> str:
-    return f'<section class="chapter" id="chapter-{key}"><h2 id="{key}">{number}&ensp;{escape(title)}</h2>{inner}</section>'
 
 
 def level_sentences(drift: dict[str, Any]) -> list[str]:
@@ -151,31 +156,24 @@ def monitoring_html(check: MonitoringCheck) -> str:
         ]
     )
     body = [
-        _chapter(1, "levels", "Levels", bullets(level_sentences(drift)) + levels),
-        _chapter(2, "features", "Features", features + distribution_figures(drift)),
-        _chapter(3, "segments", "Segments", shares + "<h3>Within segments</h3>" + per_segment),
-        _chapter(4, "method", "Method", method),
+        chapter(1, "levels", "Levels", bullets(level_sentences(drift)) + levels),
+        chapter(2, "features", "Features", features + distribution_figures(drift)),
+        chapter(3, "segments", "Segments", shares + "<h3>Within segments</h3>" + per_segment),
+        chapter(4, "method", "Method", method),
     ]
-    cover = (
-        '<div class="band">'
-        f"<h1>Monitoring of {escape(version.label)}</h1>"
-        '<div class="rule"></div>'
-        f'<p class="client">{escape(version.project.client.name)} · {escape(version.project.name)}</p>'
-        f'<p class="date">{check.created_at:%d %B %Y}</p>'
-        "</div>"
-        f'<div class="meta"><p>Overall level: {escape(LEVEL_WORDS[check.overall_level])}</p>'
-        f"<p>Version hash: {escape(version.version_hash)}</p></div>"
-    )
-    toc = "\n".join(
-        f'<li><a href="#{key}">{n}&ensp;{escape(title)}</a></li>'
-        for n, (key, title) in enumerate(CHAPTERS, 1)
+    cover = cover_band(
+        title=f"Monitoring of {version.label}",
+        client=version.project.client.name,
+        project=version.project.name,
+        date=f"{check.created_at:%d %B %Y}",
+        meta=[f"Overall level: {LEVEL_WORDS[check.overall_level]}", f"Version hash: {version.version_hash}"],
     )
     return document(
         title=f"Monitoring of {version.label}",
         author=version.project.client.name,
         description=f"{version.project.name} · {version.label} · monitoring",
         cover=cover,
-        toc=toc,
+        toc=contents(CHAPTERS),
         body="\n".join(body),
     )
 

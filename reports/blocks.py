@@ -118,3 +118,30 @@ def _one_table(
 
 def figure(svg: str, caption: str) -> str:
     return f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>"
+
+
+def chapter(number: int, key: str, title: str, inner: str) -> str:
+    """A numbered chapter of a short document (the monitoring and experiment reports)."""
+    return (
+        f'<section class="chapter" id="chapter-{key}"><h2 id="{key}">{number}&ensp;{escape(title)}</h2>'
+        f"{inner}</section>"
+    )
+
+
+def contents(chapters: Sequence[tuple[str, str]]) -> str:
+    """The table of contents of :func:`chapter`-numbered ``(key, title)`` chapters, from 1."""
+    return "\n".join(
+        f'<li><a href="#{key}">{n}&ensp;{escape(title)}</a></li>'
+        for n, (key, title) in enumerate(chapters, 1)
+    )
+
+
+def cover_band(*, title: str, client: str, project: str, date: str = "", meta: Sequence[str] = ()) -> str:
+    """A short document's cover: the title band (client, project, an optional date) and lines below."""
+    dated = f'<p class="date">{escape(date)}</p>' if date else ""
+    lines = "".join(f"<p>{escape(line)}</p>" for line in meta)
+    return (
+        f'<div class="band"><h1>{escape(title)}</h1><div class="rule"></div>'
+        f'<p class="client">{escape(client)} · {escape(project)}</p>{dated}</div>'
+        f'<div class="meta">{lines}</div>'
+    )
