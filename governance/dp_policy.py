@@ -20,6 +20,10 @@ WITHHELD_UNDER_DP = frozenset(
         "deck-approved.pptx",
         "report.pdf",
         "report-approved.pdf",
+        # exact per-segment CLV and state shares, and per-customer predictions
+        "lifecycle.json",
+        "clv.csv",
+        "movers.csv",
     }
 )
 

@@ -1,4 +1,5 @@
-"""The reports' part of erasure and retention: the per-customer deliverables (``labels.csv``).
+"""The reports' part of erasure and retention: the per-customer deliverables (``labels.csv``,
+``clv.csv`` and ``movers.csv``).
 
 Governance asks through its signals (see :mod:`governance.signals`); these receivers answer
 inside its transaction with how many files they changed.
@@ -18,7 +19,7 @@ from governance.signals import customer_erasure_requested, retention_purge_reque
 
 from .models import Deliverable
 
-PER_CUSTOMER_KINDS = ("labels.csv",)
+PER_CUSTOMER_KINDS = ("labels.csv", "clv.csv", "movers.csv")
 
 
 @receiver(customer_erasure_requested)

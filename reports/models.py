@@ -33,6 +33,9 @@ DESCRIPTIONS = {
     "rules.csv": "Segment rules for business users (CSV)",
     "bias.csv": "Bias audit by protected group (CSV)",
     "bias.json": "Bias audit findings (JSON)",
+    "lifecycle.json": "Cohorts, lifetime value by segment and lifecycle states (JSON)",
+    "clv.csv": "Lifetime value, lifecycle state and churn probability per customer (CSV)",
+    "movers.csv": "Customers likely to turn dormant (CSV)",
 }
 
 

@@ -36,6 +36,7 @@ from governance.selectors import version_model
 from segmentation import SegmentationError
 from segmentation.compare import Comparison
 from segmentation.explain.rules import RuleSet, rules_csv, rules_json, rules_text
+from segmentation.lifecycle.report import LifecycleReport
 from segmentation.result import Rules
 from segplatform.errors import ApplicationError
 
@@ -199,11 +200,14 @@ def deliverables_build(
     features: pd.DataFrame | None = None,
     rules: RuleSet | None = None,
     bias: BiasResult | None = None,
+    lifecycle: LifecycleReport | None = None,
 ) -> list[Deliverable]:
     """Write every deliverable of a freshly created version, and the manifest that hashes them.
 
     ``features`` (``customer_id`` plus every feature before scaling) becomes ``features.csv``;
-    ``bias``, the version's bias audit (already recorded), becomes ``bias.csv`` and ``bias.json``.
+    ``bias``, the version's bias audit (already recorded), becomes ``bias.csv`` and ``bias.json``;
+    a log's ``lifecycle`` report becomes ``lifecycle.json`` (cohorts, CLV by segment, states),
+    ``clv.csv`` (each customer's CLV, state and churn probability) and ``movers.csv``.
     """
     from .deck import build_deck
     from .pdf import build_report_pdf
@@ -231,6 +235,10 @@ def deliverables_build(
         contents["bias.json"] = (
             json.dumps(bias.findings, indent=2, sort_keys=True, default=str) + "\n"
         ).encode()
+    if lifecycle is not None:
+        contents["lifecycle.json"] = _json_bytes(lifecycle.summary)
+        contents["clv.csv"] = csv_bytes(lifecycle.customers)
+        contents["movers.csv"] = csv_bytes(lifecycle.movers)
     contents[Deliverable.Kind.MANIFEST] = _json_bytes(_manifest(version, contents, skipped))
     return [deliverable_store(version, kind, data) for kind, data in contents.items()]
 

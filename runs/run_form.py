@@ -25,7 +25,15 @@ from segmentation.clustering.algorithms import ALGORITHMS
 from segmentation.clustering.sweep import default_algorithms
 from segmentation.defaults import PCA_FEATURES
 from segmentation.explain.vocabulary import DEFAULT_INDUSTRY, INDUSTRY_LABELS
-from segmentation.spec import FEATURE_GROUPS, MAX_STABILITY_RESAMPLES, TRANSFORMS
+from segmentation.spec import (
+    DEFAULT_CLV_DISCOUNT_RATE,
+    DEFAULT_CLV_HORIZON_DAYS,
+    FEATURE_GROUPS,
+    LIFECYCLE_PERIODS,
+    MAX_CLV_HORIZON_DAYS,
+    MAX_STABILITY_RESAMPLES,
+    TRANSFORMS,
+)
 
 from .run_defaults import SINGLE_COLUMN_KEYS, profile_initials
 
@@ -40,6 +48,9 @@ LOG_KEYS = (
     "as_of",
     "features",
     "drop_duplicates",
+    "clv_horizon_days",
+    "clv_discount_rate",
+    "lifecycle_period",
 )
 ROLE_KEYS = ("numeric_columns", "categorical_columns", "ordinal_columns", "date_columns")
 AUDIT_KEYS = ("protected_columns", "outcome_columns")
@@ -63,7 +74,14 @@ GROUPS = {
 QUOTED = re.compile(r"'([a-z_]+)'")
 # A post that leaves out one of these means its default (an API-like post, or an older page);
 # tick boxes are different: left out means unticked.
-DEFAULTED = ("input_kind", *GROUPS["space"], "selection", "stability_resamples", "industry")
+DEFAULTED = (
+    "input_kind",
+    *GROUPS["space"],
+    "selection",
+    "stability_resamples",
+    "industry",
+    "lifecycle_period",
+)
 
 
 def _names(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
@@ -121,9 +139,32 @@ class RunForm(forms.Form):
         choices=_names(FEATURE_GROUPS),
         widget=forms.CheckboxSelectMultiple,
         label="Feature groups",
-        help_text="None ticked: every group the log supports.",
+        help_text="None ticked: every group the log supports but trajectory (the shape of activity "
+        "over time, for time-aware segments). clv is profiled and delivered, never clustered on.",
     )
     drop_duplicates = forms.BooleanField(required=False, label="Drop exact duplicate rows")
+    clv_horizon_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_CLV_HORIZON_DAYS,
+        initial=DEFAULT_CLV_HORIZON_DAYS,
+        label="CLV horizon (days)",
+        help_text="Customer lifetime value counts the purchases expected over this many days.",
+    )
+    clv_discount_rate = forms.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=0.99,
+        initial=DEFAULT_CLV_DISCOUNT_RATE,
+        label="CLV discount rate (a year)",
+        help_text="0.1 discounts a purchase a year away by 10%.",
+    )
+    lifecycle_period = forms.ChoiceField(
+        choices=[(p, p) for p in LIFECYCLE_PERIODS],
+        initial="month",
+        label="Lifecycle period",
+        help_text="The period of cohorts, lifecycle states and trajectories.",
+    )
 
     transforms = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
     default_transform = forms.ChoiceField(
@@ -377,6 +418,12 @@ def spec_summary(spec: SegmentationSpec, dataset: Dataset) -> list[str]:
         )
         if spec.as_of:
             lines.append(f"Only events before {spec.as_of} count.")
+        if spec.features is None or "clv" in spec.features:
+            lines.append(
+                f"Lifetime value over {spec.clv_horizon_days} days at {spec.clv_discount_rate:.0%} a year "
+                "(profiled, not clustered on)."
+            )
+        lines.append(f"Cohorts and lifecycle states by {spec.lifecycle_period}.")
     else:
         used = [*spec.numeric_columns, *spec.categorical_columns, *spec.ordinal_columns, *spec.date_columns]
         lines.append(

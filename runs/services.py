@@ -177,7 +177,12 @@ def _execute(run: SegmentationRun) -> None:
                 clustered=result.clustered_features,
             )
             deliverables_build(
-                version=version, labels=result.labels, features=result.features, rules=result.rules, bias=bias
+                version=version,
+                labels=result.labels,
+                features=result.features,
+                rules=result.rules,
+                bias=bias,
+                lifecycle=result.lifecycle,
             )
             if not _finish(run, SegmentationRun.Status.SUCCEEDED, step="done"):
                 raise RunCancelled()  # cancelled at the last moment: keep no version

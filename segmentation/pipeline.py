@@ -26,6 +26,8 @@ from .explain.out_of_time import out_of_time_check
 from .explain.outcomes import adjust_for_multiple_tests, outcome_associations
 from .explain.profile import profile_segments
 from .explain.rules import RuleSet, fit_rules, rules_json, rules_sql
+from .lifecycle.report import LifecycleReport, lifecycle_for_segments
+from .lifecycle.trajectory import RATIO_SCALE_TRAJECTORY
 from .model.artefact import SegmentationModel, coerce_numeric
 from .model.assigners import Projection
 from .model.assignment import Assignment, fit_assignment
@@ -64,7 +66,9 @@ def segment(
     # on the prepared numbers; the version stores the resolved spec, the reasons go to metrics.
     asked_reduction = spec.reduction
     spec, defaults = resolve_defaults(
-        spec, values, ratio_scale=RATIO_SCALE if requested.is_transactions else frozenset()
+        spec,
+        values,
+        ratio_scale=RATIO_SCALE | RATIO_SCALE_TRAJECTORY if requested.is_transactions else frozenset(),
     )
     requested = resolved_request(requested, spec)
     n = len(values)
@@ -186,7 +190,6 @@ def segment(
     if outcomes is not None:
         metrics["outcomes"] = declared
     metrics["out_of_time"] = later
-    progress("done", 1.0)
     label_frame = pd.DataFrame({"customer_id": ids.to_numpy(), "segment": labels})
     memberships = model.predict_proba(rows)
     if memberships is not None:
@@ -194,6 +197,14 @@ def segment(
         membership = memberships[np.arange(n), labels]
         label_frame["membership"] = np.round(membership, 6)
         metrics["selected"]["memberships"] = _membership_summary(membership)
+    lifecycle: LifecycleReport | None = None
+    if table.events is not None:
+        progress("lifecycle", 0.9)
+        lifecycle, profile = lifecycle_for_segments(
+            table.events, table.features, label_frame, profile, requested, as_of=str(table.details["as_of"])
+        )
+        metrics["lifecycle"] = lifecycle.summary
+    progress("done", 1.0)
     return SegmentationResult(
         spec=requested,
         model=model,
@@ -204,6 +215,7 @@ def segment(
         attributes=table.attributes,
         rules=rules,
         clustered_features=(*spec.numeric_columns, *categorical),
+        lifecycle=lifecycle,
     )
 
 

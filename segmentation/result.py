@@ -18,9 +18,11 @@ from typing import Any
 import pandas as pd
 
 from .explain.rules import RuleSet
+from .lifecycle.report import LifecycleReport
 from .metrics import reading as r
 from .metrics.defaults import ColumnDefault, FieldDefaults, ReductionDefault
 from .metrics.explain import Outcome, OutcomeSegment, OutOfTime, Rule, RuleCondition, Rules
+from .metrics.lifecycle import Clv, Holdout, LifecycleSummary
 from .metrics.quality import Affinity, DataQuality, TransactionDetails
 from .metrics.selection import (
     Candidate,
@@ -39,11 +41,14 @@ from .spec import SegmentationSpec
 __all__ = [
     "Affinity",
     "Candidate",
+    "Clv",
     "ColumnDefault",
     "DataQuality",
     "Dendrogram",
     "FieldDefaults",
+    "Holdout",
     "KCap",
+    "LifecycleSummary",
     "Map2D",
     "Maps",
     "Memberships",
@@ -79,7 +84,8 @@ class RunMetrics(r.Stored):
     ``transactions`` details of a log (empty for a customer table), the ``structure`` test's
     verdict (None before the test existed), the ``k_cap`` a small table put on 'k_max', and
     the ``defaults`` the engine chose from the data (None before it chose any, or when the user
-    made every choice).
+    made every choice), a log's ``clv`` models and ``lifecycle`` report (None before the
+    lifecycle models, for a customer table, or when the group was not computed).
     """
 
     input_kind: str = "customers"
@@ -107,6 +113,8 @@ class RunMetrics(r.Stored):
     structure: Structure = field(default_factory=Structure)
     k_cap: KCap = field(default_factory=KCap)
     defaults: FieldDefaults | None = None
+    clv: Clv | None = None
+    lifecycle: LifecycleSummary | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -142,6 +150,8 @@ class RunMetrics(r.Stored):
             structure=Structure.from_dict(d.get("structure")),
             k_cap=KCap.from_dict(d.get("k_cap")),
             defaults=FieldDefaults.from_dict(d.get("defaults")),
+            clv=Clv.from_dict(d.get("clv")),
+            lifecycle=LifecycleSummary.from_dict(d.get("lifecycle")),
             raw=r.frozen_copy(dict(d)),
         )
 
@@ -212,6 +222,8 @@ class SegmentationResult:
     rules: RuleSet | None = None
     # the features the clustering saw (numeric and categorical), a subset of ``features``' columns
     clustered_features: tuple[str, ...] = ()
+    # a log's cohorts, CLV by segment, lifecycle states and likely movers (None for a customer table)
+    lifecycle: LifecycleReport | None = None
 
     @cached_property
     def metrics_view(self) -> RunMetrics:

@@ -31,8 +31,10 @@ from .spec_values import (
     choice,
     column_names,
     integer,
+    integer_between,
     iso_date,
     optional_text,
+    rate_below_one,
     registry_names,
     text_value,
 )
@@ -40,7 +42,23 @@ from .spec_values import (
 MAX_STABILITY_RESAMPLES = 200
 
 INPUT_KINDS = ("customers", "transactions")
-FEATURE_GROUPS = ("rfm", "temporal", "windows", "diversity", "affinity", "seasonality")
+FEATURE_GROUPS = (
+    "rfm",
+    "temporal",
+    "windows",
+    "diversity",
+    "affinity",
+    "seasonality",
+    "clv",
+    "trajectory",
+)
+# Groups a log gets when the spec names none: every one the data supports but ``trajectory``,
+# which clusters on the shape of activity over time only when asked.
+DEFAULT_FEATURE_GROUPS = tuple(g for g in FEATURE_GROUPS if g != "trajectory")
+LIFECYCLE_PERIODS = ("month", "week", "quarter")
+DEFAULT_CLV_HORIZON_DAYS = 365
+DEFAULT_CLV_DISCOUNT_RATE = 0.1
+MAX_CLV_HORIZON_DAYS = 3_660
 # "auto": the field's defaults decide (segmentation.defaults); a version stores what they chose.
 REDUCTIONS = ("auto", "none", "pca", "umap")
 SELECTIONS = ("combined", "silhouette")
@@ -96,7 +114,16 @@ class SegmentationSpec:
     industry : the vocabulary of segment names and suggested actions, from ``INDUSTRIES``
         (retail, subscription, saas, financial, generic). Default: retail.
     features : feature groups to engineer from transactions, from ``FEATURE_GROUPS``. Default
-        (None): every group the data supports. Ignored for customer tables.
+        (None): every group the data supports but ``trajectory``. Ignored for customer tables.
+        ``clv`` is the customer lifetime value of the BG/NBD and Gamma-Gamma models
+        (``p_alive``, ``expected_purchases_<H>``, ``clv_<H>``): profiled and delivered
+        (``clv.csv``) but never clustered on, so the SQL scorers label exactly as the model
+        does. ``trajectory`` clusters on the shape of each customer's activity per
+        ``lifecycle_period`` (time-aware segments).
+    clv_horizon_days : the CLV horizon in days, 1..3660 (default 365).
+    clv_discount_rate : the annual discount rate of the CLV, from 0 up to 1 (default 0.1).
+    lifecycle_period : the period of cohorts, lifecycle states and trajectories: ``"month"``
+        (default), ``"week"`` or ``"quarter"``.
     algorithms : algorithms to run side by side, from ``ALGORITHMS``. Default (None): the engine
         chooses from the data's types.
     reduction : ``"auto"`` (default: PCA when there are more than
@@ -159,6 +186,9 @@ class SegmentationSpec:
     dp_bounds: tuple[tuple[str, float, float], ...] = ()
     industry: str = DEFAULT_INDUSTRY
     excluded_features: tuple[str, ...] = ()
+    clv_horizon_days: int = DEFAULT_CLV_HORIZON_DAYS
+    clv_discount_rate: float = DEFAULT_CLV_DISCOUNT_RATE
+    lifecycle_period: str = "month"
 
     @property
     def is_transactions(self) -> bool:
@@ -292,6 +322,11 @@ class SegmentationSpec:
             transforms=_transforms(data),
             excluded_features=_excluded(data, transactions, numeric, lists),
             default_transform=choice(data, "default_transform", DEFAULT_TRANSFORMS, cls.default_transform),
+            clv_horizon_days=integer_between(
+                data, "clv_horizon_days", cls.clv_horizon_days, 1, MAX_CLV_HORIZON_DAYS, unit="days"
+            ),
+            clv_discount_rate=rate_below_one(data, "clv_discount_rate", cls.clv_discount_rate),
+            lifecycle_period=choice(data, "lifecycle_period", LIFECYCLE_PERIODS, cls.lifecycle_period),
             **roles,
         )
 

@@ -83,3 +83,22 @@ def integer(data: Mapping[str, Any], key: str, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise SpecError(f"'{key}' must be a whole number, got {value!r}")
     return value
+
+
+def integer_between(
+    data: Mapping[str, Any], key: str, default: int, low: int, high: int, *, unit: str
+) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SpecError(f"'{key}' must be a whole number of {unit} from {low:,} to {high:,}, got {value!r}")
+    return value
+
+
+def rate_below_one(data: Mapping[str, Any], key: str, default: float) -> float:
+    """An annual rate in [0, 1): 0.1 is 10% a year."""
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise SpecError(
+            f"'{key}' must be an annual rate from 0 up to (not including) 1, such as 0.1 for 10%, got {value!r}"
+        )
+    return float(value)

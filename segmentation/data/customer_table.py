@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SegmentationError
+from ..lifecycle.features import lifecycle_features
+from ..lifecycle.summary import events_frame
 from ..model.artefact import coerce_numeric
 from ..spec import SegmentationSpec
 from .features import customer_features
@@ -44,6 +46,8 @@ class CustomerTable:
     quality : the data-quality report (``metrics.json`` key ``data_quality``).
     details : further metrics (as-of date, feature groups, features left out and why).
     future : what each customer did on or after ``as_of`` (a log), or why that is unknown.
+    events : a log's events as the lifecycle models read them (``customer_id``, ``timestamp``,
+        ``amount`` with refunds negative; every event, those after ``as_of`` too), else None.
     """
 
     frame: pd.DataFrame
@@ -53,6 +57,7 @@ class CustomerTable:
     quality: dict[str, Any]
     details: dict[str, Any]
     future: FutureBehaviour = field(default_factory=lambda: not_possible(CUSTOMER_TABLE_REASON))
+    events: pd.DataFrame | None = None
 
 
 def build_customer_table(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerTable:
@@ -111,7 +116,17 @@ def _from_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerT
     events = clean_transactions(frame, spec)
     as_of = spec.as_of_date or default_as_of(events)
     table = customer_features(events.frame, as_of=as_of, groups=spec.features, random_state=spec.random_state)
-    features = table.frame
+    log = events_frame(events)
+    lifecycle = lifecycle_features(
+        log,
+        as_of=as_of,
+        asked=spec.features,
+        horizon_days=spec.clv_horizon_days,
+        discount_rate=spec.clv_discount_rate,
+        period=spec.lifecycle_period,
+    )
+    features = _with_lifecycle(table.frame, lifecycle.frame)
+    feature_columns = (*table.feature_columns, *lifecycle.clustered, *lifecycle.profiled)
     quality = dict(events.quality)
     after = int((events.frame["t"].to_numpy() >= (as_of - _EPOCH).days * 86_400).sum())
     quality["events_on_or_after_as_of"] = after
@@ -120,10 +135,12 @@ def _from_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerT
     quality["customers_without_events_before_as_of"] = quality["customers_in_log"] - len(features)
 
     usable, left_out = [], {}
-    for column in table.feature_columns:
+    for column in feature_columns:
         values = features[column].to_numpy(dtype=float)
         present = values[~np.isnan(values)]
-        if column in spec.excluded_features:
+        if column in lifecycle.profiled:
+            left_out[column] = "a prediction of the CLV model: profiled and delivered, never clustered on"
+        elif column in spec.excluded_features:
             left_out[column] = "left out by the spec's 'excluded_features'"
         elif present.size == 0:
             left_out[column] = "undefined for every customer"
@@ -137,11 +154,11 @@ def _from_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerT
             left_out[column] = "flags fewer than 1% of customers: it would dominate the distances"
         else:
             usable.append(column)
-    unknown = [c for c in spec.excluded_features if c not in table.feature_columns]
+    unknown = [c for c in spec.excluded_features if c not in feature_columns]
     if unknown:
         raise SegmentationError(
             f"'excluded_features' names {', '.join(unknown)}, which is not a feature engineered from this log; "
-            f"the features are {', '.join(table.feature_columns)}"
+            f"the features are {', '.join(feature_columns)}"
         )
     if not usable and spec.excluded_features:
         raise SegmentationError("'excluded_features' leaves no feature to cluster on: keep at least one")
@@ -168,13 +185,15 @@ def _from_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerT
     details = {
         "input_kind": "transactions",
         "as_of": as_of.isoformat(),
-        "feature_groups": list(table.groups),
-        "feature_groups_skipped": table.skipped,
+        "feature_groups": [*table.groups, *lifecycle.groups],
+        "feature_groups_skipped": {**table.skipped, **lifecycle.skipped},
         "engineered_features": [c for c in features.columns if c != FEATURE_ID],
         "features_left_out": left_out,
     }
     if table.affinity is not None:
         details["affinity"] = table.affinity  # what an SQL scorer projects the shares onto
+    if lifecycle.clv is not None:
+        details["clv"] = lifecycle.clv
     return CustomerTable(
         frame=clustering_frame,
         clustering_spec=clustering_spec,
@@ -183,7 +202,19 @@ def _from_transactions(frame: pd.DataFrame, spec: SegmentationSpec) -> CustomerT
         quality=quality,
         details=details,
         future=behaviour_after(events.frame, as_of=as_of),
+        events=log,
     )
+
+
+def _with_lifecycle(features: pd.DataFrame, lifecycle: pd.DataFrame) -> pd.DataFrame:
+    """The engineered features with the lifecycle columns beside them, row for row."""
+    if len(lifecycle.columns) <= 1:
+        return features
+    extra = lifecycle.set_index("customer_id").reindex(np.asarray(features[FEATURE_ID], dtype=object))
+    out = features.copy()
+    for column in extra.columns:
+        out[column] = extra[column].to_numpy()
+    return out
 
 
 # Missingness indicators and the feature group whose features they explain.

@@ -47,6 +47,9 @@ from ..spec import FEATURE_GROUPS
 from .aggregate import DECAY_UNITS, DEFAULT_ENGINE, SECONDS_PER_DAY, WINDOWS, aggregate, lean_events
 
 EPOCH = dt.date(1970, 1, 1)
+# The groups this module engineers from the log's aggregates; ``clv`` and ``trajectory`` are
+# the lifecycle models' (segmentation.data.customer_table adds them).
+EVENT_GROUPS = tuple(g for g in FEATURE_GROUPS if g not in ("clv", "trajectory"))
 AFFINITY_COMPONENTS = 3
 ENTROPY_BITS = 44  # category entropy is kept in multiples of 2**-44 bits (about 6e-14)
 LN2 = math.log(2.0)
@@ -192,7 +195,7 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _groups(groups: Sequence[str] | None, has_category: bool) -> tuple[list[str], dict[str, str]]:
     skipped: dict[str, str] = {}
     if groups is None:
-        chosen = list(FEATURE_GROUPS)
+        chosen = list(EVENT_GROUPS)
         if not has_category:
             for group in ("diversity", "affinity"):
                 skipped[group] = "the spec names no 'category_column'"
@@ -207,7 +210,7 @@ def _groups(groups: Sequence[str] | None, has_category: bool) -> tuple[list[str]
             raise SegmentationError(
                 f"the '{needing[0]}' feature group needs product categories: set 'category_column'"
             )
-    return [g for g in FEATURE_GROUPS if g in groups], skipped
+    return [g for g in EVENT_GROUPS if g in groups], skipped
 
 
 def _base_features(agg: pd.DataFrame, cutoff: int) -> dict[str, np.ndarray]:

@@ -47,9 +47,11 @@ def maximise(
     start = np.zeros(len(names))
     if not np.isfinite(objective(start)):
         raise SegmentationError(f"the {model} likelihood cannot be evaluated on this data")
-    first = minimize(
-        objective, start, method="L-BFGS-B", options={"maxiter": 2_000, "ftol": 1e-14, "gtol": 1e-9}
-    )
+    # A finite-difference step into the refused region gives inf - inf: the search then backs off.
+    with np.errstate(invalid="ignore"):
+        first = minimize(
+            objective, start, method="L-BFGS-B", options={"maxiter": 2_000, "ftol": 1e-14, "gtol": 1e-9}
+        )
     best = minimize(
         objective, first.x, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 20_000}
     )
