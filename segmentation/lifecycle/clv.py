@@ -27,25 +27,26 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SegmentationError
+from ..spec import MAX_CLV_HORIZON_DAYS as MAX_HORIZON_DAYS
 from . import bgnbd, gamma_gamma
 from .fitting import distinct_rows
 from .summary import DAYS_PER_WEEK, repeat_purchases_between, summarise
 
 DAYS_PER_YEAR = 365.25
-MAX_HORIZON_DAYS = 3_660
+
 TOP_FREQUENCY = 7  # the holdout table groups 7 or more calibration repeat purchases
 
 
 @dataclass(frozen=True)
 class ClvModel:
     purchases: bgnbd.BGNBD
-    spend: gamma_gamma.GammaGamma
+    spend: gamma_gamma.GammaGamma | gamma_gamma.PooledSpend
 
 
 def fit_clv(summary: pd.DataFrame) -> ClvModel:
     """Both models fitted on a :func:`segmentation.lifecycle.summary.summarise` table."""
     purchases = bgnbd.fit(summary["frequency"], summary["recency"], summary["T"])
-    spend = gamma_gamma.fit(summary["frequency"], summary["mean_repeat_spend"])
+    spend = gamma_gamma.fit_or_pool(summary["frequency"], summary["mean_repeat_spend"])
     return ClvModel(purchases=purchases, spend=spend)
 
 
@@ -153,10 +154,16 @@ def clv_metrics(model: ClvModel, holdout: dict[str, Any] | None = None) -> dict[
     metrics: dict[str, Any] = {
         "time_unit": "weeks",
         "bgnbd": model.purchases.params(),
-        "gamma_gamma": model.spend.params(),
+        "gamma_gamma": model.spend.params() if isinstance(model.spend, gamma_gamma.GammaGamma) else None,
         "log_likelihood": float(model.purchases.log_likelihood),
         "customers": model.purchases.customers,
     }
+    if isinstance(model.spend, gamma_gamma.PooledSpend):
+        metrics["pooled_spend"] = {
+            "mean": model.spend.mean,
+            "customers": model.spend.customers,
+            "reason": f"{model.spend.reason}; every customer is valued at the repeat buyers' pooled mean spend",
+        }
     if holdout is not None:
         metrics["holdout"] = holdout
     return metrics

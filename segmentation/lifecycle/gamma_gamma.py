@@ -48,6 +48,38 @@ class GammaGamma:
         return self.p * (self.v + x * z) / (self.p * x + self.q - 1)
 
 
+@dataclass(frozen=True)
+class PooledSpend:
+    """The Gamma-Gamma model's limit when customers' mean spends differ no more than chance
+    (q and γ grow without bound, ν the same for everyone): every customer's expected spend a
+    purchase is the repeat buyers' pooled mean, their total repeat spend over their repeat
+    purchase days."""
+
+    mean: float
+    customers: int
+    reason: str
+
+    def params(self) -> dict[str, float]:
+        return {"mean": self.mean}
+
+    def expected_spend(self, frequency: np.ndarray, mean_spend: np.ndarray) -> np.ndarray:
+        return np.full(len(np.asarray(frequency)), self.mean)
+
+
+def fit_or_pool(frequency: np.ndarray, mean_spend: np.ndarray) -> GammaGamma | PooledSpend:
+    """:func:`fit`, or the pooled mean when the data cannot tell customers' spend levels apart."""
+    try:
+        return fit(frequency, mean_spend)
+    except SegmentationError as error:
+        x = np.asarray(frequency, dtype=float)
+        z = np.asarray(mean_spend, dtype=float)
+        buyers = (x > 0) & np.isfinite(z) & (z > 0)
+        if not buyers.any():
+            raise
+        mean = float((x[buyers] * z[buyers]).sum() / x[buyers].sum())
+        return PooledSpend(mean=mean, customers=int(buyers.sum()), reason=str(error))
+
+
 def log_likelihood(params: np.ndarray, x: np.ndarray, z: np.ndarray) -> np.ndarray:
     p, q, v = params
     px = p * x

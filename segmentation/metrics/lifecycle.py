@@ -68,7 +68,9 @@ class Holdout(r.Stored):
 
 @dataclass(frozen=True)
 class Clv(r.Stored):
-    """``time_unit`` weeks; ``bgnbd`` r, alpha, a, b; ``gamma_gamma`` p, q, v."""
+    """``time_unit`` weeks; ``bgnbd`` r, alpha, a, b; ``gamma_gamma`` p, q, v (empty when the
+    spend model was ``pooled``: customers' mean spends differed no more than chance, so every
+    customer is valued at ``pooled_spend_mean``, for ``pooled_reason``)."""
 
     time_unit: str = "weeks"
     bgnbd: dict[str, float] = field(default_factory=dict)
@@ -76,7 +78,13 @@ class Clv(r.Stored):
     log_likelihood: float | None = None
     customers: int = 0
     holdout: Holdout | None = None
+    pooled_spend_mean: float | None = None
+    pooled_reason: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def pooled(self) -> bool:
+        return self.pooled_spend_mean is not None
 
     @classmethod
     def from_dict(cls, data: Any) -> Clv | None:
@@ -89,6 +97,8 @@ class Clv(r.Stored):
             log_likelihood=r.number(data.get("log_likelihood")),
             customers=r.integer(data.get("customers")),
             holdout=Holdout.from_dict(data.get("holdout")),
+            pooled_spend_mean=r.number(r.mapping(data.get("pooled_spend")).get("mean")),
+            pooled_reason=r.optional_text(r.mapping(data.get("pooled_spend")).get("reason")),
             raw=r.frozen_copy(dict(data)),
         )
 
