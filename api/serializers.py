@@ -256,6 +256,14 @@ class ScoreResultSerializer(serializers.Serializer):
     probabilities = serializers.ListField(
         child=serializers.FloatField(), required=False, help_text="Per segment, where the model has them."
     )
+    p_alive = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Where the version has CLV (a log's default run): the BG/NBD probability the customer "
+        "is still active, for the customer id the record carries; null for a customer the version "
+        "did not value (see clv_note). Also expected_purchases_<H> and clv_<H> for its horizon of H days.",
+    )
+    clv_note = serializers.CharField(required=False, help_text="Why p_alive and clv_<H> are null.")
 
 
 class ScoreResponseSerializer(serializers.Serializer):

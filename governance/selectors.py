@@ -77,6 +77,39 @@ def version_stored_labels(version: SegmentVersion) -> pd.DataFrame | None:
         return read_csv_bytes(handle.read(), name="labels.csv")
 
 
+_VALUES: OrderedDict[tuple[int, str], dict[str, dict[str, float | None]]] = OrderedDict()
+
+
+def version_lifetime_values(version: SegmentVersion) -> dict[str, dict[str, float | None]] | None:
+    """Each customer's ``p_alive``, ``expected_purchases_<H>`` and ``clv_<H>`` from the version's
+    ``clv.csv``, by customer id; None when the version has no CLV. Cached per file hash, so an
+    erasure that rewrites the file is seen at once."""
+    deliverable = version.deliverables.filter(kind="clv.csv").first()
+    if deliverable is None:
+        return None
+    key = (version.pk, deliverable.sha256)
+    with _CACHE_LOCK:
+        if key in _VALUES:
+            _VALUES.move_to_end(key)
+            return _VALUES[key]
+    with deliverable.file.open("rb") as handle:
+        table = read_csv_bytes(handle.read(), name="clv.csv")
+    columns = [
+        c for c in table.columns if c == "p_alive" or str(c).startswith(("expected_purchases_", "clv_"))
+    ]
+    if "p_alive" not in columns:
+        return None
+    ids = table["customer_id"].astype(str).to_numpy()
+    numbers = table[columns].apply(pd.to_numeric, errors="coerce")
+    rows = numbers.astype(object).where(numbers.notna(), None).to_dict(orient="records")
+    values = dict(zip(ids, rows, strict=True))
+    with _CACHE_LOCK:
+        _VALUES[key] = values
+        if len(_VALUES) > _CACHE_SIZE:
+            _VALUES.popitem(last=False)
+    return values
+
+
 def version_segmentation(version: SegmentVersion, *, labels: pd.DataFrame | None = None) -> Segmentation:
     """The stored version as one side of :func:`segmentation.compare.compare_segmentations`:
     its profile with the segments' presented names, spec and metrics as stored, with ``labels``

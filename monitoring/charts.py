@@ -15,8 +15,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
+
 from reports.formatting import shorten
 from reports.svg import FONT, INK, MUTED, RULE, segment_color
+from segmentation import SegmentationError
+from segmentation.lifecycle.transitions import predicted_shares
 
 from .models import MonitoringCheck
 
@@ -176,7 +180,40 @@ def migration_heatmap(drift: dict[str, Any]) -> dict[str, Any]:
                 ],
             }
         )
-    return {"columns": [c.removeprefix("current_") for c in columns], "rows": rows}
+    return {
+        "columns": [c.removeprefix("current_") for c in columns],
+        "rows": rows,
+        "predicted": predicted_segment_shares(matrix),
+    }
+
+
+def predicted_segment_shares(matrix: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each segment's share now and next period, if customers keep moving between segments as
+    they did from the reference to now (a Markov chain whose one-period step is the migration
+    matrix's rows as shares; :func:`segmentation.lifecycle.transitions.predicted_shares`).
+    Empty when no customer is in both."""
+    if not matrix:
+        return []
+    columns = [c for c in matrix[0] if c != "reference_segment"]
+    counts = pd.DataFrame(
+        [[float(row[c]) for c in columns] for row in matrix],
+        index=[str(row["reference_segment"]) for row in matrix],
+        columns=[c.removeprefix("current_") for c in columns],
+    )
+    rows = counts.sum(axis=1)
+    step = counts.div(rows.where(rows > 0), axis=0).loc[rows > 0]
+    now = counts.sum(axis=0)
+    if now.sum() <= 0:
+        return []
+    try:
+        following = predicted_shares(now, step)
+    except SegmentationError:
+        return []  # a segment holds customers now that no reference customer came from
+    shares = now / now.sum()
+    return [
+        {"segment": s, "now": share_text(float(shares[s])), "next": share_text(float(following.get(s, 0.0)))}
+        for s in counts.columns
+    ]
 
 
 def _bin_labels(shown: dict[str, Any]) -> list[str]:

@@ -15,8 +15,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
 from audit.services import audit_record
+from governance.dp_policy import dp_policy_applies
 from governance.models import SegmentVersion
-from governance.selectors import version_model
+from governance.selectors import version_lifetime_values, version_model
 from segplatform.errors import ApplicationError
 
 # At most this many problems are listed in one refusal: enough to fix a client's mapping.
@@ -101,6 +102,10 @@ def version_score(
     probabilities = predict_proba(frame) if callable(predict_proba) else None
     names = model.names_of(labels) if hasattr(model, "names_of") else [model.segment_names[i] for i in labels]
     id_column = getattr(model, "id_column", None)
+    # CLV needs a customer's purchase history, which the model's features do not carry: it is
+    # served for the customers the version valued, by id (never under a DP policy, whose
+    # per-customer files stay on the platform).
+    values = None if dp_policy_applies(version) else version_lifetime_values(version)
     results = []
     for i, label in enumerate(labels):
         row: dict[str, Any] = {"segment": int(label), "segment_name": names[i]}
@@ -108,6 +113,8 @@ def version_score(
             row["customer_id"] = records[i][id_column]
         if probabilities is not None:
             row["probabilities"] = [round(float(p), 6) for p in probabilities[i]]
+        if values is not None:
+            row.update(lifetime_value(values, records[i].get(id_column) if id_column else None))
         results.append(row)
     audit_record(
         action="version.score",
@@ -118,3 +125,18 @@ def version_score(
         details={"version": version.label, "records": len(records)},
     )
     return results
+
+
+def lifetime_value(values: dict[str, dict[str, float | None]], customer: Any) -> dict[str, Any]:
+    """``p_alive``, ``expected_purchases_<H>`` and ``clv_<H>`` of a customer the version valued;
+    nulls and the reason for anyone else."""
+    found = values.get(str(customer)) if customer is not None else None
+    if found is not None:
+        return {name: None if v is None else round(float(v), 6) for name, v in found.items()}
+    names = next(iter(values.values()), {})
+    reason = (
+        "send the customer's id to get a lifetime value"
+        if customer is None
+        else "not a customer this version valued: lifetime value comes from the purchase history it was fitted on"
+    )
+    return {**dict.fromkeys(names), "clv_note": reason}

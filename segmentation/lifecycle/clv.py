@@ -34,6 +34,8 @@ from .summary import DAYS_PER_WEEK, repeat_purchases_between, summarise
 
 DAYS_PER_YEAR = 365.25
 
+# Below this many repeat buyers the purchase model's four parameters are not pinned down.
+MIN_REPEAT_CUSTOMERS = 20
 TOP_FREQUENCY = 7  # the holdout table groups 7 or more calibration repeat purchases
 
 
@@ -109,7 +111,11 @@ def clv_features(
 
 
 def holdout_check(
-    events: pd.DataFrame, as_of: dt.date, holdout_end: dt.date, model: bgnbd.BGNBD | None = None
+    events: pd.DataFrame,
+    as_of: dt.date,
+    holdout_end: dt.date,
+    model: bgnbd.BGNBD | None = None,
+    summary: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Expected against actual purchase days in ``[as_of, holdout_end)`` for the customers who
     bought before ``as_of``, the purchase model fitted on the log before ``as_of`` (unless given)."""
@@ -117,7 +123,7 @@ def holdout_check(
         raise SegmentationError(
             f"the holdout period must end after as_of ({as_of.isoformat()}); it ends {holdout_end.isoformat()}"
         )
-    summary = summarise(events, as_of)
+    summary = summarise(events, as_of) if summary is None else summary
     model = model or bgnbd.fit(summary["frequency"], summary["recency"], summary["T"])
     weeks = (holdout_end - as_of).days / DAYS_PER_WEEK
     predicted = model.expected_purchases(weeks, summary["frequency"], summary["recency"], summary["T"])
@@ -177,6 +183,12 @@ def clv_for_log(
     the holdout check runs to the day after the last of them."""
     horizon_days, discount_rate = check_horizon(horizon_days, discount_rate)
     summary = summarise(events, as_of)
+    repeaters = int((summary["frequency"] > 0).sum())
+    if repeaters < MIN_REPEAT_CUSTOMERS:
+        raise SegmentationError(
+            f"only {repeaters} customer(s) bought on more than one day before as_of; the purchase "
+            f"model needs at least {MIN_REPEAT_CUSTOMERS}"
+        )
     model = fit_clv(summary)
     features = clv_features(summary, horizon_days, discount_rate, model)
     stamps = pd.to_datetime(events["timestamp"], utc=True)
@@ -185,5 +197,5 @@ def clv_for_log(
     holdout = None
     if not later.empty:
         holdout_end = later.max().date() + dt.timedelta(days=1)
-        holdout = holdout_check(events, as_of, holdout_end, model.purchases)
+        holdout = holdout_check(events, as_of, holdout_end, model.purchases, summary)
     return features, clv_metrics(model, holdout)

@@ -28,8 +28,6 @@ from .trajectory import TRAJECTORY_COLUMNS, trajectory_features
 
 LIFECYCLE_GROUPS = ("clv", "trajectory")
 PERIOD_ALIASES = {"month": "M", "week": "W", "quarter": "Q"}
-# Below this many repeat buyers the purchase model's four parameters are not pinned down.
-MIN_REPEAT_CUSTOMERS = 20
 
 
 @dataclass(frozen=True)
@@ -99,21 +97,6 @@ def lifecycle_features(
 def _clv(
     events: pd.DataFrame, as_of: dt.date, horizon_days: int, discount_rate: float
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    before = events.loc[pd.to_datetime(events["timestamp"], utc=True) < pd.Timestamp(as_of, tz="UTC")]
-    repeaters = _repeat_customers(before)
-    if repeaters < MIN_REPEAT_CUSTOMERS:
-        raise SegmentationError(
-            f"only {repeaters} customer(s) bought on more than one day before as_of; the purchase "
-            f"model needs at least {MIN_REPEAT_CUSTOMERS}"
-        )
     values, metrics = clv_for_log(events, as_of, horizon_days, discount_rate)
     values["customer_id"] = np.asarray(values["customer_id"], dtype=object)
     return values, metrics
-
-
-def _repeat_customers(events: pd.DataFrame) -> int:
-    bought = events.loc[pd.to_numeric(events["amount"], errors="coerce") >= 0]
-    days = pd.to_datetime(bought["timestamp"], utc=True).dt.floor("D")
-    per_customer = pd.DataFrame({"c": bought["customer_id"].to_numpy(), "d": days.to_numpy()})
-    distinct = per_customer.drop_duplicates().groupby("c", sort=False).size()
-    return int((distinct > 1).sum())

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from ..errors import SegmentationError
 from .fitting import distinct_rows, maximise
@@ -94,6 +94,21 @@ def log_likelihood(params: np.ndarray, x: np.ndarray, z: np.ndarray) -> np.ndarr
     )
 
 
+def gradient(params: np.ndarray, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """d log-likelihood / d (p, q, v), one row a (x, z̄)."""
+    p, q, v = params
+    px = p * x
+    shared = digamma(px + q)
+    log_total = np.log(v + x * z)
+    return np.column_stack(
+        [
+            x * (shared - digamma(px) + np.log(z) + np.log(x) - log_total),
+            shared - digamma(q) + np.log(v) - log_total,
+            q / v - (px + q) / (v + x * z),
+        ]
+    )
+
+
 def fit(frequency: np.ndarray, mean_spend: np.ndarray) -> GammaGamma:
     """The Gamma-Gamma parameters from the repeat buyers with a positive mean spend."""
     x = np.asarray(frequency, dtype=float)
@@ -109,6 +124,12 @@ def fit(frequency: np.ndarray, mean_spend: np.ndarray) -> GammaGamma:
             "the spend model needs repeat buyers whose mean spends differ: every repeat buyer has the same one"
         )
     (xs, zs), weights, _ = distinct_rows(x[buyers], z[buyers])
-    params, ll = maximise(lambda prm: log_likelihood(prm, xs, zs), weights, NAMES, "Gamma-Gamma spend")
+    params, ll = maximise(
+        lambda prm: log_likelihood(prm, xs, zs),
+        weights,
+        NAMES,
+        "Gamma-Gamma spend",
+        gradient=lambda prm: gradient(prm, xs, zs),
+    )
     p, q, v = (float(value) for value in params)
     return GammaGamma(p=p, q=q, v=v, log_likelihood=ll, customers=int(buyers.sum()))

@@ -63,45 +63,55 @@ def forward_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """X (N, T, D), mask (N, T), sequences left-aligned. Returns the per-customer log-likelihood
     (N,), the last filtered posterior (N, K), the smoothed posteriors gamma (N, T, K; zero on
-    padding) and the summed expected transitions (K, K) when ``backward``."""
-    n, t_max, _ = X.shape
+    padding; the filtered ones without ``backward``) and the summed expected transitions (K, K)
+    when ``backward``."""
+    loglik, last, gamma, xi = _time_major(model, np.swapaxes(X, 0, 1), mask.T, backward)
+    return loglik, last, np.swapaxes(gamma, 0, 1), xi
+
+
+def _time_major(
+    model: ActivityHMM, X: np.ndarray, mask: np.ndarray, backward: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`forward_backward` on X (T, N, D) and mask (T, N): each period a contiguous block,
+    which the recursions step through (gamma comes back (T, N, K))."""
+    t_max, n, _ = X.shape
     k = model.n_states
+    X = np.ascontiguousarray(X)
     logb = log_emissions(model, X)
     top = logb.max(-1, keepdims=True)
     b = np.exp(logb - top)
-    alpha = np.empty((n, t_max, k))
-    scale = np.ones((n, t_max))
+    alpha = np.empty((t_max, n, k))
+    scale = np.ones((t_max, n))
     loglik = np.zeros(n)
     current = np.broadcast_to(model.startprob, (n, k))
     for t in range(t_max):
         predicted = current if t == 0 else current @ model.transmat
-        joint = predicted * b[:, t]
+        joint = predicted * b[t]
         total = joint.sum(-1)
-        valid = mask[:, t]
+        valid = mask[t]
         safe = np.where(total > 0, total, 1.0)
         current = np.where(valid[:, None], joint / safe[:, None], current)
-        alpha[:, t] = current
-        scale[:, t] = np.where(valid, safe, 1.0)
-        loglik += np.where(valid, np.log(safe) + top[:, t, 0], 0.0)
+        alpha[t] = current
+        scale[t] = np.where(valid, safe, 1.0)
+        loglik += np.where(valid, np.log(safe) + top[t, :, 0], 0.0)
     last = current
     if not backward:
         return loglik, last, alpha, None
     beta = np.ones((n, k))
-    gamma = np.zeros((n, t_max, k))
+    gamma = np.zeros((t_max, n, k))
     xi = np.zeros((k, k))
-    gamma[:, t_max - 1] = np.where(mask[:, t_max - 1, None], alpha[:, t_max - 1], 0.0)
+    gamma[t_max - 1] = np.where(mask[t_max - 1, :, None], alpha[t_max - 1], 0.0)
     for t in range(t_max - 2, -1, -1):
-        pair = mask[:, t + 1]  # a transition t -> t+1 exists
-        weighted = b[:, t + 1] * beta / scale[:, t + 1, None]
-        xi += model.transmat * ((alpha[:, t] * pair[:, None]).T @ weighted)
+        pair = mask[t + 1]  # a transition t -> t+1 exists
+        weighted = b[t + 1] * beta / scale[t + 1, :, None]
+        xi += model.transmat * ((alpha[t] * pair[:, None]).T @ weighted)
         beta = np.where(pair[:, None], weighted @ model.transmat.T, 1.0)
-        g = alpha[:, t] * beta
-        gamma[:, t] = np.where(mask[:, t, None], g / g.sum(-1, keepdims=True), 0.0)
+        g = alpha[t] * beta
+        gamma[t] = np.where(mask[t, :, None], g / g.sum(-1, keepdims=True), 0.0)
     return loglik, last, gamma, xi
 
 
-def _initial(X: np.ndarray, mask: np.ndarray, k: int, rng: np.random.Generator) -> ActivityHMM:
-    points = X[mask]
+def _initial(points: np.ndarray, k: int, rng: np.random.Generator) -> ActivityHMM:
     if len(points) > 20_000:
         points = points[rng.choice(len(points), 20_000, replace=False)]
     logged = np.column_stack([np.log1p(points[:, 0]), points[:, 1]])
@@ -119,7 +129,8 @@ def _initial(X: np.ndarray, mask: np.ndarray, k: int, rng: np.random.Generator) 
 
 
 def _m_step(X: np.ndarray, gamma: np.ndarray, xi: np.ndarray, previous: ActivityHMM) -> ActivityHMM:
-    start = gamma[:, 0].sum(0)
+    """Time-major X (T, N, D) and gamma (T, N, K): every sequence starts at t = 0."""
+    start = gamma[0].sum(0)
     weight = gamma.sum((0, 1))
     rates = np.tensordot(gamma, X[..., 0], axes=([0, 1], [0, 1])) / np.where(weight > 0, weight, 1.0)
     buying = gamma * (X[..., 0] > 0)[..., None]  # spend is read in periods with purchases only
@@ -154,19 +165,21 @@ def fit(
     Stops when the log-likelihood per observation improves by less than ``tol``."""
     rng = np.random.default_rng(seed)
     observations = max(int(mask.sum()), 1)
+    points = X[mask]  # the starts read customer-periods, whatever their layout
+    X, mask = np.ascontiguousarray(np.swapaxes(X, 0, 1)), np.ascontiguousarray(mask.T)
     best: tuple[ActivityHMM, float] | None = None
     for _ in range(n_init):
-        model = _initial(X, mask, n_states, rng)
+        model = _initial(points, n_states, rng)
         previous = -np.inf
         for _ in range(n_iter):
-            loglik, _, gamma, xi = forward_backward(model, X, mask)
+            loglik, _, gamma, xi = _time_major(model, X, mask)
             total = float(loglik.sum())
             assert xi is not None
             model = _m_step(X, gamma, xi, model)
             if (total - previous) / observations < tol:
                 break
             previous = total
-        final = float(forward_backward(model, X, mask, backward=False)[0].sum())
+        final = float(_time_major(model, X, mask, backward=False)[0].sum())
         if best is None or final > best[1]:
             best = (model, final)
     assert best is not None
