@@ -27,6 +27,7 @@ from .formatting import (
     format_signed_pct,
     shorten,
 )
+from .lifecycle_sections import LifecycleContent
 from .outcome_pages import out_of_time_lines, outcome_pages
 from .plain import (
     bias_line,
@@ -162,11 +163,11 @@ class ReportContent:
     edition: str = ""
     approved: bool = False
     glossary: tuple[tuple[str, str], ...] = ()
-    # the structure test's verdict in words when it recommends no segmentation (or warns of weak
-    # structure): the first line of the summary in both documents; empty otherwise
+    # the structure verdict in words when it recommends none or warns (the summary's first line)
     recommendation: str = ""
     # the outcome page: each outcome column and out-of-time outcome, or why there is none
     outcome_pages: tuple[Section, ...] = ()
+    customer_lifecycle: LifecycleContent | None = None  # a log's (reports.lifecycle_sections)
 
     @property
     def status_text(self) -> str:
@@ -211,7 +212,6 @@ def report_content(
         hash_prefix = (version_hash or "")[:12]
         footer = f"Version {version_id}" + (f" · {hash_prefix}" if hash_prefix else "")
         missing = tuple((f, metrics.missing.get(f, 0)) for f in features)
-        missing_total = metrics.missing_total
         return ReportContent(
             title=title,
             client=client,
@@ -240,8 +240,8 @@ def report_content(
             feature_labels=tuple(feature_label(f) for f in features),
             population_means=tuple(means[f] for f in features),
             missing=missing,
-            missing_total=missing_total,
-            method=method_lines(metrics, features, customers, missing_total),
+            missing_total=metrics.missing_total,
+            method=method_lines(metrics, features, customers, metrics.missing_total),
             selection=tuple(plain_numbers(line) for line in selection(metrics)),
             segments=segments,
             validation=validation(metrics),

@@ -1,8 +1,8 @@
 """The executive deck: a 16:9 PowerPoint built from a :class:`ReportContent`.
 
 Slides, in order: title, executive summary, what changed (a retrained version), data and method, glossary, segment overview,
-segments compared, one slide per segment, validation, the outcome pages, the governance sections
-and the appendix.
+segments compared, one slide per segment, validation, the outcome pages, a log's lifecycle slides,
+the governance sections and the appendix.
 Every slide carries the edition footer (draft, or approved by whom and when) and speaker notes.
 Charts are native chart objects so a consultant can restyle or re-label them in PowerPoint.
 """
@@ -19,6 +19,7 @@ from pptx.util import Inches
 
 from . import deck_notes as notes
 from .content import TRAIT_THRESHOLD, ReportContent, SegmentContent
+from .deck_lifecycle import lifecycle_pages
 from .deck_pages import Page, candidate_pages, glossary_pages, section_pages_of
 from .deck_parts import (
     ACCENT,
@@ -76,6 +77,7 @@ def build_deck(content: ReportContent, path: Path) -> None:
     pages.append((_validation_slide, notes.validation_notes(content)))
     for section in content.outcome_pages:  # per outcome column and out-of-time outcome
         pages += section_pages_of(section)
+    pages += lifecycle_pages(content.customer_lifecycle)  # a transaction log's only
     sections = [content.bias, content.privacy, content.status_detail, content.features_detail]
     for section in sections:
         if section is not None:

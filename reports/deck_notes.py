@@ -107,3 +107,25 @@ def candidates_notes(page: int, pages: int) -> str:
         "scores, for reference. "
         "The highlighted row is the one kept. There is no need to present this slide."
     )
+
+
+def cohort_notes(shown: int, total: int) -> str:
+    more = (
+        f" The slide shows the latest {shown} of {total} cohorts; the PDF has them all."
+        if shown < total
+        else ""
+    )
+    return (
+        "This slide shows how many new customers keep buying. Each row is the customers who first "
+        "bought in one period; each cell the share of them who bought again that many periods later. "
+        "Darker is better. Compare a recent row with an older one at the same column: is retention "
+        f"improving? Blank cells are periods that had not ended yet.{more}"
+    )
+
+
+def state_diagram_notes() -> str:
+    return (
+        "This slide shows the lifecycle states the model found in customers' buying and how "
+        "customers move between them from one period to the next. Point to the arrows into the "
+        "dormant state: those are the customers to win back before they lapse."
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 from .blocks import bullets, document, figure, html_table, write_pdf
 from .content import TRAIT_THRESHOLD, ReportContent, SegmentContent
 from .formatting import DASH, format_count, format_number
+from .lifecycle_figures import cohort_heatmap, state_diagram_svg
 from .sections import Section
 from .svg import comparison_chart, segment_chart, segment_color, size_chart
 
@@ -33,13 +34,18 @@ CHAPTERS = (
 
 
 WHAT_CHANGED = ("what_changed", "What changed")
+LIFECYCLE = ("lifecycle", "Lifecycle")
 
 
 def _chapters(content: ReportContent) -> tuple[tuple[str, str], ...]:
-    """The chapters of this report: a retrained version's "What changed" follows the summary."""
-    if content.what_changed is None:
-        return CHAPTERS
-    return (CHAPTERS[0], WHAT_CHANGED, *CHAPTERS[1:])
+    """The chapters of this report: a retrained version's "What changed" follows the summary,
+    a log's "Lifecycle" the outcome validation."""
+    chapters = list(CHAPTERS)
+    if content.customer_lifecycle is not None:
+        chapters.insert(chapters.index(("outcomes", "Outcome validation")) + 1, LIFECYCLE)
+    if content.what_changed is not None:
+        chapters.insert(1, WHAT_CHANGED)
+    return tuple(chapters)
 
 
 def build_report_pdf(content: ReportContent, path: Path) -> None:
@@ -58,6 +64,7 @@ def render_report_html(content: ReportContent) -> str:
         "segments": _segments(content),
         "validation": _validation(content),
         "outcomes": _outcomes(content),
+        "lifecycle": _lifecycle(content),
         "bias": _section(content.bias),
         "privacy": _section(content.privacy),
         "status": _section(content.status_detail),
@@ -249,6 +256,34 @@ def _outcomes(content: ReportContent) -> str:
             parts.append(f'<p class="note">{escape(table.caption)}</p>')
             parts.append(html_table(table.headers, table.rows, numeric=table.numeric))
         parts += [f"<h4>{escape(title)}</h4>{bullets(lines)}" for title, lines in section.groups]
+    return "".join(parts)
+
+
+def _lifecycle(content: ReportContent) -> str:
+    """Each lifecycle section under its own heading, the heatmap after the CLV table and the
+    state diagram after the states table."""
+    part = content.customer_lifecycle
+    if part is None:
+        return ""
+    parts = [_section(part.clv, heading=part.clv.title) if part.clv else ""]
+    if part.cohorts is not None:
+        older = part.cohorts.older_customers
+        caption = (
+            f"Share of each {part.cohorts.period}'s new customers who bought again in each later "
+            f"{part.cohorts.period} (0 is the first); periods not yet over by as_of are left blank"
+            + (f"; {format_count(older)} customers of older cohorts are not shown." if older else ".")
+        )
+        parts.append(f"<h3>Retention by cohort</h3>{figure(cohort_heatmap(part.cohorts), caption)}")
+    if part.states is not None:
+        parts.append(_section(part.states, heading=part.states.title))
+    if part.diagram is not None:
+        caption = (
+            f"Each arrow is the chance of moving to another state next {part.diagram.period}; "
+            "chances below 0.5% are left out."
+        )
+        parts.append(figure(state_diagram_svg(part.diagram), caption))
+    if part.movers is not None:
+        parts.append(_section(part.movers, heading=part.movers.title))
     return "".join(parts)
 
 

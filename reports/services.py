@@ -42,6 +42,7 @@ from segplatform.errors import ApplicationError
 
 from .content import ReportContent, report_content
 from .formatting import column_labels_in_force
+from .lifecycle_sections import lifecycle_content
 from .models import Deliverable
 from .sections import Section
 from .tables import csv_bytes, excel_refusal, xlsx_bytes
@@ -74,7 +75,13 @@ def version_content(version: SegmentVersion, approval: dict[str, Any] | None = N
         lifecycle=_lifecycle_values(version),
         approval=approval,
     )
-    return replace(content, what_changed=_what_changed(version))
+    # None for a customer table and for versions made before the lifecycle models
+    lifecycle = lifecycle_content(
+        version.metrics_view,
+        discount_rate=version.segmentation_spec.clv_discount_rate,
+        names={s.segment: s.name for s in content.segments},
+    )
+    return replace(content, what_changed=_what_changed(version), customer_lifecycle=lifecycle)
 
 
 def _what_changed(version: SegmentVersion) -> Section | None:
