@@ -28,6 +28,7 @@ from segplatform.errors import ApplicationError
 from . import charts, mitigation, services
 from .findings import version_findings
 from .forms import UploadForm
+from .lifecycle_page import lifecycle_part
 from .run_form import RunForm, spec_summary
 
 
@@ -177,6 +178,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "charts": charts.version_charts(version) if version else None,
         "features": version.metrics_view.features if version else [],
         "findings": version_findings(version) if version else None,
+        "lifecycle": lifecycle_part(version, deliverables) if version else None,
         "other_runs": run.project.runs.filter(version__isnull=False).exclude(pk=run.pk)[:20],
         "may_run": access.allowed(access.role_on(request.user, run.project), "run"),
     }
