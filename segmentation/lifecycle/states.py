@@ -124,13 +124,16 @@ def fit_states(
     sequences: Sequences,
     n_states: tuple[int, ...] = N_STATES,
     seed: int = 0,
-    max_customers: int = 20_000,
+    max_customers: int = 10_000,
     n_init: int = 2,
 ) -> Lifecycle:
     """Fit the lifecycle HMM for each of ``n_states`` on a seeded sample of at most
     ``max_customers`` customers (``n_init`` starts each), keep the lowest BIC, and filter every
     customer with it. 20,000 customers and two starts: on 200,000 simulated customers × 24 months
-    the choice and the states are those of 50,000 and three starts, in 12 s instead of 48 s."""
+    the choice and the states are those of 50,000 and three starts, in 12 s instead of 48 s; on
+    the benchmark log (200,000 customers, 2.5M events, 24 months) 10,000 give the same five states
+    with the same shares of customers (to 0.001) and stay probabilities (to 0.003) as 20,000, in
+    12 s instead of 23 s."""
     if len(sequences.lengths) == 0:
         raise SegmentationError("There are no customers with purchases to model.")
     if any(k < 2 for k in n_states):
