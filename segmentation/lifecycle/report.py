@@ -49,7 +49,7 @@ class LifecycleReport:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-NOISE_NAME = "No segment (noise)"
+NOISE_NAME = "Unassigned"
 
 
 def segment_label(names: dict[int, str], segment: int) -> str:
