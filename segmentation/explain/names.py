@@ -97,6 +97,23 @@ def _level(value: float | None, wanted: str) -> bool:
     }[wanted]
 
 
+# The engineered log's missingness flags (segmentation.data.features) say a behaviour in words:
+# "high interval missing" would name the flag, not the customers. (more of them, fewer of them)
+FLAG_TRAITS = {
+    "interval_missing": ("mostly single purchases", "repeat buyers"),
+    "momentum_missing": ("no spend in 180 days", "recent spend"),
+    "no_purchases": ("refunds only", "purchases"),
+    "no_spend": ("no spend", "some spend"),
+}
+
+
+def trait(feature: str, value: float) -> str:
+    """One distinctive feature as words: "high monthly charges", "mostly single purchases"."""
+    if feature in FLAG_TRAITS:
+        return FLAG_TRAITS[feature][0 if value > 0 else 1]
+    return f"{'high' if value > 0 else 'low'} {readable(feature)}"
+
+
 def trait_name(smd: pd.Series, industry: str = DEFAULT_INDUSTRY) -> str:
     """Name after the most distinctive features, e.g. "High monthly charges, low tenure"."""
     ranked = smd.abs().sort_values(ascending=False, kind="stable")
@@ -105,7 +122,7 @@ def trait_name(smd: pd.Series, industry: str = DEFAULT_INDUSTRY) -> str:
         value = smd[feature]
         if abs(value) < NOTABLE_DIFFERENCE:
             break
-        parts.append(f"{'high' if value > 0 else 'low'} {readable(str(feature))}")
+        parts.append(trait(str(feature), float(value)))
     if not parts:
         return words(MAINSTREAM, industry)[0]
     name = ", ".join(parts)

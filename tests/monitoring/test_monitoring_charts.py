@@ -80,6 +80,19 @@ def test_the_page_charts_shares_over_checks_migration_and_distributions(
             )
     assert max(c[1] for c in cells) == pytest.approx(by_row.to_numpy().max(), abs=1e-4)
 
+    # Next period's shares if customers keep moving so: today's shares times the row-share matrix.
+    predicted = _element(page, r'<table class="table compact" id="predicted-shares">.*?</table>')
+    shown_rows = {tr.get("data-segment"): [td.text for td in tr.iter("td")] for tr in predicted.iter("tr")}
+    shown_rows.pop(None, None)
+    columns = [c.removeprefix("current_") for c in matrix.columns]
+    now = matrix.sum(axis=0).to_numpy(dtype=float)
+    square = by_row.set_axis(columns, axis=1).set_axis([str(i) for i in by_row.index], axis=0)
+    square = square.reindex(index=columns, fill_value=0.0).to_numpy(dtype=float)
+    following = (now / now.sum()) @ square
+    assert list(shown_rows) == columns
+    for i, segment in enumerate(columns):
+        assert shown_rows[segment] == [_shown(now[i] / now.sum()), _shown(following[i])]
+
     # Distributions: drift first; the shifted feature's bars are the shares of drift.json, which
     # are numpy's histogram of the uploaded values on the same edges.
     grid = _element(page, r'<div class="small-multiples" id="distributions">.*?</div>')

@@ -36,7 +36,11 @@ SPEC = {
 def _run(project, consultant, **spec):  # type: ignore[no-untyped-def]
     log = simulated_log(700, seed=8)
     dataset = run_services.dataset_upload(
-        project=project, name="log.csv", content=log.to_csv(index=False).encode(), id_column=None, user=consultant
+        project=project,
+        name="log.csv",
+        content=log.to_csv(index=False).encode(),
+        id_column=None,
+        user=consultant,
     )
     run = run_services.run_start(
         project=project, dataset=dataset, spec={**SPEC, **spec}, user=consultant, enqueue=False
@@ -91,7 +95,10 @@ def test_the_scoring_api_returns_each_customers_lifetime_value(log_run, consulta
     fields = [c for c in features.columns if c != "customer_id"]
     rows = features.head(5)
     records = [
-        {"customer_id": row["customer_id"], **{c: (None if pd.isna(row[c]) else float(row[c])) for c in fields}}
+        {
+            "customer_id": row["customer_id"],
+            **{c: (None if pd.isna(row[c]) else float(row[c])) for c in fields},
+        }
         for _, row in rows.iterrows()
     ]
     records.append({**records[0], "customer_id": "NOT-A-CUSTOMER"})

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from projects.models import SegmentationRun
 from runs import services as run_services
+from runs.run_form import spec_summary
 from segmentation import SegmentationSpec
 from segmentation.synthetic.transactions import transaction_log
 from tests.conftest import api_key
@@ -206,3 +207,41 @@ def test_a_transaction_log_is_segmented_from_the_portal_with_rfm_and_temporal_fe
     assert run.status == "succeeded", run.error
     assert run.version.metrics_view.customers == log["customer_id"].nunique()
     assert "recency_days" in run.version.metrics_view.features
+
+
+def test_the_lifecycle_keys_reach_the_spec_from_the_portal_and_bad_ones_are_named(project, consultant, login):
+    log, _ = transaction_log(150, seed=4)
+    dataset = run_services.dataset_upload(
+        project=project,
+        name="log.csv",
+        content=log.to_csv(index=False).encode(),
+        id_column="customer_id",
+        user=consultant,
+    )
+    client = login(consultant)
+    fields = {
+        "input_kind": "transactions",
+        "timestamp_column": "timestamp",
+        "amount_column": "amount",
+        "features": ["rfm", "clv", "trajectory"],
+    }
+    bad = _post(client, project, dataset, **fields, clv_discount_rate=1.5, lifecycle_period="day")
+    assert bad.status_code == 200 and not SegmentationRun.objects.exists()
+    errors = bad.context["form"].errors
+    assert "clv_discount_rate" in errors and "lifecycle_period" in errors
+    response = _post(
+        client,
+        project,
+        dataset,
+        **fields,
+        clv_horizon_days=180,
+        clv_discount_rate=0.05,
+        lifecycle_period="week",
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    run = SegmentationRun.objects.get()
+    assert run.spec["clv_horizon_days"] == 180 and run.spec["clv_discount_rate"] == 0.05
+    assert run.spec["lifecycle_period"] == "week" and run.spec["features"] == ["rfm", "clv", "trajectory"]
+    assert "Lifetime value over 180 days at 5% a year" in " ".join(
+        spec_summary(SegmentationSpec.from_dict(run.spec), dataset)
+    )

@@ -82,3 +82,11 @@ def test_the_spec_carries_the_industry_and_refuses_an_unknown_one():
     )
     with pytest.raises(SpecError, match="'industry' must be one of"):
         SegmentationSpec.from_dict({"id_column": "id", "numeric_columns": ["x"], "industry": "mining"})
+
+
+def test_a_missingness_flag_names_the_behaviour_not_the_flag():
+    from segmentation.explain.names import trait_name
+
+    smd = pd.Series({"momentum_missing": 1.6, "interval_missing": -1.1, "tenure_days": 0.1})
+    assert trait_name(smd) == "No spend in 180 days, repeat buyers"
+    assert trait_name(pd.Series({"interval_missing": 2.0})) == "Mostly single purchases"
