@@ -6,6 +6,7 @@ import io
 import json
 import sqlite3
 
+import duckdb
 import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -131,6 +132,35 @@ def test_the_transaction_scorers_label_the_raw_log_exactly_as_segment_does(tmp_p
         # Then every customer gets the label of labels.csv, and that segment's name
         assert labels_of(scored) == expected, engine
         assert all(names[s] == n for s, n in zip(scored["segment"], scored["segment_name"], strict=True))
+
+
+def test_time_aware_segments_get_scorers_over_the_feature_table_that_label_exactly(tmp_path):
+    # Given a run that clusters on the shape of activity over time (the trajectory group, which
+    # the transaction SQL does not compute) and whose CLV is profiled, never clustered on
+    log = messy_log(800, seed=7)
+    data, spec, out = tmp_path / "log.csv", tmp_path / "spec.json", tmp_path / "out"
+    text = log.copy()
+    text["timestamp"] = text["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    text.to_csv(data, index=False)
+    spec.write_text(
+        json.dumps({**SPEC, "k_max": 4, "as_of": "2025-10-01", "features": ["rfm", "trajectory"]})
+    )
+    call_command("segment", str(data), spec=str(spec), out=str(out))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert any(f.startswith("trajectory_") for f in metrics["features"])
+    # Then every scorer reads features.csv as a table and gives labels.csv's labels
+    features = pd.read_csv(out / "features.csv", dtype={"customer_id": str})
+    expected = labels_of(pd.read_csv(out / "labels.csv", dtype={"customer_id": str}))
+    sql = (out / "scorer_sqlite.sql").read_text()
+    assert "customer_features" in sql.splitlines()[1] and "trajectory_" in sql.splitlines()[3]
+    database = sqlite3.connect(":memory:")
+    features.to_sql("customer_features", database, index=False)
+    assert labels_of(pd.read_sql_query(sql, database)) == expected
+    database.close()
+    duck = duckdb.connect()
+    duck.register("customer_features", features)
+    scored = duck.execute((out / "scorer_duckdb.sql").read_text()).fetchdf()
+    assert labels_of(scored) == expected
 
 
 def test_segment_reads_a_parquet_log(tmp_path):
