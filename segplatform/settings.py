@@ -228,6 +228,26 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # The queue this process sends to and, as a worker started without -Q, consumes: deployments
 # sharing one broker (or test runs) keep their jobs apart by naming their own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE") or "celery"
+# Work by kind, so a deployment can give the CPU-bound steps (clustering a run, monitoring a
+# refresh) their own machines and keep the short I/O-bound ones (dispatching, reaping, profiling
+# an upload, purges, checkpoints) responsive beside them: a worker started with ``-Q <queue>``
+# consumes one kind. Unset, a kind has no route: it goes to the default queue (whatever the
+# process names it) and one worker does everything.
+CELERY_CPU_QUEUE = env_str("CELERY_CPU_QUEUE")
+CELERY_IO_QUEUE = env_str("CELERY_IO_QUEUE")
+CPU_TASKS = ("runs.run_segmentation", "monitoring.execute_refresh", "monitoring.refresh_lineage")
+IO_TASKS = (
+    "runs.dispatch",
+    "runs.reap",
+    "datasets.inspect",
+    "monitoring.tend_refreshes",
+    "governance.retention_purge",
+    "audit.checkpoint",
+)
+CELERY_TASK_ROUTES = {
+    **({name: {"queue": CELERY_CPU_QUEUE} for name in CPU_TASKS} if CELERY_CPU_QUEUE else {}),
+    **({name: {"queue": CELERY_IO_QUEUE} for name in IO_TASKS} if CELERY_IO_QUEUE else {}),
+}
 # A running run whose worker has not written its heartbeat for this long is failed by the reaper.
 # The worker beats every quarter of it, so a busy step does not look like a dead worker.
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 120)
