@@ -79,15 +79,21 @@ def scenario_arrow(scenario: Scenario) -> pa.Table:
     return pa.table(arrays)
 
 
-@pytest.mark.parametrize("dialect", ["spark", "databricks"])
-def test_a_centroid_model_labels_hostile_rows_exactly_as_python(
-    spark: Any, make_scenario: Callable[..., Scenario], dialect: str
+@pytest.mark.parametrize(("dialect", "ansi"), [("spark", "true"), ("databricks", "false")])
+def test_a_centroid_model_labels_hostile_rows_exactly_as_python_with_ansi_mode_on_or_off(
+    spark: Any, make_scenario: Callable[..., Scenario], dialect: str, ansi: str
 ) -> None:
-    """Ties, NULL and NaN, infinities, 1e308, subnormals, clipping and underflowing quotients."""
+    """Ties, NULL and NaN, infinities, 1e308, subnormals, clipping and underflowing quotients;
+    the statement never relies on ANSI mode's errors nor on their absence."""
     scenario = make_scenario(7, ROWS, n_features=8)
     assert scenario.as_nan.sum() > 1000 and (scenario.expected >= 0).all()
     load(spark, scenario_arrow(scenario), "customers")
-    assert_parity(labelled(spark, compile_scorer(scenario.model, dialect)), scenario)
+    spark.conf.set("spark.sql.ansi.enabled", ansi)
+    try:
+        result = labelled(spark, compile_scorer(scenario.model, dialect))
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", "true")
+    assert_parity(result, scenario)
 
 
 def test_exact_ties_go_to_the_lowest_label_and_infinities_to_the_bounds(
