@@ -21,6 +21,8 @@ DESCRIPTIONS = {
     "scorer_duckdb.sql": "SQL scorer for DuckDB",
     "scorer_snowflake.sql": "SQL scorer for Snowflake",
     "scorer_bigquery.sql": "SQL scorer for BigQuery",
+    "scorer_spark.sql": "SQL scorer for Spark",
+    "scorer_databricks.sql": "SQL scorer for Databricks",
     "deck.pptx": "Executive deck (PowerPoint)",
     "manifest.json": "Manifest with hashes",
     "labels.xlsx": "Segment labels (Excel)",

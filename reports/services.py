@@ -48,7 +48,13 @@ from .sections import Section
 from .tables import csv_bytes, excel_refusal, xlsx_bytes
 from .what_changed import RetrainingOrigin, what_changed_section
 
-SCORER_DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery")
+SCORER_DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery", "spark", "databricks")
+# What a Spark session must be told: the scorer is ANSI-safe, and only a timestamp column that
+# is not an instant (text or TIMESTAMP_NTZ) is read in the session's time zone.
+SPARK_NOTE = (
+    "-- Spark SQL 3.1 or later (proven on 4.1), ANSI mode on or off; a TIMESTAMP column is read as the\n"
+    "-- instant it is, text or TIMESTAMP_NTZ in the session's zone: set spark.sql.session.timeZone=UTC.\n"
+)
 TRANSACTION_SCORER_TABLE = "customer_features"
 
 
@@ -186,6 +192,8 @@ def _scorer_bytes(version: SegmentVersion, dialect: str) -> bytes:
             f"-- Input: the transaction log as a table {TABLE} (its own column names; timestamps as the\n"
             f"-- database's timestamp type, ISO text in SQLite); features computed as of {as_of}.\n"
         )
+        if dialect in ("spark", "databricks"):
+            header += SPARK_NOTE
         return (header + sql.rstrip().rstrip(";") + ";\n").encode()
     # Some feature the model reads has no exact SQL form here (a version made before the
     # affinity projection was stored): the scorer reads a table shaped like features.csv rather

@@ -14,6 +14,8 @@ model scorer of :mod:`segmentation.sql.scorer`. The arithmetic is that of
   Python performs; ``decayed_spend`` rounds ``cents * 1000 * POWER(0.5, age)`` per event, the
   C library's ``pow`` NumPy calls too; ``category_entropy`` rounds each term
   ``-(p * (LN(p) / ln 2))`` to a multiple of 2**-44 bits, so its sum is exact in any order.
+  (Spark's ``POWER`` and ``LN`` are Java's fdlibm, a last bit away from the C library's now and
+  then; the rounding to whole units absorbs that unless a value sits on a rounding boundary.)
 
 * ``affinity_k`` projects each customer's spend shares onto the SVD components fitted with the
   version (stored in its metrics as ``affinity``), summed category by category in sorted order
@@ -24,7 +26,9 @@ affinity features of a version without a stored projection (made before it was s
 models that cluster carried attribute columns.
 
 Differences from Python a client should know: ids and categories are trimmed of spaces only;
-timestamps are read as UTC (PostgreSQL ``timestamp`` without time zone; ISO text in SQLite);
+timestamps are read as UTC (PostgreSQL ``timestamp`` without time zone; ISO text in SQLite;
+in Spark a ``TIMESTAMP`` column whatever the session's time zone, text or ``TIMESTAMP_NTZ`` in
+the session's zone, which must then be UTC);
 ``drop_duplicates`` removes rows identical in every column (``SELECT DISTINCT *``).
 """
 
@@ -272,6 +276,8 @@ def _time_functions(dialect: str) -> dict[str, Callable[[exp.Expression], exp.Ex
             )
 
         return {"SEG_EPOCH": strftime("%s"), "SEG_YEAR": strftime("%Y"), "SEG_MONTH": strftime("%m")}
+    if dialect in ("spark", "databricks"):
+        return _spark_time_functions()
     epoch: dict[str, Callable[[exp.Expression], exp.Expression]] = {
         "postgresql": lambda ts: whole(exp.Extract(this=exp.var("EPOCH"), expression=ts)),
         "duckdb": lambda ts: whole(exp.Anonymous(this="EPOCH", expressions=[ts])),
@@ -282,6 +288,30 @@ def _time_functions(dialect: str) -> dict[str, Callable[[exp.Expression], exp.Ex
         "SEG_EPOCH": epoch[dialect],
         "SEG_YEAR": lambda ts: exp.cast(exp.Extract(this=exp.var("YEAR"), expression=ts), bigint),
         "SEG_MONTH": lambda ts: exp.cast(exp.Extract(this=exp.var("MONTH"), expression=ts), bigint),
+    }
+
+
+def _spark_time_functions() -> dict[str, Callable[[exp.Expression], exp.Expression]]:
+    """Spark's ``TIMESTAMP`` is an instant: ``UNIX_SECONDS`` reads it without the session time
+    zone, and year and month come from the UTC day number (``DATE_FROM_UNIX_DATE``) rather than
+    ``EXTRACT``, which would read them in the session's zone. Text and ``TIMESTAMP_NTZ`` columns
+    are cast to ``TIMESTAMP`` in the session's zone, so those need a session in UTC."""
+
+    def epoch(ts: exp.Expression) -> exp.Expression:
+        return exp.UnixSeconds(this=exp.cast(ts, exp.DataType.build("timestamp")))
+
+    def utc_date(ts: exp.Expression) -> exp.Expression:
+        # FLOOR, not integer division, so a day before 1970 is the day before, as in Python.
+        day = exp.Floor(this=exp.Div(this=epoch(ts), expression=exp.Literal.number(SECONDS_PER_DAY)))
+        return exp.Anonymous(
+            this="DATE_FROM_UNIX_DATE", expressions=[exp.cast(day, exp.DataType.build("int"))]
+        )
+
+    bigint = exp.DataType.build("bigint")
+    return {
+        "SEG_EPOCH": epoch,
+        "SEG_YEAR": lambda ts: exp.cast(exp.Extract(this=exp.var("YEAR"), expression=utc_date(ts)), bigint),
+        "SEG_MONTH": lambda ts: exp.cast(exp.Extract(this=exp.var("MONTH"), expression=utc_date(ts)), bigint),
     }
 
 

@@ -16,7 +16,8 @@ from sqlglot import exp
 
 from ..errors import SegmentationError
 
-DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery")
+# Spark and Databricks (Spark SQL with its own catalog) share one generator and the same arithmetic.
+DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery", "spark", "databricks")
 _SQLGLOT_NAME = {"postgresql": "postgres"}
 DOUBLE = exp.DataType.build("double")
 MATERIALIZED = ("postgresql", "sqlite", "duckdb")  # dialects with WITH ... AS MATERIALIZED
@@ -84,8 +85,9 @@ def double(value: float, dialect: str) -> exp.Expression:
             exponent += -step if exponent > 0 else step
         return exp.paren(node) if isinstance(node, exp.Binary) else node
     # Shortest round-trip digits in scientific notation: every other engine parses this
-    # correctly rounded as a double (DuckDB would read a plain decimal as DECIMAL first, and
-    # PostgreSQL reads it as NUMERIC, which the cast then converts exactly).
+    # correctly rounded as a double (DuckDB would read a plain decimal as DECIMAL first,
+    # PostgreSQL reads it as NUMERIC, which the cast then converts exactly, and Spark reads an
+    # exponent literal as a DOUBLE with Java's correctly rounded parser).
     text = format(Decimal(repr(abs(value))).normalize(), "e")
     literal: exp.Expression = _number(text)
     if math.copysign(1.0, value) < 0 and value != 0:
@@ -96,7 +98,7 @@ def double(value: float, dialect: str) -> exp.Expression:
 def literal_sql(value: float, dialect: str) -> str:
     """SQL text for the finite double ``value`` that ``dialect`` reads back bit for bit.
 
-    PostgreSQL, DuckDB, Snowflake and BigQuery get a cast of a scientific-notation literal
+    PostgreSQL, DuckDB, Snowflake, BigQuery, Spark and Databricks get a cast of a scientific-notation literal
     with the shortest round-trip digits, e.g. ``CAST(1.2345e-1 AS DOUBLE)``; SQLite gets an
     exact integer mantissa scaled by powers of two, e.g. ``(CAST(3 AS REAL) / 2)``.
     """
@@ -113,7 +115,7 @@ def is_missing(x: exp.Expression, dialect: str) -> exp.Expr:
         return exp.Is(this=x, expression=exp.Null())
     if dialect == "bigquery":  # IEEE comparisons: NaN equals nothing
         nan: exp.Expression = exp.IsNan(this=x)
-    else:  # PostgreSQL, DuckDB and Snowflake hold NaN equal to NaN
+    else:  # PostgreSQL, DuckDB, Snowflake and Spark hold NaN equal to NaN
         nan = exp.EQ(this=x, expression=exp.cast(exp.Literal.string("NaN"), DOUBLE))
     return exp.or_(exp.Is(this=x, expression=exp.Null()), nan)
 

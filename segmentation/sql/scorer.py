@@ -25,11 +25,19 @@ Portability details the statement takes care of:
 * the cosine distance's row normalisation flushes coordinates below ``2**-500`` to zero before
   squaring, so nothing underflows, and uses ``SQRT``, correctly rounded in every engine (SQLite
   needs its math functions, 3.35+);
-* ties go to the lowest label, like ``numpy.argmin``; no EXP is needed for mixtures.
+* ties go to the lowest label, like ``numpy.argmin``; no EXP is needed for mixtures;
+* nothing overflows, divides by zero or casts text to a number, so the statement needs no
+  setting in Spark (``spark``, ``databricks``): it is the same with ANSI mode on, Spark 4's
+  default, or off. Spark's ``SQRT`` is correctly rounded, but its ``LN`` is Java's fdlibm
+  ``StrictMath.log``, not the C library's: for a few values in a hundred it differs in the last
+  bit, so a ``log1p`` column can move by one ulp there, which changes a label only for a customer
+  within that ulp of a tie between segments (none of the hostile test rows is).
 
 Each step is a CTE read by name by the next; in PostgreSQL, SQLite and DuckDB it is
 ``MATERIALIZED`` so a planner never inlines steps into each other (the expression would grow
-exponentially, and PostgreSQL's JIT once spent a quarter of an hour on such a query).
+exponentially, and PostgreSQL's JIT once spent a quarter of an hour on such a query). Spark has
+no ``MATERIALIZED``; its optimiser inlines the steps but does not merge projections that would
+repeat a costly expression, so its plans stay linear too.
 """
 
 from __future__ import annotations
@@ -270,7 +278,7 @@ def compile_scorer(
     feeds features computed from a transaction log). Without them the statement is unchanged.
 
     A model with ``normalisation="l2"`` (the cosine distance) needs the engine's ``SQRT``:
-    built in for PostgreSQL, DuckDB, Snowflake and BigQuery; SQLite needs 3.35 or later compiled
+    built in for PostgreSQL, DuckDB, Snowflake, BigQuery and Spark; SQLite needs 3.35 or later compiled
     with its math functions (``SQLITE_ENABLE_MATH_FUNCTIONS``).
     Every engine's ``SQRT`` is IEEE's correctly rounded square root, as NumPy's is.
 

@@ -40,6 +40,8 @@ FILES = {
     "scorer_duckdb.sql",
     "scorer_snowflake.sql",
     "scorer_bigquery.sql",
+    "scorer_spark.sql",
+    "scorer_databricks.sql",
     "deck.pptx",
     "manifest.json",
     "report.pdf",

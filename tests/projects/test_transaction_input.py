@@ -22,6 +22,7 @@ from segmentation.synthetic.transactions import transaction_log
 from tests.conftest import services_required
 from tests.projects.helpers import labels_of, upload_csv
 from tests.segmentation.log_databases import duckdb_runner, messy_log, postgres_runner, sqlite_runner
+from tests.segmentation.spark_session import load, log_arrow, spark_unavailable, start_spark
 
 pytestmark = pytest.mark.django_db
 
@@ -124,14 +125,23 @@ def test_the_transaction_scorers_label_the_raw_log_exactly_as_segment_does(tmp_p
         runners["postgresql"] = postgres_runner(connection.connection, log)
     elif services_required():
         pytest.fail("REQUIRE_SERVICES=1 but the test database is not PostgreSQL")
-    for engine, run in runners.items():
-        # When each engine runs its scorer over the log loaded as a table transactions
-        sql = (out / f"scorer_{engine}.sql").read_text()
-        assert "2025-10-01" in sql and "customer_features" not in sql
-        scored = run(sql)
-        # Then every customer gets the label of labels.csv, and that segment's name
-        assert labels_of(scored) == expected, engine
-        assert all(names[s] == n for s, n in zip(scored["segment"], scored["segment_name"], strict=True))
+    spark = None
+    if spark_unavailable() is None or services_required():  # else test_sql_spark.py says why not
+        spark = start_spark()
+        load(spark, log_arrow(log, ["amount"]), "transactions")
+        runners["spark"] = lambda sql: spark.sql(sql).toPandas()
+    try:
+        for engine, run in runners.items():
+            # When each engine runs its scorer over the log loaded as a table transactions
+            sql = (out / f"scorer_{engine}.sql").read_text()
+            assert "2025-10-01" in sql and "customer_features" not in sql
+            scored = run(sql)
+            # Then every customer gets the label of labels.csv, and that segment's name
+            assert labels_of(scored) == expected, engine
+            assert all(names[s] == n for s, n in zip(scored["segment"], scored["segment_name"], strict=True))
+    finally:
+        if spark is not None:
+            spark.stop()
 
 
 def test_time_aware_segments_get_scorers_over_the_feature_table_that_label_exactly(tmp_path):

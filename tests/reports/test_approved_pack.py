@@ -16,6 +16,7 @@ from audit.models import AuditEvent
 from governance.models import VersionStatusChange
 from reports.models import Deliverable
 from reports.plain import DRAFT_EDITION
+from reports.services import SCORER_DIALECTS
 from tests.reports.helpers import slide_text
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,7 @@ def test_approval_builds_the_approved_edition_and_the_pack_holds_it_with_a_manif
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     names = set(archive.namelist())
     assert {"deck-approved.pptx", "report-approved.pdf", "labels.csv", "profile.csv", "metrics.json"} <= names
-    assert {f"scorer_{d}.sql" for d in ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery")} <= names
+    assert {f"scorer_{d}.sql" for d in SCORER_DIALECTS} <= names
     assert not names & {"deck.pptx", "report.pdf", "manifest.json"}
 
     # whose manifest hashes every file and names the version, approver and date

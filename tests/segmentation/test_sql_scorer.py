@@ -283,7 +283,7 @@ def test_it_reads_a_qualified_table_name_written_in_the_dialect(
 
 
 def test_an_unknown_dialect_is_refused_naming_the_accepted_ones() -> None:
-    accepted = "postgresql, sqlite, duckdb, snowflake, bigquery"
+    accepted = "postgresql, sqlite, duckdb, snowflake, bigquery, spark, databricks"
     for dialect in ("mysql", "postgres", ""):
         with pytest.raises(SegmentationError, match=accepted):
             compile_scorer(small_model(), dialect)
