@@ -46,6 +46,10 @@ class Source(Protocol):
         A ``temporary`` table lives as long as the source's connection."""
         ...
 
+    def drop_table(self, name: str) -> None:
+        """Drop the table ``name`` if it exists."""
+        ...
+
     def write_parquet(self, sql: str, path: str) -> None:
         """Write the rows of ``sql`` to the Parquet file ``path``."""
         ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,24 @@ from ..errors import SegmentationError
 from .base import DEFAULT_BATCH, LOG_TABLE, checked_table_name, table_exists_error
 
 DEFAULT_MEMORY_LIMIT = "2GB"
+# DuckDB gives each thread its own hash tables and sort runs; below about 1 GB a thread, two
+# threads scoring a 3M-event log ran out of a 200 MB limit where one thread spilled and finished.
+BYTES_PER_THREAD = 10**9
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def memory_bytes(limit: str) -> int:
+    """``"200MB"``, ``"2 GiB"``... in bytes; raises :class:`SegmentationError` for other text."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", limit)
+    if not match or match.group(2).lower() not in _UNITS:
+        raise SegmentationError(f"cannot read the memory limit {limit!r}: write it like '2GB' or '500MB'")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def default_threads(limit: str) -> int:
+    """One thread a GB of the memory limit, at least one and at most the machine's cores."""
+    return max(1, min(os.cpu_count() or 1, memory_bytes(limit) // BYTES_PER_THREAD))
 
 
 def _quoted(name: str) -> str:
@@ -56,6 +75,9 @@ class _DuckDB:
             [name.split(".")[-1], name.split(".")[0] if "." in name else "main"],
         ).fetchone()
         return bool(found and found[0])
+
+    def drop_table(self, name: str) -> None:
+        self.connection.execute(f"DROP TABLE IF EXISTS {_quoted(checked_table_name(name))}")
 
     def write_parquet(self, sql: str, path: str) -> None:
         self.connection.execute(f"COPY ({sql}) TO {_literal(str(path))} (FORMAT PARQUET)")
@@ -99,7 +121,8 @@ class DuckDBSource(_DuckDB):
 class ParquetSource(_DuckDB):
     """Every ``*.parquet`` file under ``folder`` (recursively), or the files a glob names, read
     by an in-memory DuckDB limited to ``memory_limit`` that spills to ``temp_directory``
-    (default: a fresh folder under the system's temporary directory)."""
+    (default: a fresh folder under the system's temporary directory), with ``threads``
+    (default: one a GB of the limit, see :func:`default_threads`)."""
 
     def __init__(
         self,
@@ -122,8 +145,7 @@ class ParquetSource(_DuckDB):
             "memory_limit": memory_limit,
             "temp_directory": self.temp_directory,
         }
-        if threads:
-            config["threads"] = str(threads)
+        config["threads"] = threads or default_threads(memory_limit)
         try:
             self.connection = duckdb.connect(":memory:", config=config)
         except duckdb.Error as error:

@@ -95,6 +95,10 @@ class PostgresSource:
         found = self.connection.execute("SELECT to_regclass(%s)", [name]).fetchone()
         return bool(found and found[0] is not None)
 
+    def drop_table(self, name: str) -> None:
+        self.connection.execute(f"DROP TABLE IF EXISTS {_quoted(checked_table_name(name))}")
+        self.connection.commit()
+
     def write_parquet(self, sql: str, path: str) -> None:
         parquet_by_batches(self, sql, path)
 

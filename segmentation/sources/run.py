@@ -43,6 +43,7 @@ from .sample import STRATUM, allocate, keep_sample, stratified_sql
 
 DEFAULT_SAMPLE_SIZE = 200_000
 FEATURE_TABLE = "_seg_source_features"
+LABELS_TABLE = "_seg_source_labels"
 LABEL_COLUMNS = ("customer_id", "segment", "segment_name")
 Progress = Callable[[str, float], None]
 
@@ -196,10 +197,14 @@ def segment_source(
 
     progress("scoring in the engine", 0.85)
     scorer = compile_transaction_scorer(result.model, source.dialect, spec=spec, as_of=as_of)
-    labels_sql = scorer
+    source.drop_table(FEATURE_TABLE)  # its memory is the engine's to score with
+    # Scored into a table first: an engine spills a statement it writes, while a result it
+    # streams out is held in memory (DuckDB runs out of memory on a log larger than its limit).
     if labels_table:
         source.write_table(labels_table, scorer, replace=replace_labels)
-        labels_sql = f"SELECT * FROM {labels_table}"
+    else:
+        source.write_table(LABELS_TABLE, scorer, temporary=True)
+    labels_sql = f"SELECT * FROM {labels_table or LABELS_TABLE}"
     if labels_parquet:
         source.write_parquet(labels_sql, str(labels_parquet))
     ordered = f"SELECT {', '.join(LABEL_COLUMNS)} FROM ({labels_sql}) AS _seg_labels"

@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow.parquet as pq
 import pytest
 
 from segmentation import SegmentationError, SegmentationSpec, clean_transactions, customer_features
@@ -229,3 +230,58 @@ def test_a_duckdb_source_text_names_a_missing_table(duckdb_file: Path) -> None:
     source = source_from_text(f"duckdb:{duckdb_file}:orders")
     assert isinstance(source, DuckDBSource) and source.table == "orders"
     source.close()
+
+
+def write_big_log(folder: Path, *, files: int, events_per_file: int, customers: int) -> int:
+    """A plain log written file by file (never whole in memory); its size in pandas, bytes."""
+    rng = np.random.default_rng(5)
+    categories = np.array([f"cat {i}" for i in range(12)] + [None], dtype=object)
+    start = pd.Timestamp("2024-01-01").value // 10**9
+    size = 0
+    for i in range(files):
+        n = events_per_file
+        part = pd.DataFrame(
+            {
+                "customer_id": "C" + pd.Series(rng.integers(0, customers, n)).astype(str).str.zfill(7),
+                "timestamp": pd.to_datetime(start + rng.integers(0, 730 * 86_400, n), unit="s"),
+                "amount": np.round(rng.lognormal(3, 1, n) * np.where(rng.random(n) < 0.05, -1, 1), 2),
+                "category": categories[rng.integers(0, len(categories), n)],
+            }
+        )
+        size += int(part.memory_usage(deep=True).sum())
+        part.to_parquet(folder / f"events-{i:02d}.parquet", index=False)
+    return size
+
+
+def test_a_parquet_log_larger_than_duckdbs_memory_limit_gives_pythons_features(tmp_path: Path) -> None:
+    # given ~3M events whose pandas frame is several times DuckDB's memory limit
+    folder = tmp_path / "big"
+    folder.mkdir()
+    in_pandas = write_big_log(folder, files=6, events_per_file=500_000, customers=300_000)
+    limit = 200 * 2**20
+    assert in_pandas > 2 * limit
+    source = ParquetSource(folder, memory_limit="200MB", temp_directory=str(tmp_path / "spill"))
+    assert next(source.batches("SELECT current_setting('memory_limit') AS m"))["m"][0] in (
+        "200.0 MiB",
+        "190.7 MiB",
+    )
+
+    # when the whole run goes through DuckDB
+    run = segment_source(source, SegmentationSpec.from_dict(SPEC), sample_size=2_000)
+
+    # then the sampled customers' features are Python's, computed from their rows only
+    sample = run.sample.set_index("customer_id").sort_index()
+    assert len(sample) == 2_000 < run.metrics["customers"]
+    rows = pq.read_table(folder, filters=[("customer_id", "in", sample.index.tolist())]).to_pandas()
+    expected = python_features(rows, run.metrics["feature_groups"])
+    assert expected.index.tolist() == sample.index.tolist()
+    compared = [c for c in expected.columns if c in sample.columns]
+    assert len(compared) >= 20
+    for column in compared:
+        want, got = expected[column].to_numpy(dtype=float), sample[column].to_numpy(dtype=float)
+        same = (want == got) | (np.isnan(want) & np.isnan(got))
+        assert same.all(), f"{column}: {(~same).sum()} of {len(want)} differ"
+    # and so are their labels
+    assert run.labels is not None
+    labels = run.labels.set_index("customer_id")["segment"].loc[expected.index]
+    assert (labels.to_numpy() == run.model.predict(expected.reset_index())).all()
