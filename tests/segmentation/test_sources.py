@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from segmentation import SegmentationError, SegmentationSpec, clean_transactions, customer_features
+from segmentation.data.transactions import default_as_of as python_default_as_of
 from segmentation.sources import (
     MIN_PER_STRATUM,
     DuckDBSource,
@@ -27,6 +28,7 @@ from segmentation.sources import (
     segment_source,
     source_from_text,
 )
+from segmentation.sources.plan import default_as_of, last_event_sql
 from tests.segmentation.log_databases import messy_log, postgres_runner
 
 AS_OF = dt.date(2025, 10, 1)
@@ -230,6 +232,26 @@ def test_a_duckdb_source_text_names_a_missing_table(duckdb_file: Path) -> None:
     source = source_from_text(f"duckdb:{duckdb_file}:orders")
     assert isinstance(source, DuckDBSource) and source.table == "orders"
     source.close()
+
+
+def test_without_as_of_the_engine_takes_the_day_after_the_last_event_as_python_does(
+    duckdb_file: Path, log: pd.DataFrame
+) -> None:
+    spec = SegmentationSpec.from_dict({k: v for k, v in SPEC.items() if k != "as_of"})
+    source = DuckDBSource(duckdb_file, table="orders")
+    last = next(source.batches(last_event_sql(spec, "duckdb")))["last_t"][0]
+    source.close()
+    assert default_as_of(last) == python_default_as_of(clean_transactions(log, spec))
+
+
+def test_source_texts_open_parquet_and_name_a_bad_memory_limit(log: pd.DataFrame, tmp_path: Path) -> None:
+    log.to_parquet(tmp_path / "log.parquet", index=False)
+    source = source_from_text(f"parquet:{tmp_path}", memory_limit="300MB")
+    assert isinstance(source, ParquetSource) and source.describe().endswith("(memory_limit 300MB)")
+    assert next(source.batches("SELECT COUNT(*) AS n FROM transactions"))["n"][0] == len(log)
+    source.close()
+    with pytest.raises(SegmentationError, match="cannot read the memory limit 'lots'"):
+        ParquetSource(tmp_path, memory_limit="lots")
 
 
 def write_big_log(folder: Path, *, files: int, events_per_file: int, customers: int) -> int:
