@@ -103,4 +103,9 @@ class PostgresSource:
         parquet_by_batches(self, sql, path)
 
     def close(self) -> None:
+        # Dropped here, not left to the session's end: the server removes a closed session's
+        # temporary objects later, and until then the log's table cannot be dropped.
+        if self.table != LOG_TABLE and not self.connection.closed:
+            self.connection.execute(f"DROP VIEW IF EXISTS pg_temp.{LOG_TABLE}")
+            self.connection.commit()
         self.connection.close()

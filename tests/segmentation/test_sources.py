@@ -200,6 +200,24 @@ def test_postgresql_computes_the_features_and_keeps_the_labels_table(
     assert run.metrics["sampled"] == 600 and run.metrics["dialect"] == "postgresql"
 
 
+@pytest.mark.services
+def test_a_postgresql_source_text_reads_a_named_table_through_its_own_connection(
+    log: pd.DataFrame, postgres: psycopg.Connection, postgres_dsn: str
+) -> None:
+    postgres_runner(postgres, log)
+    postgres.execute("DROP TABLE IF EXISTS seg_source_test_log")
+    postgres.execute("CREATE TABLE seg_source_test_log AS SELECT * FROM pg_temp.transactions")
+    try:
+        source = source_from_text(f"postgresql:{postgres_dsn}#seg_source_test_log")
+        assert isinstance(source, PostgresSource)
+        counted = pd.concat(list(source.batches("SELECT customer_id FROM transactions", size=7_000)))
+        source.close()
+    finally:
+        postgres.execute("DROP TABLE IF EXISTS seg_source_test_log")
+    assert len(counted) == len(log)
+    assert "password" not in source.describe()
+
+
 @pytest.mark.parametrize("groups", [["rfm", "affinity"], ["rfm", "clv"], ["trajectory"]])
 def test_a_group_that_needs_the_whole_log_in_python_is_refused(duckdb_file: Path, groups: list[str]) -> None:
     source = DuckDBSource(duckdb_file, table="orders")
