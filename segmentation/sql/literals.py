@@ -21,6 +21,8 @@ DIALECTS = ("postgresql", "sqlite", "duckdb", "snowflake", "bigquery", "spark", 
 _SQLGLOT_NAME = {"postgresql": "postgres"}
 DOUBLE = exp.DataType.build("double")
 MATERIALIZED = ("postgresql", "sqlite", "duckdb")  # dialects with WITH ... AS MATERIALIZED
+# Dialects whose model steps are subqueries fenced with OFFSET 0 rather than materialised CTEs.
+FENCED = ("postgresql",)
 # Largest power of two written as an integer literal (fits a signed 64-bit integer).
 _POW2_STEP = 62
 
