@@ -122,9 +122,13 @@ class SparkSource:
                     .parquet(self.parquet)
                 )
             except Exception as error:
+                hint = (
+                    "write the timestamps in microseconds (pandas: to_parquet(..., coerce_timestamps='us'))"
+                    if "TIMESTAMP(NANOS" in str(error)
+                    else "give a folder holding *.parquet files"
+                )
                 raise SegmentationError(
-                    f"Spark cannot read Parquet at {self.parquet}: {_spark_error(error)}; "
-                    "give a folder holding *.parquet files"
+                    f"Spark cannot read Parquet at {self.parquet}: {_spark_error(error)}; {hint}"
                 ) from None
             log.createOrReplaceTempView(LOG_TABLE)
             self._view = True
@@ -157,7 +161,11 @@ class SparkSource:
         checked_table_name(name)
         frame = self.session.sql(sql)
         if temporary:
-            self.drop_table(name)
+            # Only this source's own cached view is dropped: a catalog table of that name stays
+            # (the temporary view is found first, as in the other engines).
+            earlier = self._cached.pop(name, None)
+            if earlier is not None:
+                earlier.unpersist()
             frame = frame.cache()
             frame.count()  # materialise now: later reads must not recompute the log's aggregation
             frame.createOrReplaceTempView(name)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from segmentation import SegmentationError, SegmentationSpec
@@ -44,14 +46,12 @@ def log() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def folder(log: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The log in four Parquet files, two of them in a subfolder; microsecond timestamps, as
-    Spark reads Parquet (it refuses nanoseconds)."""
+    """The log in four Parquet files, two of them in a subfolder, as pandas writes them
+    (nanosecond timestamps without a zone)."""
     folder = tmp_path_factory.mktemp("log")
     (folder / "2025").mkdir()
     for i, rows in enumerate(np.array_split(np.arange(len(log)), 4)):
-        log.iloc[rows].to_parquet(
-            folder / ("2025" if i % 2 else "") / f"part-{i}.parquet", index=False, coerce_timestamps="us"
-        )
+        log.iloc[rows].to_parquet(folder / ("2025" if i % 2 else "") / f"part-{i}.parquet", index=False)
     return folder
 
 
@@ -64,6 +64,7 @@ def spark_run(spark: Any, folder: Path, tmp_path_factory: pytest.TempPathFactory
             source,
             SegmentationSpec.from_dict(SPEC),
             sample_size=SAMPLE,
+            labels_table="seg_spark_labels",
             labels_parquet=out / "labels.parquet",
             labels_csv=out / "labels.csv",
             batch_size=700,  # several batches, so the stream is exercised
@@ -109,25 +110,33 @@ def test_the_session_is_left_running_and_as_it_was(spark: Any, spark_run: tuple[
 
 
 def test_a_managed_labels_table_is_written_and_replaced_only_when_asked(
-    spark: Any, folder: Path, log: pd.DataFrame, tmp_path: Path
+    spark: Any, spark_run: tuple[SourceRun, Path], folder: Path, log: pd.DataFrame
 ) -> None:
+    run, _ = spark_run
+    written = spark.table("seg_spark_labels").toPandas()
+    assert_labels_are_predict_on_python_features(run, written, log)
+    source = SparkSource(spark, parquet=folder)
+    try:
+        # refused before any work in the engine
+        with pytest.raises(SegmentationError, match="'seg_spark_labels' already exists"):
+            segment_source(source, SegmentationSpec.from_dict(SPEC), labels_table="seg_spark_labels")
+    finally:
+        source.close()
+
+
+def test_a_spark_table_is_read_as_the_log(spark: Any, folder: Path) -> None:
     spark.read.option("recursiveFileLookup", "true").parquet(str(folder)).createOrReplaceTempView(
         "shop_orders"
     )
     source = SparkSource(spark, table="shop_orders")
     try:
-        run = segment_source(
-            source, SegmentationSpec.from_dict(SPEC), sample_size=SAMPLE, labels_table="seg_spark_labels"
-        )
-        written = spark.table("seg_spark_labels").toPandas()
-        with pytest.raises(SegmentationError, match="'seg_spark_labels' already exists"):
-            segment_source(source, SegmentationSpec.from_dict(SPEC), labels_table="seg_spark_labels")
+        counted = next(source.batches("SELECT COUNT(*) AS n FROM transactions"))
+        assert source.describe() == "spark:session#shop_orders"
     finally:
         source.close()
-        spark.sql("DROP TABLE IF EXISTS seg_spark_labels")
         spark.catalog.dropTempView("shop_orders")
-    assert_labels_are_predict_on_python_features(run, written, log)
-    assert run.labels is not None and len(run.labels) == len(written)
+    assert int(counted["n"].iloc[0]) == len(pd.read_parquet(folder))
+    assert not spark.catalog.tableExists("transactions")
 
 
 @pytest.mark.parametrize(
@@ -152,6 +161,19 @@ def test_a_missing_table_or_folder_is_named_in_the_refusal(spark: Any, tmp_path:
         SparkSource(spark, parquet=tmp_path / "empty")
     with pytest.raises(SegmentationError, match="either a table or a Parquet folder"):
         SparkSource(spark)
+
+
+def test_nanosecond_parquet_timestamps_are_refused_with_the_way_to_write_them(
+    spark: Any, log: pd.DataFrame, tmp_path: Path
+) -> None:
+    events = pa.Table.from_pandas(log.head(50), preserve_index=False)
+    at = events.schema.get_field_index("timestamp")
+    pq.write_table(
+        events.set_column(at, "timestamp", events["timestamp"].cast(pa.timestamp("ns"))),
+        tmp_path / "a.parquet",
+    )
+    with pytest.raises(SegmentationError, match=r"TIMESTAMP\(NANOS.*coerce_timestamps='us'"):
+        SparkSource(spark, parquet=tmp_path)
 
 
 def test_source_text_opens_a_parquet_folder_in_the_running_session(spark: Any, folder: Path) -> None:
