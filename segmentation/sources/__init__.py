@@ -1,7 +1,7 @@
 """Data sources that push the feature work down to the engine holding the log.
 
-A run on a source (:func:`segment_source`) computes the per-customer features inside DuckDB or
-PostgreSQL with the compiled feature SQL, fetches only the feature table, fits on a stratified
+A run on a source (:func:`segment_source`) computes the per-customer features inside DuckDB,
+PostgreSQL or Spark with the compiled feature SQL, fetches only the feature table, fits on a stratified
 sample, and labels every customer inside the engine. See :mod:`segmentation.sources.run`.
 """
 
@@ -12,6 +12,7 @@ from .duck import DEFAULT_MEMORY_LIMIT, DuckDBSource, ParquetSource
 from .postgres import PostgresSource
 from .run import DEFAULT_SAMPLE_SIZE, SourceRun, segment_source
 from .sample import MIN_PER_STRATUM, SMALLEST_SAMPLE
+from .spark import SparkSource
 from .text import source_from_text
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "PostgresSource",
     "Source",
     "SourceRun",
+    "SparkSource",
     "segment_source",
     "source_from_text",
 ]

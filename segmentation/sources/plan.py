@@ -88,18 +88,19 @@ def default_as_of(last_second: int | None) -> dt.date:
     return EPOCH + dt.timedelta(days=int(last_second) // SECONDS_PER_DAY + 1)
 
 
-def summary_sql(table: str, columns: Sequence[str]) -> str:
+def summary_sql(table: str, columns: Sequence[str], dialect: str = "duckdb") -> str:
     """One row: for each column its count of values, minimum, maximum and mean."""
     parts = []
     for i, column in enumerate(columns):
-        q = f'"{column}"'
+        # Quoted by the dialect: in Spark a double-quoted name is a string literal.
+        q = exp.column(column, quoted=True)
         parts += [
-            f"COUNT({q}) AS c{i}",
-            f"MIN({q}) AS lo{i}",
-            f"MAX({q}) AS hi{i}",
-            f"AVG(CAST({q} AS DOUBLE PRECISION)) AS m{i}",
+            exp.alias_(exp.Count(this=q.copy()), f"c{i}"),
+            exp.alias_(exp.Min(this=q.copy()), f"lo{i}"),
+            exp.alias_(exp.Max(this=q.copy()), f"hi{i}"),
+            exp.alias_(exp.Avg(this=exp.cast(q.copy(), "double")), f"m{i}"),
         ]
-    return f"SELECT {', '.join(parts)} FROM {table}"
+    return exp.select(*parts).from_(table).sql(dialect=sqlglot_dialect(dialect))
 
 
 def usable_columns(

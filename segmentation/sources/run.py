@@ -171,7 +171,7 @@ def segment_source(
     lap("features")
 
     columns = candidate_columns(groups)
-    summary = _one_row(source, summary_sql(FEATURE_TABLE, columns))
+    summary = _one_row(source, summary_sql(FEATURE_TABLE, columns, source.dialect))
     usable, left_out = usable_columns(columns, summary, groups, spec.excluded_features)
     strata_rows = pd.concat(
         list(source.batches(f"SELECT {STRATUM} AS s, COUNT(*) AS n FROM {FEATURE_TABLE} GROUP BY {STRATUM}"))

@@ -39,12 +39,14 @@ def require_spark() -> None:
     pytest.skip(reason)
 
 
-def start_spark() -> Any:
-    """``local[2]``, no UI, UTC, two shuffle partitions, ANSI mode as Spark 4 ships it (on)."""
+def start_spark(*, warehouse: str | None = None) -> Any:
+    """``local[2]``, no UI, UTC, two shuffle partitions, ANSI mode as Spark 4 ships it (on);
+    managed tables go to ``warehouse`` (Spark's default is ``spark-warehouse`` in the working
+    directory)."""
     require_spark()
     from pyspark.sql import SparkSession
 
-    session = (
+    builder = (
         SparkSession.builder.master("local[2]")
         .appName("segplatform-tests")
         .config("spark.ui.enabled", "false")
@@ -53,8 +55,10 @@ def start_spark() -> Any:
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "1g")
-        .getOrCreate()
     )
+    if warehouse is not None:
+        builder = builder.config("spark.sql.warehouse.dir", warehouse)
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     # py4j logs its own shutdown after pytest has closed the streams it would write to
     logging.getLogger("py4j").setLevel(logging.WARNING)

@@ -2,9 +2,9 @@
 [--labels-table NAME] [--labels-parquet PATH]``
 
 Segments a transaction log where it lives (a DuckDB file, a Parquet folder, a PostgreSQL
-table) with :func:`segmentation.sources.segment_source`: the engine computes the features and
-the labels; this command writes ``labels.csv``, ``metrics.json``, ``model.json`` and the
-transaction scorer ``scorer.sql`` to ``--out``. It files no platform version.
+table, a Spark table or Parquet folder) with :func:`segmentation.sources.segment_source`: the
+engine computes the features and the labels; this command writes ``labels.csv``,
+``metrics.json``, ``model.json`` and the transaction scorer ``scorer.sql`` to ``--out``. It files no platform version.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source",
             required=True,
-            help="duckdb:<file>:<table>, parquet:<folder> or postgresql:<dsn>#<table>",
+            help="duckdb:<file>:<table>, parquet:<folder>, postgresql:<dsn>#<table>, "
+            "spark:<master>#<table> or spark:<master>:parquet:<folder>",
         )
         parser.add_argument("--spec", type=Path, required=True, help="segmentation spec (JSON)")
         parser.add_argument("--out", type=Path, required=True, help="folder for the deliverables")
