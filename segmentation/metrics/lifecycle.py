@@ -67,24 +67,52 @@ class Holdout(r.Stored):
 
 
 @dataclass(frozen=True)
+class PooledSpend(r.Stored):
+    """The repeat buyers' pooled mean spend a purchase day, when the Gamma-Gamma model had no fit."""
+
+    mean: float | None = None
+    customers: int = 0
+    reason: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PooledSpend | None:
+        if not isinstance(data, Mapping):
+            return None
+        return cls(
+            mean=r.number(data.get("mean")),
+            customers=r.integer(data.get("customers")),
+            reason=r.optional_text(data.get("reason")),
+            raw=r.frozen_copy(dict(data)),
+        )
+
+
+@dataclass(frozen=True)
 class Clv(r.Stored):
-    """``time_unit`` weeks; ``bgnbd`` r, alpha, a, b; ``gamma_gamma`` p, q, v (empty when the
-    spend model was ``pooled``: customers' mean spends differed no more than chance, so every
-    customer is valued at ``pooled_spend_mean``, for ``pooled_reason``)."""
+    """``time_unit`` weeks; ``bgnbd`` r, alpha, a, b; ``gamma_gamma`` p, q, v (None when the
+    spend model was pooled: customers' mean spends differed no more than chance, so every
+    customer is valued at ``pooled_spend.mean``, for ``pooled_spend.reason``)."""
 
     time_unit: str = "weeks"
     bgnbd: dict[str, float] = field(default_factory=dict)
-    gamma_gamma: dict[str, float] = field(default_factory=dict)
+    gamma_gamma: dict[str, float] | None = None
     log_likelihood: float | None = None
     customers: int = 0
     holdout: Holdout | None = None
-    pooled_spend_mean: float | None = None
-    pooled_reason: str | None = None
+    pooled_spend: PooledSpend | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def pooled(self) -> bool:
-        return self.pooled_spend_mean is not None
+        return self.pooled_spend is not None and self.pooled_spend.mean is not None
+
+    @property
+    def pooled_spend_mean(self) -> float | None:
+        return None if self.pooled_spend is None else self.pooled_spend.mean
+
+    @property
+    def pooled_reason(self) -> str | None:
+        return None if self.pooled_spend is None else self.pooled_spend.reason
 
     @classmethod
     def from_dict(cls, data: Any) -> Clv | None:
@@ -93,12 +121,13 @@ class Clv(r.Stored):
         return cls(
             time_unit=r.text(data.get("time_unit"), "weeks"),
             bgnbd=r.named_numbers(data.get("bgnbd")),
-            gamma_gamma=r.named_numbers(data.get("gamma_gamma")),
+            gamma_gamma=r.named_numbers(data["gamma_gamma"])
+            if isinstance(data.get("gamma_gamma"), Mapping)
+            else None,
             log_likelihood=r.number(data.get("log_likelihood")),
             customers=r.integer(data.get("customers")),
             holdout=Holdout.from_dict(data.get("holdout")),
-            pooled_spend_mean=r.number(r.mapping(data.get("pooled_spend")).get("mean")),
-            pooled_reason=r.optional_text(r.mapping(data.get("pooled_spend")).get("reason")),
+            pooled_spend=PooledSpend.from_dict(data.get("pooled_spend")),
             raw=r.frozen_copy(dict(data)),
         )
 

@@ -48,6 +48,12 @@ def _wait(condition, seconds: float = 120) -> bool:  # type: ignore[no-untyped-d
     return False
 
 
+def _reroute(app) -> None:  # type: ignore[no-untyped-def]
+    """Make the app's router read ``task_routes`` again: it keeps the routes it was built with."""
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
+
+
 def _profiled(dataset_id: int) -> bool:
     return Dataset.objects.get(pk=dataset_id).status == Dataset.Status.READY
 
@@ -75,6 +81,7 @@ def test_cpu_and_io_work_run_on_their_own_queues_and_workers(project, consultant
     }
     saved = app.conf.task_routes
     app.conf.task_routes = routes  # this process (the web) sends as a configured deployment does
+    _reroute(app)
     settings.DATASET_INLINE_CHECK_BYTES = 0  # every upload is profiled on a worker
     io_log, cpu_log = tmp_path / "io.log", tmp_path / "cpu.log"
     io_worker = start_worker(env=env, log=io_log, queue=io)
@@ -103,6 +110,7 @@ def test_cpu_and_io_work_run_on_their_own_queues_and_workers(project, consultant
         )
     finally:
         app.conf.task_routes = saved
+        _reroute(app)
         _stop(io_worker)
         _stop(cpu_worker)
     # Each worker lists every task at start-up; what it received is logged "Task <name>[<id>] received".
