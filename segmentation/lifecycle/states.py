@@ -3,7 +3,8 @@
 :func:`fit_states` fits the HMM of :mod:`.hmm` (Poisson purchases, Gaussian log spend per
 purchase) on the emissions of :mod:`.sequences` for each number of states in a small range and
 keeps the one with the lowest BIC, ``-2 log L + p log(observations)`` with ``p`` the model's free
-parameters (:meth:`ActivityHMM.n_parameters`) and observations the customer-periods. The fit
+parameters (:meth:`ActivityHMM.n_parameters`) and observations the customer-periods, trying
+more states only while the BIC keeps falling (``bic`` holds the ones tried). The fit
 reads at most ``max_customers`` customers (a seeded sample); every customer's current state comes
 from the forward filter on their own whole sequence.
 
@@ -145,8 +146,15 @@ def fit_states(
         raise SegmentationError(
             f"{observations} customer-periods are too few to fit up to {max(n_states)} lifecycle states."
         )
-    fits = {k: fit(X, mask, k, seed=seed, n_init=n_init) for k in n_states}
-    scores = {k: float(bic(model, ll, observations)) for k, (model, ll) in fits.items()}
+    # Forward search: more states are tried while the BIC keeps falling (on a few hundred
+    # customers it rises after two or three, and the larger models cost the most to fit).
+    fits: dict[int, tuple[ActivityHMM, float]] = {}
+    scores: dict[int, float] = {}
+    for k in sorted(n_states):
+        fits[k] = fit(X, mask, k, seed=seed, n_init=n_init)
+        scores[k] = float(bic(fits[k][0], fits[k][1], observations))
+        if len(scores) > 1 and scores[k] > min(scores.values()):
+            break
     chosen = min(scores, key=lambda k: scores[k])
     model, log_likelihood = fits[chosen]
     names = name_states(model)

@@ -90,7 +90,8 @@ def reference(lifecycle: Lifecycle, sequences: Sequences) -> tuple[np.ndarray, f
 
 
 def test_bic_picks_the_three_states_simulated(lifecycle: Lifecycle, sequences: Sequences):
-    assert set(lifecycle.bic) == {2, 3, 4, 5}
+    # the forward search stops at the first rise: 4 states score worse than 3, 5 is never fitted
+    assert set(lifecycle.bic) == {2, 3, 4} and lifecycle.bic[4] > lifecycle.bic[3] < lifecycle.bic[2]
     assert min(lifecycle.bic, key=lifecycle.bic.get) == 3 == lifecycle.model.n_states
     # free parameters of a 3-state HMM: 2 start + 6 transition + 3 rates + 3 spend means + 3 variances
     assert lifecycle.model.n_parameters() == 17
