@@ -18,7 +18,7 @@ from segplatform.errors import ApplicationError
 from tests.conftest import api_key
 from tests.segmentation.lifecycle.simulated_log import simulated_log
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 SPEC = {
     "id_column": "customer_id",

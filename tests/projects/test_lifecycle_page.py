@@ -21,7 +21,7 @@ from reports.services import deliverable_read
 from runs import services as run_services
 from tests.segmentation.later_log import AS_OF, planted_log
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 SPEC = {
     "id_column": "customer_id",
@@ -169,7 +169,7 @@ def test_the_lifecycle_section_shows_what_the_run_stored(project, consultant, lo
     states = stored["states"]
     assert _text(_found(r'id="lifecycle-states-fit">(.*?)</p>', part, 1)) == (
         f"States through 2025-06, fitted on {states['fitted_customers']} customers; "
-        f"{states['chosen_states']} states chosen by BIC among 2–5."
+        f"{states['chosen_states']} states chosen by BIC among 2–{max(int(k) for k in states['bic'])}."
     )
     names, matrix = states["names"], states["transition_matrix"]
     table = _rows(part, "data-state")

@@ -80,6 +80,7 @@ def test_it_refuses_a_source_it_cannot_read_with_the_reason(
         call_command("segment_source", source="oracle:db#t", spec=spec, out=tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_a_spark_parquet_source_labels_every_customer_and_stops_its_own_session(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -103,6 +103,7 @@ def test_a_version_without_a_stored_affinity_projection_gets_a_scorer_over_the_f
     assert labels_of(scored) == labels_of(pd.read_csv(out / "labels.csv", dtype={"customer_id": str}))
 
 
+@pytest.mark.slow
 def test_the_transaction_scorers_label_the_raw_log_exactly_as_segment_does(tmp_path):
     # Given a messy generated log (2,000 customers, about 27,000 rows, refunds, rows without
     # an id, duplicates, NULL categories, events after as_of) segmented by manage.py segment
@@ -144,6 +145,7 @@ def test_the_transaction_scorers_label_the_raw_log_exactly_as_segment_does(tmp_p
             spark.stop()
 
 
+@pytest.mark.slow
 def test_time_aware_segments_get_scorers_over_the_feature_table_that_label_exactly(tmp_path):
     # Given a run that clusters on the shape of activity over time (the trajectory group, which
     # the transaction SQL does not compute) and whose CLV is profiled, never clustered on
