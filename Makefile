@@ -39,9 +39,14 @@ test-fast: $(DEV)
 
 ## The apps' fast tests on the single-machine defaults (SQLite, the filesystem broker) that `make run`
 ## uses, whatever the environment sets: CI runs the whole suite on PostgreSQL and Redis, then this.
+## Left to the full suite: files whose tests each fit a whole segmentation of their own and check
+## what it shows (results pages, scorers, scoring), which reads no differently on SQLite.
+HEAVY := tests/projects/test_results_pages.py tests/projects/test_transaction_input.py \
+	tests/projects/test_segment_command.py tests/api/test_scoring.py
 test-single-machine: $(DEV)
 	env -u DATABASE_URL -u REDIS_URL -u REQUIRE_SERVICES VAR_DIR="$(CURDIR)/var/test-single" \
-		$(BIN)/pytest $(PARALLEL) -m "not slow" tests/accounts tests/audit tests/projects tests/governance tests/api
+		$(BIN)/pytest $(PARALLEL) -m "not slow" $(addprefix --ignore=,$(HEAVY)) \
+		tests/accounts tests/audit tests/projects tests/governance tests/api
 
 lint: $(DEV)
 	$(BIN)/ruff check .
