@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RESULTS = ROOT / "bench" / "RESULTS.md"
-BEGIN, END = "<!-- lifecycle:begin -->", "<!-- lifecycle:end -->"
+from bench.results import record  # noqa: E402
+
 SPEC = {
     "id_column": "customer_id",
     "input_kind": "transactions",
@@ -167,14 +167,7 @@ def main() -> None:
     )
     print(text)
     if args.record:
-        content = RESULTS.read_text()
-        block = f"{BEGIN}\n{text}{END}"
-        if BEGIN in content:
-            head, rest = content.split(BEGIN, 1)
-            content = head + block + rest.split(END, 1)[1]
-        else:
-            content = content.rstrip() + "\n\n## Lifecycle models (`bench/lifecycle.py`)\n\n" + block + "\n"
-        RESULTS.write_text(content)
+        record("lifecycle", "Lifecycle models (`bench/lifecycle.py`)", text)
 
 
 if __name__ == "__main__":

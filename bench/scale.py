@@ -35,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RESULTS = ROOT / "bench" / "RESULTS.md"
-BEGIN, END = "<!-- scale:begin -->", "<!-- scale:end -->"
+from bench.results import record  # noqa: E402
+
 FOLDER = ROOT / "var" / "bench" / "scale"
 CHUNK = 1_000_000
 SPEC = {
@@ -289,14 +289,7 @@ def main() -> None:
     text = "\n".join([*lines, ""])
     print(text)
     if args.record:
-        content = RESULTS.read_text()
-        block = f"{BEGIN}\n{text}{END}"
-        if BEGIN in content:
-            head, rest = content.split(BEGIN, 1)
-            content = head + block + rest.split(END, 1)[1]
-        else:
-            content = content.rstrip() + "\n\n## Scale past one machine (`bench/scale.py`)\n\n" + block + "\n"
-        RESULTS.write_text(content)
+        record("scale", "Scale past one machine (`bench/scale.py`)", text)
 
 
 if __name__ == "__main__":

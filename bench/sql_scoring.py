@@ -31,11 +31,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import psycopg  # noqa: E402
 
+from bench.results import record  # noqa: E402
 from segmentation import SegmentationSpec, segment  # noqa: E402
 from segmentation.sql import scorer  # noqa: E402
 
-RESULTS = ROOT / "bench" / "RESULTS.md"
-BEGIN, END = "<!-- sql_scoring:begin -->", "<!-- sql_scoring:end -->"
 TABLE = "bench_scoring_customers"
 
 
@@ -127,19 +126,7 @@ def main() -> None:
     )
     print(text)
     if args.record:
-        content = RESULTS.read_text()
-        block = f"{BEGIN}\n{text}{END}"
-        if BEGIN in content:
-            head, rest = content.split(BEGIN, 1)
-            content = head + block + rest.split(END, 1)[1]
-        else:
-            content = (
-                content.rstrip()
-                + "\n\n## SQL scoring in PostgreSQL (`bench/sql_scoring.py`)\n\n"
-                + block
-                + "\n"
-            )
-        RESULTS.write_text(content)
+        record("sql_scoring", "SQL scoring in PostgreSQL (`bench/sql_scoring.py`)", text)
 
 
 if __name__ == "__main__":
